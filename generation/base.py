@@ -1,0 +1,40 @@
+"""The Backend interface: requests in, model text out. Heavy imports stay in each backend."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+from codeeval.records import Request
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Sampling options every backend honours. Per-sample seeds derive from `seed` and the
+    request key, so a sample does not change with batching or with a resumed run."""
+
+    n_samples: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 4096
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Backend(ABC):
+    name: str = ""
+    chat: bool = False   # True when outputs answer the chat form (Request.messages)
+
+    def __init__(self, model: str, config: GenerationConfig):
+        self.model = model
+        self.config = config
+
+    @abstractmethod
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
+        """Yield (request, text) for every request, as soon as each is ready."""
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "model": self.model, "chat": self.chat}

@@ -1,0 +1,118 @@
+"""Plain records passed between the pipeline's stages, and their JSON-lines form.
+
+Every stage reads and writes these as JSON lines, so each stage can run alone on the
+previous stage's files (evaluate samples made elsewhere, re-score without re-running).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def text_hash(text: str) -> str:
+    """Short, stable content hash used in keys and provenance."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem: its id, the benchmark's own fields, and breakdown metadata."""
+
+    task_id: str
+    data: dict[str, Any]
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One sample to generate. One request per (problem, sample index): backends group
+    requests with equal prompts themselves (the prefix tree, or `n` on an API)."""
+
+    task: str
+    task_id: str
+    sample_idx: int
+    prompt: str                      # completion form: the full text the model continues
+    messages: tuple[dict, ...] = ()  # chat form, when the task defines one
+    stop: tuple[str, ...] = ()
+    reference: str | None = None     # the canonical completion, for the reference backend
+
+    @property
+    def key(self) -> str:
+        return sample_key(self.task, self.task_id, self.sample_idx)
+
+    @property
+    def prompt_hash(self) -> str:
+        return text_hash(self.prompt + json.dumps(self.messages))
+
+
+def sample_key(task: str, task_id: str, sample_idx: int) -> str:
+    return f"{task}/{task_id}/{sample_idx}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a model produced for one request. `completion` continues the prompt;
+    `solution` (external samples only) is a whole program that replaces it."""
+
+    task: str
+    task_id: str
+    sample_idx: int
+    completion: str | None = None
+    solution: str | None = None
+    raw: str | None = None           # the model's text before extraction
+    prompt_hash: str | None = None
+
+    @property
+    def key(self) -> str:
+        return sample_key(self.task, self.task_id, self.sample_idx)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A runnable program and how to judge it. Python programs are run by the sandbox's
+    driver: `source` is executed as one module and every top-level statement from line
+    `test_first_line` on is a test step that must run and succeed."""
+
+    key: str
+    source: str
+    test_first_line: int
+    expected_steps: int
+    language: str = "python"
+    timeout_s: float = 10.0
+    memory_mb: int = 4096
+
+    @property
+    def content_hash(self) -> str:
+        return text_hash(f"{self.language}\0{self.test_first_line}\0{self.timeout_s}\0"
+                         f"{self.memory_mb}\0{self.source}")
+
+
+STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error")
+
+
+@dataclass
+class Execution:
+    """The sandbox's account of one program run. `tests` holds per-step outcomes
+    ({"name", "outcome", "message"}) as far as the program got."""
+
+    key: str
+    status: str
+    message: str = ""
+    tests: list[dict] = field(default_factory=list)
+    duration_s: float = 0.0
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown execution status {self.status!r}")
+
+
+def to_json(record: Any) -> str:
+    data = dataclasses.asdict(record) if dataclasses.is_dataclass(record) else record
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,97 @@
+"""From stored results to a task's summary: pass@k, breakdowns, failures.
+
+Infra errors (the sandbox broke, not the program) are excluded from n. With
+`--sanitize both`, each metric is the higher of the raw and the sanitized value, as the
+CodeEval-Pro paper reports; `metric_forms` says which form gave each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from codeeval.passk import mean_pass_at_k
+from codeeval.records import Problem
+
+
+def count_passes(problems: list[Problem], results: dict[tuple, dict], task: str,
+                 form: str, n_samples: int) -> dict[str, tuple[int, int]]:
+    """(n, c) per problem id, infra errors left out of n."""
+    counts = {}
+    for problem in problems:
+        rows = [results.get((task, problem.task_id, i, form)) for i in range(n_samples)]
+        rows = [r for r in rows if r is not None and r["status"] != "infra_error"]
+        counts[problem.task_id] = (len(rows), sum(r["status"] == "passed" for r in rows))
+    return counts
+
+
+def metrics_for(counts: dict[str, tuple[int, int]], ks: tuple[int, ...]) -> dict[str, float]:
+    scored = [nc for nc in counts.values() if nc[0] > 0]
+    if not scored:
+        return {}
+    smallest_n = min(n for n, _ in scored)
+    return {f"pass@{k}": round(mean_pass_at_k(scored, k), 6) for k in ks if k <= smallest_n}
+
+
+def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
+                   forms: list[str], n_samples: int) -> dict:
+    counts = {f: count_passes(problems, results, task.name, f, n_samples) for f in forms}
+    by_form = {f: metrics_for(counts[f], task.ks) for f in forms}
+    metrics, metric_forms = {}, {}
+    for name in by_form[forms[0]]:
+        best = max(forms, key=lambda f: (by_form[f].get(name, -1.0), -forms.index(f)))
+        metrics[name], metric_forms[name] = by_form[best][name], best
+    headline_form = metric_forms.get("pass@1", forms[0])
+
+    rows = [r for r in results.values() if r["task"] == task.name]
+    statuses = {f: dict(Counter(r["status"] for r in rows if r["form"] == f)) for f in forms}
+    summary = {
+        "n_problems": len(problems),
+        "n_samples": n_samples * len(problems),
+        "metrics": metrics,
+        "metric_forms": metric_forms,
+        "metrics_by_form": by_form,
+        "breakdowns": {"status": statuses, **meta_breakdowns(problems, counts[headline_form])},
+        "failures": failures(problems, results, task.name, headline_form, n_samples,
+                             counts[headline_form]),
+        "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
+    }
+    summary["missing_modules"] = missing_modules(summary["failures"])
+    return summary
+
+
+def missing_modules(failed: list[dict]) -> dict[str, list[str]]:
+    """Problems that failed only because the sandbox lacks a library: module -> problem ids."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for failure in failed:
+        match = re.search(r"No module named '([\w.]+)'", failure["message"])
+        if match:
+            out[match.group(1).split(".")[0]].append(failure["task_id"])
+    return dict(sorted(out.items()))
+
+
+def meta_breakdowns(problems: list[Problem], counts: dict[str, tuple[int, int]]) -> dict:
+    """pass@1 per value of each metadata field the task attaches to its problems."""
+    groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for problem in problems:
+        if counts[problem.task_id][0] > 0:
+            for field, value in problem.meta.items():
+                groups[field][value].append(counts[problem.task_id])
+    return {field: {value: {"n_problems": len(nc), "pass@1": round(mean_pass_at_k(nc, 1), 6)}
+                    for value, nc in sorted(values.items())}
+            for field, values in groups.items()}
+
+
+def failures(problems, results, task, form, n_samples, counts) -> list[dict]:
+    """Problems no sample solved, each with its first failing sample's status and message."""
+    out = []
+    for problem in problems:
+        n, c = counts[problem.task_id]
+        if c > 0:
+            continue
+        rows = [results.get((task, problem.task_id, i, form)) for i in range(n_samples)]
+        first = next((r for r in rows if r is not None and r["status"] != "passed"), None)
+        out.append({"task_id": problem.task_id,
+                    "status": first["status"] if first else "missing",
+                    "message": (first or {}).get("message", "no result stored")})
+    return out

@@ -1,0 +1,91 @@
+"""The run store: `DIR/config.json`, `samples.jsonl`, `results.jsonl`, `summary.json`.
+
+Records are appended one line at a time and flushed at once, so a run killed at any point
+(SIGKILL included) loses at most the line being written; reading repairs such a torn last
+line. Rerunning the same config resumes: records already stored are not redone. A run with
+a different config is refused unless forced, which starts the store afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from codeeval.errors import UserError
+from codeeval.records import to_json
+
+SAMPLES = "samples.jsonl"
+RESULTS = "results.jsonl"
+
+
+class RunStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    def open(self, identity: dict, run_id: str, *, force: bool) -> str:
+        """Create the store or check that it holds this config. Returns the run id."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if self.config_path.exists():
+            stored = json.loads(self.config_path.read_text())
+            if stored.get("identity") == identity:
+                return stored["run_id"]
+            if not force:
+                changed = sorted(k for k in set(identity) | set(stored.get("identity", {}))
+                                 if identity.get(k) != stored.get("identity", {}).get(k))
+                raise UserError(f"{self.path} holds a run with a different config (differs in: "
+                                f"{', '.join(changed)}); use another --out, or --force to start "
+                                "it afresh")
+            for name in (SAMPLES, RESULTS, "summary.json"):
+                (self.path / name).unlink(missing_ok=True)
+        self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
+        return run_id
+
+    def read(self, name: str) -> list[dict]:
+        path = self.path / name
+        if not path.exists():
+            return []
+        data = path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):  # a torn last line from a killed run: drop it
+            with open(path, "r+b") as f:
+                f.truncate(end)
+        return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+    def appender(self, name: str) -> Appender:
+        return Appender(self.path / name)
+
+    def write_summary(self, summary: dict) -> Path:
+        path = self.path / "summary.json"
+        self._write_atomic(path, summary)
+        return path
+
+    @staticmethod
+    def _write_atomic(path: Path, data: dict) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+
+
+class Appender:
+    """Appends one JSON record per line; each line reaches the file before append returns."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "a", encoding="utf-8")
+
+    def append(self, record) -> None:
+        self._file.write(to_json(record) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

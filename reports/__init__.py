@@ -1,0 +1,1 @@
+"""Renderings of run results: the terminal table (HTML leaderboard and JUnit XML to come)."""

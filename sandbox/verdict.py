@@ -1,0 +1,60 @@
+"""From what the driver reported to an Execution status: the one verdict every runner uses.
+
+A pass needs positive evidence: the driver started, every expected test step reported
+"passed" under this run's nonce, the driver reported "done", and exited cleanly. Exit
+code 0 alone proves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+from codeeval.records import Execution
+
+
+def parse_report(text: str, nonce: str) -> list[dict]:
+    """The report lines that carry this run's nonce; anything else is ignored."""
+    events = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("nonce") == nonce:
+            events.append(record)
+    return events
+
+
+def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int | None,
+          timed_out: bool, duration_s: float, stdout: str, stderr: str) -> Execution:
+    tests = [{"name": e["name"], "outcome": e["outcome"], "message": e.get("message", "")}
+             for e in events if e.get("event") == "step"]
+    kinds = {e.get("event") for e in events}
+    error = next((e for e in events if e.get("event") == "error"), None)
+    failed = next((t for t in tests if t["outcome"] != "passed"), None)
+
+    def result(status: str, message: str) -> Execution:
+        return Execution(key=key, status=status, message=message, tests=tests,
+                         duration_s=round(duration_s, 4), exit_code=exit_code,
+                         stdout=stdout, stderr=stderr)
+
+    if timed_out:
+        return result("timeout", "wall-clock limit reached; killed the program and its children")
+    if "started" not in kinds:
+        return result("infra_error", f"the sandbox driver did not start (exit code {exit_code})")
+    if error is not None:
+        return result("error", last_line(error.get("message", "")))
+    if failed is not None:
+        return result("failed", f"{failed['name']}: {last_line(failed['message'])}")
+    if "done" not in kinds:
+        return result("failed", f"the program ended before its tests finished (exit code {exit_code})")
+    if exit_code != 0:
+        return result("failed", f"the sandbox driver was killed or exited with code {exit_code}")
+    if len(tests) != expected_steps:
+        return result("failed", f"{len(tests)} test steps ran, {expected_steps} expected")
+    return result("passed", "")
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""

@@ -1,0 +1,45 @@
+"""The Task contract: what a benchmark adapter provides to the pipeline.
+
+A task loads its problems, turns each into generation requests, assembles a program from a
+problem and a sample exactly as the benchmark's official harness does, and names the
+metadata its breakdowns use. Running programs and computing pass@k are not its job.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from codeeval.records import Problem, Program, Request, Sample
+from codeeval.tasks.sources import DataSource
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    prompt_variants: ClassVar[tuple[str, ...]] = ("default",)
+    prompt_version: ClassVar[str] = "1"     # bump whenever a prompt's text changes
+    ks: ClassVar[tuple[int, ...]] = (1, 5, 10)
+
+    @abstractmethod
+    def load(self, source: DataSource) -> list[Problem]:
+        """All problems, in the benchmark's order."""
+
+    @abstractmethod
+    def request(self, problem: Problem, sample_idx: int, variant: str) -> Request:
+        """The generation request for one sample of one problem."""
+
+    @abstractmethod
+    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+        """Extract the sample from a model's text, as the official pipeline does; `chat`
+        says whether the text answers the chat form of the request."""
+
+    @abstractmethod
+    def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
+        """The program that judges `sample`, assembled as the official harness does."""
+
+    def check_variant(self, variant: str) -> None:
+        from codeeval.errors import UserError
+        if variant not in self.prompt_variants:
+            raise UserError(f"task {self.name} has no prompt variant {variant!r}; "
+                            f"choose one of: {', '.join(self.prompt_variants)}")

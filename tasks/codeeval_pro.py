@@ -1,0 +1,134 @@
+"""HumanEval Pro, MBPP Pro and BigCodeBench-Lite Pro: self-invoking code generation.
+
+Paper: Yu, Zhao, Cohan, Zhang, "HumanEval Pro and MBPP Pro: Evaluating Large Language Models
+on Self-invoking Code Generation", arXiv 2412.21199 (official code: CodeEval-Pro/CodeEval-Pro).
+
+What it measures: whether a model can solve a base problem and then a harder problem whose
+solution must call the base solution. How: the prompt shows both signatures; the model's
+response starts after the base problem (the response prefix repeats it), the completion is
+cut at the first code fence, and the program `raw_problem + completion + "\\n" + test_code`
+must run every top-level assert of `test_code`. Chat models return a whole program
+(`solution`): the text after the first ```python fence, cut at the next fence.
+Metric: pass@k (unbiased estimator), headline greedy pass@1. The paper reports the better of
+the raw and the sanitized completion (cut at `if __name__`, else `# Test`, else `# Example `):
+`--sanitize both` does exactly that.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from codeeval.records import Problem, Program, Request, Sample
+from codeeval.tasks.base import Task
+from codeeval.tasks.sources import DataSource
+
+SYSTEM = ("You are an exceptionally intelligent coding assistant that consistently delivers "
+          "accurate and reliable responses to user instructions.")
+INSTRUCTION = ("Write a solution of python file to the following problems, the solution of the "
+               "second problem requires single or multiple calls to the first solution.")
+FIELDS = ("id", "raw_problem", "raw_solution", "new_problem", "new_solution", "test_code")
+STOP = ("<|endoftext|>", "<|endofmask|>", "</s>", "<|EOT|>")
+SANITIZE_MARKERS = ("if __name__", "# Test", "# Example ")
+
+
+def cut_at_fence(text: str) -> str:
+    index = text.find("```")
+    return text if index == -1 else text[:index]
+
+
+def sanitize(code: str) -> str:
+    """The official sanitizer: cut at the first marker found, in the markers' priority order."""
+    for marker in SANITIZE_MARKERS:
+        index = code.find(marker)
+        if index != -1:
+            return code[:index]
+    return code
+
+
+class CodeEvalProTask(Task):
+    """One of the three CodeEval-Pro datasets; subclasses name the file and the hub id."""
+
+    filename: ClassVar[str]
+    hub_id: ClassVar[str]
+    example_line: ClassVar[int | None]   # which test_code line the 1shot variant shows
+    prompt_variants = ("default", "cot", "1shot")
+    timeout_s: ClassVar[float] = 10.0
+    memory_mb: ClassVar[int] = 4096
+
+    def load(self, source: DataSource) -> list[Problem]:
+        rows = source.json_rows("humaneval-pro", self.filename, self.hub_id, "train", FIELDS)
+        return [Problem(task_id=str(row["id"]), data=row) for row in rows]
+
+    def instruction(self, problem: Problem, variant: str) -> str:
+        data = problem.data
+        code = f"{data['raw_problem'].strip()}\n{data['new_problem'].strip()}"
+        if variant == "1shot":
+            code += "\n\n" + data["test_code"].split("\n")[self.example_line]
+        return f"{INSTRUCTION}\n```python\n{code}\n```"
+
+    def response_prefix(self, problem: Problem, variant: str) -> str:
+        prefix = f"```python\n{problem.data['raw_problem'].strip()}\n"
+        return ("Let's think step by step.\n" + prefix) if variant == "cot" else prefix
+
+    def request(self, problem: Problem, sample_idx: int, variant: str) -> Request:
+        instruction = self.instruction(problem, variant)
+        prompt = (f"{SYSTEM}\n@@ Instruction\n{instruction}\n\n@@ Response\n"
+                  f"{self.response_prefix(problem, variant)}")
+        messages = ({"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": f"\n@@ Instruction\n{instruction}\n@@ Response\n"})
+        data = problem.data
+        return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
+                       prompt=prompt, messages=messages, stop=STOP,
+                       reference=data["raw_solution"] + data["new_problem"] + data["new_solution"])
+
+    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+        if chat:
+            solution = cut_at_fence(text.split("```python", 1)[-1])
+            return Sample(request.task, request.task_id, request.sample_idx,
+                          solution=solution, raw=text, prompt_hash=request.prompt_hash)
+        return Sample(request.task, request.task_id, request.sample_idx,
+                      completion=cut_at_fence(text), raw=text, prompt_hash=request.prompt_hash)
+
+    def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
+        if sample.solution is not None:
+            code = sample.solution
+        else:
+            code = problem.data["raw_problem"] + (sample.completion or "")
+        if sanitized:
+            code = sanitize(code)
+        head = code + "\n"
+        test_code = problem.data["test_code"]
+        return Program(key=sample.key, source=head + test_code,
+                       test_first_line=head.count("\n") + 1,
+                       expected_steps=len(ast.parse(test_code).body),
+                       timeout_s=self.timeout_s, memory_mb=self.memory_mb)
+
+
+class HumanEvalPro(CodeEvalProTask):
+    name = "humaneval-pro"
+    description = "HumanEval Pro: 164 self-invoking problems built on HumanEval (pass@k)"
+    filename = "humaneval_pro.json"
+    hub_id = "CodeEval-Pro/humaneval-pro"
+    example_line = 1   # test_code starts with a newline
+
+
+class MBPPPro(CodeEvalProTask):
+    name = "mbpp-pro"
+    description = "MBPP Pro: 378 self-invoking problems built on MBPP (pass@k)"
+    filename = "mbpp_pro.json"
+    hub_id = "CodeEval-Pro/mbpp-pro"
+    example_line = 0
+
+
+class BigCodeBenchLitePro(CodeEvalProTask):
+    name = "bigcodebench-lite-pro"
+    description = ("BigCodeBench-Lite Pro: 57 self-invoking problems on BigCodeBench tasks, "
+                   "needing its third-party libraries (pass@k)")
+    filename = "bigcodebench_lite_pro.json"
+    hub_id = "CodeEval-Pro/bigcodebench-lite-pro"
+    example_line = None
+    prompt_variants = ("default",)
+    # pandas/sklearn imports and plots: the BigCodeBench-style budget, not HumanEval's
+    timeout_s = 60.0
+    memory_mb = 16384
