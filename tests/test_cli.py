@@ -1,0 +1,143 @@
+"""The `codeeval` command end to end on the real data, through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import codeeval_cmd
+
+
+def cli(*args, data_dir=None, check=True):
+    env_args = ["--data-dir", str(data_dir)] if data_dir else []
+    proc = subprocess.run(codeeval_cmd(*args, *env_args), capture_output=True, text=True,
+                          timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_reference_scores_one_on_humaneval_pro_and_mbpp_pro(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    proc = cli("run", "--model", "reference", "--tasks", "humaneval-pro,mbpp-pro",
+               "--out", str(out), data_dir=benchmarks)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tasks"]["humaneval-pro"]["metrics"] == {"pass@1": 1.0}
+    assert summary["tasks"]["mbpp-pro"]["metrics"] == {"pass@1": 1.0}
+    assert summary["tasks"]["humaneval-pro"]["n_problems"] == 164
+    assert summary["tasks"]["mbpp-pro"]["n_samples"] == 378
+    assert "humaneval-pro" in proc.stdout and "1.000" in proc.stdout
+    results = read_jsonl(out / "results.jsonl")
+    assert len(results) == 164 + 378
+    assert all(r["status"] == "passed" for r in results)
+    assert {"task_id", "sample_idx", "status", "form"} <= set(results[0])
+
+
+def test_summary_schema_and_provenance(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    cli("run", "--tasks", "bigcodebench-lite-pro", "--limit", "6", "--out", str(out),
+        data_dir=benchmarks)
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"run_id", "model", "tasks", "provenance"} <= set(summary)
+    task = summary["tasks"]["bigcodebench-lite-pro"]
+    assert {"n_problems", "n_samples", "metrics", "breakdowns", "failures"} <= set(task)
+    # failing ground truth is reported with its reason, never hidden
+    for failure in task["failures"]:
+        assert failure["status"] != "passed" and failure["message"]
+    prov = summary["provenance"]
+    assert {"codeeval_version", "git_commit", "datasets", "prompt_template_versions", "backend",
+            "generation", "seed", "python", "libraries", "sandbox"} <= set(prov)
+    assert prov["datasets"]["humaneval-pro/bigcodebench_lite_pro.json"]
+    assert prov["sandbox"]["kind"] == "process"
+    assert (out / "config.json").exists() and (out / "samples.jsonl").exists()
+
+
+def test_rerun_resumes_without_duplicates_and_refuses_a_new_config(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    cli("run", "--tasks", "humaneval-pro", "--limit", "5", "--out", str(out), data_dir=benchmarks)
+    cli("run", "--tasks", "humaneval-pro", "--limit", "5", "--out", str(out), data_dir=benchmarks)
+    assert len(read_jsonl(out / "samples.jsonl")) == 5
+    assert len(read_jsonl(out / "results.jsonl")) == 5
+    proc = cli("run", "--tasks", "humaneval-pro", "--limit", "5", "--temperature", "0.8",
+               "--out", str(out), data_dir=benchmarks, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "--force" in proc.stderr
+    assert "generation" in proc.stderr
+    cli("run", "--tasks", "humaneval-pro", "--limit", "3", "--out", str(out), "--force",
+        data_dir=benchmarks)
+    assert len(read_jsonl(out / "results.jsonl")) == 3
+
+
+def test_sanitize_both_scores_both_forms(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    cli("run", "--tasks", "mbpp-pro", "--limit", "4", "--sanitize", "both", "--out", str(out),
+        data_dir=benchmarks)
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["mbpp-pro"]
+    assert set(summary["metrics_by_form"]) == {"raw", "sanitized"}
+    assert summary["metric_forms"]["pass@1"] in ("raw", "sanitized")
+    assert {r["form"] for r in read_jsonl(out / "results.jsonl")} == {"raw", "sanitized"}
+
+
+def test_evaluate_external_samples(benchmarks, tmp_path):
+    problems = json.loads((benchmarks / "humaneval-pro" / "humaneval_pro.json").read_text())
+    p0, p1 = problems[0], problems[1]
+    good_completion = p0["raw_solution"] + p0["new_problem"] + p0["new_solution"]
+    good_solution = p1["raw_problem"] + p1["raw_solution"] + p1["new_problem"] + p1["new_solution"]
+    lines = [
+        {"task_id": 0, "completion": good_completion},
+        {"task_id": 1, "solution": "def nothing():\n    pass\n"},
+        {"task_id": 0, "completion": "    return None\n"},
+        {"task_id": 1, "solution": good_solution},
+    ]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps(l) + "\n" for l in lines))
+    out = tmp_path / "eval"
+    cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out),
+        data_dir=benchmarks)
+    rows = {(r["task_id"], r["sample_idx"]): r["status"] for r in read_jsonl(out / "results.jsonl")}
+    assert rows == {("0", 0): "passed", ("1", 0): "failed", ("0", 1): "failed", ("1", 1): "passed"}
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
+    assert summary["n_problems"] == 2
+    assert summary["metrics"]["pass@1"] == pytest.approx(0.5)
+
+
+def test_evaluate_rejects_an_unknown_problem(benchmarks, tmp_path):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": 9999, "solution": "x = 1"}) + "\n")
+    proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples),
+               "--out", str(tmp_path / "o"), data_dir=benchmarks, check=False)
+    assert proc.returncode == 2 and "no problem '9999'" in proc.stderr
+
+
+def test_unknown_task_is_one_line_and_exit_2(tmp_path):
+    proc = cli("run", "--tasks", "humaneval-pr", "--out", str(tmp_path / "o"), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: unknown task 'humaneval-pr'; known tasks: "
+                                   "humaneval-pro, mbpp-pro, bigcodebench-lite-pro "
+                                   "(see `codeeval tasks`)")
+
+
+def test_missing_data_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "humaneval-pro").mkdir()
+    proc = cli("run", "--out", str(tmp_path / "o"), data_dir=tmp_path, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "humaneval_pro.json not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unknown_model_is_one_line(benchmarks, tmp_path):
+    proc = cli("run", "--model", "gpt-17", "--limit", "1", "--out", str(tmp_path / "o"),
+               data_dir=benchmarks, check=False)
+    assert proc.returncode == 2 and "unknown model 'gpt-17'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_tasks_lists_every_task_with_variants():
+    out = cli("tasks").stdout
+    assert "humaneval-pro" in out and "[default, cot, 1shot]" in out
+    assert "bigcodebench-lite-pro" in out and "mbpp-pro" in out

@@ -1,0 +1,97 @@
+"""HumanEval Pro / MBPP Pro / BigCodeBench-Lite Pro: prompts, extraction and assembly as
+the official CodeEval-Pro harness does them, on the real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeeval.records import Sample
+from codeeval.tasks import get_task
+from codeeval.tasks.codeeval_pro import sanitize
+from codeeval.tasks.sources import DataSource
+
+
+@pytest.fixture(scope="module")
+def problems(benchmarks):
+    source = DataSource(benchmarks)
+    return {name: get_task(name).load(source)
+            for name in ("humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro")}
+
+
+def test_problem_counts(problems):
+    assert {k: len(v) for k, v in problems.items()} == {
+        "humaneval-pro": 164, "mbpp-pro": 378, "bigcodebench-lite-pro": 57}
+    assert problems["bigcodebench-lite-pro"][0].task_id == "BigCodeBench/23"
+
+
+def test_prompt_has_both_problems_and_the_response_prefix(problems):
+    task, problem = get_task("humaneval-pro"), problems["humaneval-pro"][0]
+    request = task.request(problem, 0, "default")
+    raw, new = problem.data["raw_problem"].strip(), problem.data["new_problem"].strip()
+    assert request.prompt.startswith("You are an exceptionally intelligent coding assistant")
+    assert f"@@ Instruction\nWrite a solution of python file" in request.prompt
+    assert f"```python\n{raw}\n{new}\n```\n\n@@ Response\n```python\n{raw}\n" in request.prompt
+    assert request.prompt.endswith(f"@@ Response\n```python\n{raw}\n")
+    assert request.messages[0]["role"] == "system"
+
+
+def test_variants(problems):
+    he, mbpp = get_task("humaneval-pro"), get_task("mbpp-pro")
+    p = problems["humaneval-pro"][3]
+    first_assert = p.data["test_code"].split("\n")[1]
+    assert first_assert.startswith("assert")
+    assert f"\n\n{first_assert}\n```" in he.request(p, 0, "1shot").prompt
+    assert "@@ Response\nLet's think step by step.\n```python\n" in he.request(p, 0, "cot").prompt
+    q = problems["mbpp-pro"][0]
+    assert q.data["test_code"].split("\n")[0] in mbpp.request(q, 0, "1shot").prompt
+
+
+def test_completion_is_cut_at_the_first_fence(problems):
+    task = get_task("humaneval-pro")
+    request = task.request(problems["humaneval-pro"][0], 0, "default")
+    sample = task.sample_from_output(request, "    return 1\n```\nExplanation ...", chat=False)
+    assert sample.completion == "    return 1\n" and sample.solution is None
+
+
+def test_chat_answer_becomes_a_whole_program(problems):
+    task = get_task("mbpp-pro")
+    request = task.request(problems["mbpp-pro"][0], 0, "default")
+    text = "Sure!\n```python\ndef f():\n    return 1\n```\nDone."
+    sample = task.sample_from_output(request, text, chat=True)
+    assert sample.solution == "\ndef f():\n    return 1\n" and sample.completion is None
+
+
+def test_sanitizer_uses_the_markers_in_priority_order():
+    code = "def f():\n    return 1\n# Example usage\nprint(f())\n# Test\nassert f()\nif __name__ == '__main__':\n    pass\n"
+    assert sanitize(code) == code[: code.index("if __name__")]
+    assert sanitize("x = 1\n# Test\nprint(x)\n# Example y\n") == "x = 1\n"
+    assert sanitize("x = 1\n# Example y\n") == "x = 1\n"
+    assert sanitize("x = 1\n") == "x = 1\n"
+
+
+def test_reference_program_is_the_official_ground_truth(problems):
+    for name in problems:
+        task = get_task(name)
+        for problem in problems[name][:20]:
+            d = problem.data
+            request = task.request(problem, 0, "default")
+            sample = task.sample_from_output(request, request.reference, chat=False)
+            program = task.program(problem, sample, sanitized=False)
+            ground_truth = d["raw_problem"] + d["raw_solution"] + d["new_problem"] + d["new_solution"]
+            assert program.source == ground_truth + "\n" + d["test_code"]
+            lines = program.source.splitlines()
+            first_test = d["test_code"].lstrip("\n").splitlines()[0]
+            assert first_test in lines[program.test_first_line - 1:]
+            assert program.expected_steps >= 1
+
+
+def test_unknown_variant_is_a_user_error():
+    from codeeval.errors import UserError
+    with pytest.raises(UserError, match="no prompt variant 'cot'"):
+        get_task("bigcodebench-lite-pro").check_variant("cot")
+
+
+def test_unknown_task_is_a_user_error():
+    from codeeval.errors import UserError
+    with pytest.raises(UserError, match="unknown task 'humaneval-pr'"):
+        get_task("humaneval-pr")

@@ -1,0 +1,37 @@
+"""The repository folders map onto the codeeval.* namespace in a wheel and an editable install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
+           "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal"]
+CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
+         "[importlib.import_module(m) for m in mods]; "
+         "import codeeval.sandbox.process as p; assert p.DRIVER.is_file(); "
+         "print(importlib.import_module('codeeval').__file__)")
+
+
+def test_wheel_install_has_every_package(tmp_path):
+    wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(wheel_dir), str(REPO)], check=True, capture_output=True)
+    wheel = next(wheel_dir.glob("codeeval-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True)
+    out = subprocess.run([sys.executable, "-c", CHECK, *MODULES], cwd=tmp_path,
+                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).is_relative_to(site)
+    assert not (site / "tasks").exists() and not (site / "harness").exists()
+
+
+def test_installed_package_imports_from_outside_the_checkout(tmp_path):
+    out = subprocess.run([sys.executable, "-c", CHECK, *MODULES], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

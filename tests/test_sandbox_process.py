@@ -1,0 +1,141 @@
+"""The process runner: verdicts need positive evidence; leftovers and limits are enforced."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from codeeval.records import Program
+
+
+def program(key: str, solution: str, tests: str, timeout_s: float = 5.0, memory_mb: int = 1024):
+    head = solution + "\n"
+    return Program(key=key, source=head + tests, test_first_line=head.count("\n") + 1,
+                   expected_steps=len([l for l in tests.splitlines() if l and not l[0].isspace()]),
+                   timeout_s=timeout_s, memory_mb=memory_mb)
+
+
+def run(sandbox, *programs):
+    results = {e.key: e for e in sandbox.run(programs)}
+    return results[programs[0].key] if len(programs) == 1 else results
+
+
+GOOD = "def inc(x):\n    return x + 1\n"
+
+
+def test_correct_program_passes_with_per_step_outcomes(sandbox):
+    e = run(sandbox, program("ok", GOOD, "assert inc(1) == 2\nassert inc(2) == 3\n"))
+    assert e.status == "passed", e
+    assert [t["outcome"] for t in e.tests] == ["passed", "passed"]
+
+
+def test_failing_assert_fails_and_names_the_line(sandbox):
+    e = run(sandbox, program("bad", GOOD, "assert inc(1) == 2\nassert inc(2) == 4\n"))
+    assert e.status == "failed"
+    assert e.message.startswith("line 5")
+    assert [t["outcome"] for t in e.tests] == ["passed", "failed"]
+
+
+@pytest.mark.parametrize("escape", [
+    "import os\nos._exit(0)\n",
+    "import sys\nsys.exit(0)\n",
+    "raise SystemExit\n",
+    "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+    "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    "import os, signal\nos.killpg(os.getpgid(0), signal.SIGKILL)\n",
+])
+def test_exiting_before_the_tests_never_passes(sandbox, escape):
+    e = run(sandbox, program("escape", GOOD + escape, "assert inc(1) == 5\n"))
+    assert e.status in ("failed", "error"), e
+
+
+def test_killing_the_parent_then_passing_the_tests_does_not_pass(sandbox):
+    # The tests would pass; only the kill of the driver's parent must be noticed.
+    solution = GOOD + "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
+    e = run(sandbox, program("parent", solution, "assert inc(1) == 2\n"))
+    assert e.status == "failed", e
+
+
+def test_exiting_inside_a_test_step_fails(sandbox):
+    e = run(sandbox, program("exit-in-test", GOOD, "import os\nassert inc(1) == 2 or os._exit(0)\nos._exit(0)\nassert False\n"))
+    assert e.status == "failed", e
+
+
+def test_printing_a_fake_success_does_not_pass(sandbox):
+    fake = 'import json\nprint(json.dumps({"event": "done", "nonce": "x"}))\nimport os\nos._exit(0)\n'
+    e = run(sandbox, program("fake", GOOD + fake, "assert False\n"))
+    assert e.status != "passed"
+
+
+def test_syntax_error_is_an_error(sandbox):
+    e = run(sandbox, program("syntax", "def inc(x:\n    return x\n", "assert inc(1) == 2\n"))
+    assert e.status == "error" and "SyntaxError" in e.message
+
+
+def test_timeout_kills_the_program_and_its_children(sandbox, tmp_path):
+    marker = tmp_path / "child-alive"
+    os.chmod(tmp_path, 0o777)
+    solution = (f"import os, time\nif os.fork() == 0:\n    time.sleep(3)\n"
+                f"    open({str(marker)!r}, 'w').write('x')\n    os._exit(0)\n"
+                "while True:\n    pass\n")
+    start = time.monotonic()
+    e = run(sandbox, program("loop", solution, "assert True\n", timeout_s=1.0))
+    assert e.status == "timeout"
+    assert time.monotonic() - start < 10
+    time.sleep(3.5)
+    assert not marker.exists(), "a child of a timed-out program survived"
+
+
+def test_background_daemon_does_not_outlive_its_run(sandbox, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only a dedicated uid (root runner) can sweep setsid daemons")
+    marker = tmp_path / "daemon-alive"
+    os.chmod(tmp_path, 0o777)
+    solution = (f"import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                f"        time.sleep(2)\n        open({str(marker)!r}, 'w').write('x')\n"
+                "    os._exit(0)\n")
+    e = run(sandbox, program("daemon", GOOD + solution, "assert inc(1) == 2\n"))
+    assert e.status == "passed"
+    time.sleep(3)
+    assert not marker.exists(), "a setsid daemon outlived its program"
+
+
+def test_output_is_capped(sandbox):
+    e = run(sandbox, program("flood", GOOD + "for _ in range(100000):\n    print('x' * 100)\n",
+                             "assert inc(1) == 2\n"))
+    assert e.status == "passed"
+    assert len(e.stdout) < 5000 and "bytes cut" in e.stdout
+
+
+def test_memory_limit_stops_a_huge_allocation(sandbox):
+    e = run(sandbox, program("alloc", GOOD, "x = bytearray(10 * 1024 ** 3)\n", memory_mb=512))
+    assert e.status == "failed" and "MemoryError" in e.message
+
+
+def test_programs_get_a_fresh_work_dir(sandbox):
+    first = program("plant", GOOD + "open('planted.txt', 'w').write('x')\n", "assert True\n")
+    second = program("check", GOOD, "import os\nassert not os.path.exists('planted.txt')\n")
+    assert run(sandbox, first).status == "passed"
+    assert run(sandbox, second).status == "passed"
+
+
+def test_environment_is_minimal(sandbox):
+    os.environ["CODEEVAL_SECRET_FOR_TEST"] = "leak"
+    try:
+        e = run(sandbox, program("env", GOOD, "import os\nassert 'CODEEVAL_SECRET_FOR_TEST' not in os.environ\n"))
+    finally:
+        del os.environ["CODEEVAL_SECRET_FOR_TEST"]
+    assert e.status == "passed", e
+
+
+def test_a_broken_interpreter_is_an_infra_error(tmp_path):
+    from codeeval.sandbox.process import ProcessSandbox
+    box = ProcessSandbox(parallel=1)
+    try:
+        box.python = str(tmp_path / "no-such-python")
+        e = run(box, program("infra", GOOD, "assert True\n"))
+    finally:
+        box.close()
+    assert e.status == "infra_error"
