@@ -1,7 +1,7 @@
-"""From what the driver reported to an Execution status: the one verdict every runner uses.
+"""From what the worker reported to an Execution status: the one verdict every runner uses.
 
-A pass needs positive evidence: the driver started, every expected test step reported
-"passed" under this run's nonce, the driver reported "done", and exited cleanly. Exit
+A pass needs positive evidence: the worker started the program, every expected test step reported
+"passed" under this run's nonce, the program reported "done", and its monitor exited cleanly. Exit
 code 0 alone proves nothing.
 """
 
@@ -41,7 +41,7 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if timed_out:
         return result("timeout", "wall-clock limit reached; killed the program and its children")
     if "started" not in kinds:
-        return result("infra_error", f"the sandbox driver did not start (exit code {exit_code})")
+        return result("infra_error", f"the sandbox worker did not start the program (exit code {exit_code})")
     if error is not None:
         return result("error", last_line(error.get("message", "")))
     if failed is not None:
@@ -49,7 +49,7 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if "done" not in kinds:
         return result("failed", f"the program ended before its tests finished (exit code {exit_code})")
     if exit_code != 0:
-        return result("failed", f"the sandbox driver was killed or exited with code {exit_code}")
+        return result("failed", f"the program's monitor process was killed or exited with code {exit_code}")
     if len(tests) != expected_steps:
         return result("failed", f"{len(tests)} test steps ran, {expected_steps} expected")
     return result("passed", "")

@@ -12,7 +12,7 @@ MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
            "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal"]
 CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
          "[importlib.import_module(m) for m in mods]; "
-         "import codeeval.sandbox.process as p; assert p.DRIVER.is_file(); "
+         "import codeeval.sandbox.pool as p; assert 'run_program' in p.WORKER_SOURCE; "
          "print(importlib.import_module('codeeval').__file__)")
 
 

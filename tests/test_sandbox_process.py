@@ -52,7 +52,7 @@ def test_exiting_before_the_tests_never_passes(sandbox, escape):
 
 
 def test_killing_the_parent_then_passing_the_tests_does_not_pass(sandbox):
-    # The tests would pass; only the kill of the driver's parent must be noticed.
+    # The tests would pass; only the kill of the program's parent (its monitor) must be noticed.
     solution = GOOD + "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
     e = run(sandbox, program("parent", solution, "assert inc(1) == 2\n"))
     assert e.status == "failed", e
@@ -139,3 +139,23 @@ def test_a_broken_interpreter_is_an_infra_error(tmp_path):
     finally:
         box.close()
     assert e.status == "infra_error"
+
+
+def test_a_worker_killed_mid_program_is_replaced(sandbox):
+    """The worker's death is the sandbox's failure: retried on a fresh worker."""
+    import signal
+    victim = next(iter(sandbox._workers.values()), None)
+    if victim is None:
+        run(sandbox, program("warm", GOOD, "assert True\n"))
+        victim = next(iter(sandbox._workers.values()))
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    e = run(sandbox, program("after-kill", GOOD, "assert inc(1) == 2\n"))
+    assert e.status == "passed", e
+
+
+def test_sys_modules_and_builtins_tampering_does_not_leak(sandbox):
+    tamper = "import sys, builtins\nsys.modules['json'] = None\nbuiltins.len = lambda x: 0\n"
+    run(sandbox, *[program(f"tamper{i}", GOOD + tamper, "assert True\n") for i in range(4)])
+    e = run(sandbox, program("clean", GOOD, "import json\nassert len([1, 2]) == 2\n"))
+    assert e.status == "passed", e

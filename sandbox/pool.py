@@ -1,0 +1,125 @@
+"""Host side of the worker protocol: a pool of long-lived workers, one program at a time each.
+
+Subclasses say how a worker starts (a host process, a container); everything else is shared:
+sending requests, reading answers with a watchdog, replacing a worker that died or hung (its
+program is retried once, then reported as `infra_error`), and the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import selectors
+import subprocess
+import time
+from abc import abstractmethod
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from codeeval.records import Execution, Program
+from codeeval.sandbox.base import Sandbox
+from codeeval.sandbox.verdict import judge, parse_report
+
+WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
+FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
+WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeout to answer
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class WorkerPool(Sandbox):
+    processes_limit: int | None = None   # RLIMIT_NPROC, only where each slot has its own uid
+
+    def __init__(self, parallel: int | None = None):
+        self.parallel = max(1, parallel or os.cpu_count() or 1)
+        self._workers: dict[int, subprocess.Popen] = {}
+        self._idle: queue.Queue[int] = queue.Queue()
+        for slot in range(self.parallel):
+            self._idle.put(slot)
+
+    @abstractmethod
+    def start_worker(self, slot: int) -> subprocess.Popen:
+        """Start a worker whose stdin/stdout are pipes speaking the worker protocol."""
+
+    def stop_worker(self, slot: int, worker: subprocess.Popen) -> None:
+        worker.kill()
+        worker.wait()
+
+    def worker_command(self, python: str, config: dict) -> list[str]:
+        return [python, "-I", "-c", WORKER_SOURCE, json.dumps(config)]
+
+    def close(self) -> None:
+        for slot, worker in list(self._workers.items()):
+            self.stop_worker(slot, worker)
+        self._workers.clear()
+
+    def run(self, programs: Iterable[Program]) -> Iterator[Execution]:
+        with ThreadPoolExecutor(self.parallel) as pool:
+            futures = [pool.submit(self._run_with_retry, p) for p in programs]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def _run_with_retry(self, program: Program) -> Execution:
+        execution = self._run_in_slot(program)
+        if execution.status == "infra_error":
+            execution = self._run_in_slot(program)
+        return execution
+
+    def _run_in_slot(self, program: Program) -> Execution:
+        slot = self._idle.get()
+        try:
+            return self._run_on_worker(slot, program)
+        finally:
+            self._idle.put(slot)
+
+    def _run_on_worker(self, slot: int, program: Program) -> Execution:
+        nonce = secrets.token_hex(16)
+        limits = {"address_space": program.memory_mb << 20,
+                  "cpu_seconds": int(program.timeout_s) + 1,
+                  "file_size": FILE_SIZE_LIMIT, "open_files": 256, "core": 0}
+        if self.processes_limit:
+            limits["processes"] = self.processes_limit
+        request = {"nonce": nonce, "source": program.source, "limits": limits,
+                   "test_first_line": program.test_first_line, "timeout_s": program.timeout_s}
+        try:
+            worker = self._workers.get(slot)
+            if worker is None or worker.poll() is not None:
+                worker = self._workers[slot] = self.start_worker(slot)
+            worker.stdin.write((json.dumps(request) + "\n").encode())
+            worker.stdin.flush()
+            answer = json.loads(_read_line(worker, program.timeout_s + WATCHDOG_S))
+        except (OSError, ValueError, WorkerDied) as exc:
+            self._replace(slot)
+            return Execution(key=program.key, status="infra_error",
+                             message=f"sandbox worker failed: {exc}")
+        return judge(program.key, parse_report(answer["report"], nonce),
+                     expected_steps=program.expected_steps, exit_code=answer["exit_code"],
+                     timed_out=answer["timed_out"], duration_s=answer["duration_s"],
+                     stdout=answer["stdout"], stderr=answer["stderr"])
+
+    def _replace(self, slot: int) -> None:
+        worker = self._workers.pop(slot, None)
+        if worker is not None:
+            self.stop_worker(slot, worker)
+
+
+def _read_line(worker: subprocess.Popen, timeout: float) -> bytes:
+    """One answer line, or WorkerDied if the worker exits or stays silent past `timeout`."""
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(worker.stdout, selectors.EVENT_READ)
+        while not buffer.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise WorkerDied(f"no answer within {timeout:.0f} s")
+            chunk = os.read(worker.stdout.fileno(), 1 << 20)
+            if not chunk:
+                raise WorkerDied(f"worker exited (code {worker.poll()})")
+            buffer += chunk
+    return buffer

@@ -1,0 +1,237 @@
+"""The in-sandbox worker: a fork server that runs one program at a time (standard library only).
+
+Started once per sandbox slot, as `python -I -c <this source> <config json>`, on the host (the
+process sandbox) or inside a locked-down container (the Docker sandbox). Config:
+{"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
+It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
+"limits"}, and answers one JSON line on stdout: {"exit_code", "timed_out", "duration_s",
+"report", "stdout", "stderr"}.
+
+Per program the worker forks a monitor (own session and process group; own uid when `uid` is
+set; rlimits; output to capture files; a fresh work dir; a minimal environment). The monitor
+forks the program process and only waits for it, so a program that kills its parent kills the
+monitor, which the host's verdict treats as a failure. The program process executes the
+solution (top-level statements before `test_first_line`), then each later top-level statement
+as one test step, and reports every outcome as a JSON line carrying the nonce to a report file
+it cannot reopen. After the program (or at its timeout) the worker kills the process group and
+every process of the uid, and wipes the work dir and the uid's files in /tmp and /dev/shm.
+
+Forking from a warm interpreter that has already imported the benchmark's libraries (`preload`)
+is what makes this fast: no interpreter start-up and no library import per program.
+"""
+
+import ast
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import types
+
+OUTPUT_CAP = 4096
+RLIMITS = {
+    "address_space": resource.RLIMIT_AS,
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "file_size": resource.RLIMIT_FSIZE,
+    "processes": resource.RLIMIT_NPROC,
+    "open_files": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+}
+SHARED_TMP = ("/tmp", "/dev/shm")
+
+
+def apply_limits(limits):
+    for name, value in limits.items():
+        which = RLIMITS[name]
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)  # never above the hard limit
+        resource.setrlimit(which, (value, value))
+
+
+def last_traceback():
+    return traceback.format_exc()[-2000:]
+
+
+def run_program(path, test_first_line, emit):
+    """Execute the solution, then each test step; report every outcome."""
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    try:
+        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError):
+        emit({"event": "error", "phase": "compile", "message": last_traceback()})
+        return
+    solution = [s for s in tree.body if s.lineno < test_first_line]
+    steps = [s for s in tree.body if s.lineno >= test_first_line]
+    # A module named other than __main__: `if __name__ == "__main__":` blocks do not run, as
+    # in the reference harnesses, which exec programs in a fresh namespace.
+    module = types.ModuleType("solution")
+    module.__file__ = path
+    sys.modules["solution"] = module
+    try:
+        exec(compile(ast.Module(solution, type_ignores=[]), path, "exec"), module.__dict__)
+    except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
+        emit({"event": "error", "phase": "solution", "exception": type(exc).__name__,
+              "message": last_traceback()})
+        return
+    for step in steps:
+        name = f"line {step.lineno}"
+        try:
+            exec(compile(ast.Module([step], type_ignores=[]), path, "exec"), module.__dict__)
+        except BaseException as exc:
+            outcome = "failed" if isinstance(exc, AssertionError) else "error"
+            emit({"event": "step", "name": name, "outcome": outcome,
+                  "exception": type(exc).__name__, "message": last_traceback()})
+            return  # the reference harnesses stop at the first failing statement too
+        emit({"event": "step", "name": name, "outcome": "passed"})
+    emit({"event": "done", "steps": len(steps)})
+
+
+def monitor(request, config, work, files):
+    """In the forked monitor: isolate, then fork the program and wait for it. Never returns."""
+    code = 70
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(files["stdout"].fileno(), 1)
+        os.dup2(files["stderr"].fileno(), 2)
+        uid = config.get("uid")
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        apply_limits(request["limits"])
+        os.chdir(work)
+        os.environ.clear()
+        os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work,
+                           "LANG": "C.UTF-8", "TZ": "UTC", "OMP_NUM_THREADS": "1",
+                           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+        report = files["report"]
+        nonce = request["nonce"]
+
+        def emit(record):
+            record["nonce"] = nonce
+            report.write(json.dumps(record) + "\n")
+            report.flush()
+
+        emit({"event": "started"})
+        pid = os.fork()
+        if pid == 0:
+            try:
+                run_program(os.path.join(work, "program.py"), request["test_first_line"], emit)
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except BaseException:
+                        pass
+                os._exit(0)
+        report.close()
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        code = code if code >= 0 else 128 - code
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def sweep(uid):
+    """Kill every process of the uid (daemons that left the group too) and remove its files
+    from the shared temporary folders."""
+    if uid is None:
+        return
+    pid = os.fork()
+    if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    for folder in SHARED_TMP:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def tail(f):
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(max(0, size - OUTPUT_CAP))
+    text = f.read().decode("utf-8", "replace")
+    return text if size <= OUTPUT_CAP else f"[... {size - OUTPUT_CAP} bytes cut]\n" + text
+
+
+def serve_one(request, config):
+    uid = config.get("uid")
+    run_dir = tempfile.mkdtemp(dir=config["work_root"])
+    capture = tempfile.mkdtemp(dir=config["capture_root"])
+    os.chmod(run_dir, 0o711)
+    work = os.path.join(run_dir, "work")
+    os.mkdir(work)
+    with open(os.path.join(work, "program.py"), "w", encoding="utf-8") as f:
+        f.write(request["source"])
+    if uid is not None:
+        os.chown(work, uid, uid)
+        os.chown(os.path.join(work, "program.py"), uid, uid)
+    files = {name: open(os.path.join(capture, name), "wb+" if name != "report" else "w+")
+             for name in ("stdout", "stderr", "report")}
+    try:
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            monitor(request, config, work, files)
+        pidfd = os.pidfd_open(pid)
+        timed_out = not select.select([pidfd], [], [], request["timeout_s"])[0]
+        duration = time.monotonic() - start
+        os.close(pidfd)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the program's leftovers die with it
+        except OSError:
+            pass
+        status = os.waitpid(pid, 0)[1]
+        sweep(uid)
+        files["report"].seek(0)
+        return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
+                "duration_s": round(duration, 4), "report": files["report"].read(),
+                "stdout": tail(files["stdout"]), "stderr": tail(files["stderr"])}
+    finally:
+        for f in files.values():
+            f.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(capture, ignore_errors=True)
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    for name in config.get("preload", []):
+        try:
+            __import__(name)
+        except Exception:  # a missing library fails the programs that need it, not the worker
+            pass
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    for line in sys.stdin:
+        answers.write(json.dumps(serve_one(json.loads(line), config)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
