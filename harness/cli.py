@@ -33,8 +33,10 @@ def shared_options(f):
         click.option("--sanitize", type=click.Choice(list(FORMS)), default="raw",
                      show_default=True,
                      help="Score raw and/or sanitized code; `both` reports the better of the two."),
-        click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="process",
-                     show_default=True, help="Where programs run."),
+        click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="auto",
+                     show_default=True,
+                     help="Where programs run: auto = docker when a daemon answers and the "
+                          "image is built, else process."),
         click.option("--parallel", type=click.IntRange(min=1), default=None,
                      help="Programs run at once (default: number of cores)."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
@@ -100,6 +102,42 @@ def list_tasks() -> None:
     width = max(map(len, TASKS))
     for name, task in TASKS.items():
         click.echo(f"{name.ljust(width)}  [{', '.join(task.prompt_variants)}]  {task.description}")
+
+
+@cli.group()
+def images() -> None:
+    """Sandbox images, built locally with no registry."""
+
+
+@images.command("build")
+@click.argument("which", type=click.Choice(["base", "python", "all"]), default="all")
+def build_images(which) -> None:
+    """Build the base (debootstrap) and/or Python image; unchanged recipes are skipped."""
+    from codeeval.sandbox.images import IMAGES, build
+    for name in (IMAGES if which == "all" else [which]):
+        image = build(name, log=click.echo)
+        click.echo(f"{name}: {image.tag}")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The Docker engine the sandbox needs."""
+
+
+@sandbox.command("setup")
+def sandbox_setup() -> None:
+    """Check the Docker engine and the images; say what is missing and how to fix it."""
+    from codeeval.sandbox.engine import docker_client
+    from codeeval.sandbox.images import IMAGES, image_exists
+    version = docker_client().version()  # one clear line when the daemon is down
+    click.echo(f"docker engine {version.get('Version')} (API {version.get('ApiVersion')}): ok")
+    missing = []
+    for name, image in IMAGES.items():
+        present = image_exists(image().tag)
+        click.echo(f"image {name}: {image().tag} {'present' if present else 'missing'}")
+        missing += [] if present else [name]
+    if missing:
+        click.echo(f"build the missing images with: codeeval images build {' '.join(missing)}")
 
 
 def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python) -> None:

@@ -38,7 +38,7 @@ class RunConfig:
     prompt_variant: str = "default"
     sanitize: str = "raw"
     limit: int | None = None
-    sandbox: str = "process"
+    sandbox: str = "auto"
     timeout_s: float | None = None       # overrides each task's per-program timeout
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
 
@@ -75,9 +75,8 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
     samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
     n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
-    with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python) as sandbox:
-        execute(store, sandbox, tasks, problems, samples, FORMS[config.sanitize], config)
-        sandbox_info = sandbox.describe()
+    sandbox_info = execute(store, tasks, problems, samples, FORMS[config.sanitize], config,
+                           parallel=parallel, sandbox_python=sandbox_python)
 
     results = {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
                for r in store.read(RESULTS)}  # later rows (retried infra errors) win
@@ -158,9 +157,10 @@ def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None
         problems[task.name] = [p for p in problems[task.name] if (task.name, p.task_id) in seen]
 
 
-def execute(store: RunStore, sandbox, tasks, problems, samples: dict, forms: list[str],
-            config: RunConfig) -> None:
-    """Run each stored sample's program once per form; identical programs run once."""
+def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str],
+            config: RunConfig, *, parallel: int | None, sandbox_python: str | None) -> dict:
+    """Run each stored sample's program once per form; identical programs run once. Programs
+    run in one sandbox per image their tasks need. Returns the sandboxes' descriptions."""
     done = {(r["task"], r["task_id"], r["sample_idx"], r["form"])
             for r in store.read(RESULTS) if r["status"] != "infra_error"}
     by_problem: dict[tuple, list[dict]] = defaultdict(list)
@@ -181,18 +181,27 @@ def execute(store: RunStore, sandbox, tasks, problems, samples: dict, forms: lis
                     program = assemble(task, problem, sample, form, config)
                     targets[program.content_hash].append(key)
                     programs.setdefault(program.content_hash, program)
-    unique = list(programs.values())
     hash_of = {p.key: h for h, p in programs.items()}
-    with store.appender(RESULTS) as out, tqdm(total=len(unique), desc="execute",
-                                              unit="program", disable=not unique) as bar:
-        for execution in sandbox.run(unique):
-            program_hash = hash_of[execution.key]
-            for name, task_id, idx, form in targets[program_hash]:
-                out.append({"task": name, "task_id": task_id, "sample_idx": idx, "form": form,
-                            "program_hash": program_hash,
-                            **{k: v for k, v in dataclasses.asdict(execution).items()
-                               if k != "key"}})
-            bar.update()
+    described = {}
+    with store.appender(RESULTS) as out, tqdm(total=len(programs), desc="execute",
+                                              unit="program", disable=not programs) as bar:
+        for image in sorted({t.image for t in tasks}):
+            batch = [p for p in programs.values() if p.image == image]
+            if not batch:
+                continue
+            preload = tuple(sorted({m for t in tasks if t.image == image for m in t.preload}))
+            with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python,
+                              preload=preload, image=image) as sandbox:
+                described[image] = sandbox.describe()
+                for execution in sandbox.run(batch):
+                    program_hash = hash_of[execution.key]
+                    for name, task_id, idx, form in targets[program_hash]:
+                        out.append({"task": name, "task_id": task_id, "sample_idx": idx,
+                                    "form": form, "program_hash": program_hash,
+                                    **{k: v for k, v in dataclasses.asdict(execution).items()
+                                       if k != "key"}})
+                    bar.update()
+    return described
 
 
 def assemble(task, problem: Problem, sample: Sample, form: str, config: RunConfig):

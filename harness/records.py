@@ -82,13 +82,14 @@ class Program:
     test_first_line: int
     expected_steps: int
     language: str = "python"
+    image: str = "python"            # the sandbox image whose libraries the program needs
     timeout_s: float = 10.0
     memory_mb: int = 4096
 
     @property
     def content_hash(self) -> str:
-        return text_hash(f"{self.language}\0{self.test_first_line}\0{self.timeout_s}\0"
-                         f"{self.memory_mb}\0{self.source}")
+        return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"
+                         f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
 
 
 STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error")

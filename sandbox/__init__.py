@@ -1,15 +1,41 @@
-"""Sandboxed execution: `make_sandbox(kind)` returns a runner behind the Sandbox interface."""
+"""Sandboxed execution: `make_sandbox(kind)` returns a runner behind the Sandbox interface.
+
+`auto` picks Docker when a daemon answers and the image is built, else the process runner
+with a warning that says why.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 from codeeval.errors import UserError
 from codeeval.sandbox.base import Sandbox
 
-SANDBOX_KINDS = ("process",)
+SANDBOX_KINDS = ("auto", "docker", "process")
 
 
-def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None) -> Sandbox:
+def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None,
+                 preload: tuple[str, ...] = (), image: str = "python") -> Sandbox:
+    if kind == "auto":
+        kind = _auto_kind(image)
+    if kind == "docker":
+        from codeeval.sandbox.container import DockerSandbox
+        return DockerSandbox(parallel=parallel, image=image, preload=preload)
     if kind == "process":
         from codeeval.sandbox.process import ProcessSandbox
-        return ProcessSandbox(parallel=parallel, python=python)
+        return ProcessSandbox(parallel=parallel, python=python, preload=preload)
     raise UserError(f"unknown sandbox {kind!r}; choose one of: {', '.join(SANDBOX_KINDS)}")
+
+
+def _auto_kind(image: str) -> str:
+    from codeeval.sandbox.engine import daemon_available
+    from codeeval.sandbox.images import IMAGES, image_exists
+    if not daemon_available():
+        warnings.warn("no Docker daemon answers: using the process sandbox (see `codeeval "
+                      "sandbox setup`)", stacklevel=3)
+        return "process"
+    if not image_exists(IMAGES[image]().tag):
+        warnings.warn(f"the {image} sandbox image is not built: using the process sandbox "
+                      f"(run `codeeval images build {image}`)", stacklevel=3)
+        return "process"
+    return "docker"

@@ -102,6 +102,8 @@ def monitor(request, config, work, files):
         os.dup2(devnull, 0)
         os.dup2(files["stdout"].fileno(), 1)
         os.dup2(files["stderr"].fileno(), 2)
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # under memory pressure the kernel kills the program, not the worker
         uid = config.get("uid")
         if uid is not None:
             os.setgroups([])

@@ -20,6 +20,10 @@ class Task(ABC):
     prompt_variants: ClassVar[tuple[str, ...]] = ("default",)
     prompt_version: ClassVar[str] = "1"     # bump whenever a prompt's text changes
     ks: ClassVar[tuple[int, ...]] = (1, 5, 10)
+    # The sandbox image whose libraries the programs need (see codeeval.sandbox.images), and
+    # the modules its workers import once, so that programs fork with them loaded.
+    image: ClassVar[str] = "python"
+    preload: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:

@@ -53,6 +53,7 @@ class CodeEvalProTask(Task):
     hub_id: ClassVar[str]
     example_line: ClassVar[int | None]   # which test_code line the 1shot variant shows
     prompt_variants = ("default", "cot", "1shot")
+    image = "base"   # the tests need the standard library only
     timeout_s: ClassVar[float] = 10.0
     memory_mb: ClassVar[int] = 4096
 
@@ -101,7 +102,7 @@ class CodeEvalProTask(Task):
         test_code = problem.data["test_code"]
         return Program(key=sample.key, source=head + test_code,
                        test_first_line=head.count("\n") + 1,
-                       expected_steps=len(ast.parse(test_code).body),
+                       expected_steps=len(ast.parse(test_code).body), image=self.image,
                        timeout_s=self.timeout_s, memory_mb=self.memory_mb)
 
 
@@ -130,5 +131,7 @@ class BigCodeBenchLitePro(CodeEvalProTask):
     example_line = None
     prompt_variants = ("default",)
     # pandas/sklearn imports and plots: the BigCodeBench-style budget, not HumanEval's
+    image = "python"
     timeout_s = 60.0
     memory_mb = 16384
+    preload = ("numpy", "pandas", "matplotlib.pyplot", "scipy", "sklearn", "seaborn")

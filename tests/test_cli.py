@@ -54,7 +54,7 @@ def test_summary_schema_and_provenance(benchmarks, tmp_path):
     assert {"codeeval_version", "git_commit", "datasets", "prompt_template_versions", "backend",
             "generation", "seed", "python", "libraries", "sandbox"} <= set(prov)
     assert prov["datasets"]["humaneval-pro/bigcodebench_lite_pro.json"]
-    assert prov["sandbox"]["kind"] == "process"
+    assert prov["sandbox"]["python"]["kind"] in ("process", "docker")
     assert (out / "config.json").exists() and (out / "samples.jsonl").exists()
 
 

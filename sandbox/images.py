@@ -1,0 +1,135 @@
+"""Sandbox images built with no registry: `codeeval images build [base|python|all]`.
+
+The base is a Debian root file system made by `debootstrap` (minbase plus Python, which the
+in-container worker needs) and `docker import`ed. The Python image adds a venv with the
+benchmarks' libraries (images/python-requirements.txt), installed from wheels that `pip wheel`
+fetched and built on the host, so no build step needs a network. Every image is tagged by a hash
+of its recipe: a rebuild with an unchanged recipe is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeeval.errors import UserError
+from codeeval.sandbox.engine import docker_client
+
+RECIPES = Path(__file__).with_name("images")
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
+WHEEL_CACHE = Path.home() / ".cache" / "codeeval" / "wheels"
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    tag: str
+    python: str   # the interpreter the in-container worker runs
+
+
+def recipe_hash(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def base_image() -> Image:
+    tag = f"codeeval-base:{recipe_hash(SUITE, MIRROR, *BASE_PACKAGES)}"
+    return Image("base", tag, "/usr/bin/python3")
+
+
+def python_image() -> Image:
+    dockerfile = (RECIPES / "python.Dockerfile").read_bytes()
+    requirements = (RECIPES / "python-requirements.txt").read_bytes()
+    tag = f"codeeval-python:{recipe_hash(base_image().tag, dockerfile, requirements)}"
+    return Image("python", tag, "/opt/venv/bin/python3")
+
+
+IMAGES = {"base": base_image, "python": python_image}
+
+
+def image_exists(tag: str) -> bool:
+    import docker
+    try:
+        docker_client().images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def build(name: str, *, log=print) -> Image:
+    image = IMAGES[name]()
+    if image_exists(image.tag):
+        log(f"{image.tag}: up to date")
+        return image
+    if name == "base":
+        _build_base(image, log)
+    else:
+        _build_python(image, log)
+    return image
+
+
+def _run(command: list[str], what: str, **kwargs) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise UserError(f"{what} failed (exit {done.returncode}): {tail[0]}")
+
+
+def _build_base(image: Image, log) -> None:
+    if shutil.which("debootstrap") is None:
+        raise UserError("debootstrap is not installed: `apt-get install debootstrap` (Debian/"
+                        "Ubuntu) builds the base image without a registry")
+    with tempfile.TemporaryDirectory(prefix="codeeval-rootfs-") as root:
+        log(f"{image.tag}: debootstrap {SUITE} ({', '.join(BASE_PACKAGES)}) ...")
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
+              SUITE, root, MIRROR], "debootstrap")
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for entry in Path(root, cache).glob("*"):
+                if entry.is_file():
+                    entry.unlink()
+        log(f"{image.tag}: docker import ...")
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        _run(["docker", "import", "-", image.tag], "docker import", stdin=tar.stdout)
+        tar.wait()
+
+
+def _build_python(image: Image, log) -> None:
+    base = build("base", log=log)
+    requirements = RECIPES / "python-requirements.txt"
+    wheels = WHEEL_CACHE / recipe_hash(requirements.read_bytes())
+    if not (wheels / ".complete").exists():
+        log(f"{image.tag}: fetching and building wheels into {wheels} (pip wheel) ...")
+        wheels.mkdir(parents=True, exist_ok=True)
+        _run(["python3", "-m", "pip", "wheel", "-q", "--disable-pip-version-check",
+              "-r", str(requirements), "-w", str(wheels)], "pip wheel")
+        (wheels / ".complete").touch()
+    with tempfile.TemporaryDirectory(prefix="codeeval-build-") as context:
+        shutil.copyfile(RECIPES / "python.Dockerfile", Path(context, "Dockerfile"))
+        shutil.copyfile(requirements, Path(context, "requirements.txt"))
+        shutil.copytree(wheels, Path(context, "wheels"), copy_function=_link_or_copy)
+        log(f"{image.tag}: docker build ...")
+        import docker
+        try:
+            docker_client().images.build(path=context, tag=image.tag,
+                                         buildargs={"BASE": base.tag}, rm=True, forcerm=True)
+        except docker.errors.BuildError as exc:
+            lines = [c.get("stream", "") for c in exc.build_log]
+            errors = [l.strip() for l in lines if "ERROR" in l or "rror:" in l]
+            raise UserError(f"docker build of {image.tag} failed: "
+                            f"{(errors or [exc.msg])[-1]}") from None
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        Path(target).hardlink_to(source)
+    except OSError:
+        shutil.copy2(source, target)
