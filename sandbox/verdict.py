@@ -1,7 +1,7 @@
 """From what the worker reported to an Execution status: the one verdict every runner uses.
 
 A pass needs positive evidence: the worker started the program, every expected test step reported
-"passed" under this run's nonce, the program reported "done", and its monitor exited cleanly. Exit
+"passed" under this run's nonce, the program reported "done", and its process exited cleanly. Exit
 code 0 alone proves nothing.
 """
 
@@ -49,7 +49,7 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if "done" not in kinds:
         return result("failed", f"the program ended before its tests finished (exit code {exit_code})")
     if exit_code != 0:
-        return result("failed", f"the program's monitor process was killed or exited with code {exit_code}")
+        return result("failed", f"the program's process (or its monitor) was killed or exited with code {exit_code}")
     if len(tests) != expected_steps:
         return result("failed", f"{len(tests)} test steps ran, {expected_steps} expected")
     return result("passed", "")

@@ -7,9 +7,10 @@ It reads one request per line on stdin, {"nonce", "source", "test_first_line", "
 "limits"}, and answers one JSON line on stdout: {"exit_code", "timed_out", "duration_s",
 "report", "stdout", "stderr"}.
 
-Per program the worker forks a monitor (own session and process group; own uid when `uid` is
-set; rlimits; output to capture files; a fresh work dir; a minimal environment). The monitor
-forks the program process and only waits for it, so a program that kills its parent kills the
+Per program the worker forks a process with its own session and process group (own uid when
+`uid` is set; rlimits; output to capture files; a fresh work dir; a minimal environment). With
+a uid, that process runs the program: it cannot signal its root parent. Without one, it is a
+monitor that forks the program and only waits, so a program that kills its parent kills the
 monitor, which the host's verdict treats as a failure. The program process executes the
 solution (top-level statements before `test_first_line`), then each later top-level statement
 as one test step, and reports every outcome as a JSON line carrying the nonce to a report file
@@ -93,8 +94,12 @@ def run_program(path, test_first_line, emit):
     emit({"event": "done", "steps": len(steps)})
 
 
-def monitor(request, config, work, files):
-    """In the forked monitor: isolate, then fork the program and wait for it. Never returns."""
+def program_process(request, config, work, files):
+    """In the forked child: isolate, then run the program. Never returns.
+
+    With a dedicated uid the child runs the program itself: its parent is the root worker,
+    which it cannot signal. Without one it becomes a monitor that forks the program and only
+    waits, so a program that kills its parent kills the monitor, not the worker."""
     code = 70
     try:
         os.setsid()
@@ -124,7 +129,7 @@ def monitor(request, config, work, files):
             report.flush()
 
         emit({"event": "started"})
-        pid = os.fork()
+        pid = 0 if uid is not None else os.fork()
         if pid == 0:
             try:
                 run_program(os.path.join(work, "program.py"), request["test_first_line"], emit)
@@ -201,7 +206,7 @@ def serve_one(request, config):
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:
-            monitor(request, config, work, files)
+            program_process(request, config, work, files)
         pidfd = os.pidfd_open(pid)
         timed_out = not select.select([pidfd], [], [], request["timeout_s"])[0]
         duration = time.monotonic() - start

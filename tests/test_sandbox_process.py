@@ -52,10 +52,15 @@ def test_exiting_before_the_tests_never_passes(sandbox, escape):
 
 
 def test_killing_the_parent_then_passing_the_tests_does_not_pass(sandbox):
-    # The tests would pass; only the kill of the program's parent (its monitor) must be noticed.
-    solution = GOOD + "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
-    e = run(sandbox, program("parent", solution, "assert inc(1) == 2\n"))
-    assert e.status == "failed", e
+    """As root, programs run as their slot's uid and cannot signal their (root) parent at
+    all; otherwise the parent is a monitor whose death fails the run."""
+    solution = GOOD + ("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                       "    refused = False\nexcept PermissionError:\n    refused = True\n")
+    e = run(sandbox, program("parent", solution, "assert refused\n"))
+    if sandbox.dedicated_uids:
+        assert e.status == "passed", e      # the kill was refused; nothing was harmed
+    else:
+        assert e.status == "failed", e
 
 
 def test_exiting_inside_a_test_step_fails(sandbox):
@@ -159,3 +164,17 @@ def test_sys_modules_and_builtins_tampering_does_not_leak(sandbox):
     run(sandbox, *[program(f"tamper{i}", GOOD + tamper, "assert True\n") for i in range(4)])
     e = run(sandbox, program("clean", GOOD, "import json\nassert len([1, 2]) == 2\n"))
     assert e.status == "passed", e
+
+
+def test_without_a_dedicated_uid_killing_the_parent_fails_the_run():
+    """The monitor path (an ordinary user's runner): the program's parent is a monitor."""
+    from codeeval.sandbox.process import ProcessSandbox
+    box = ProcessSandbox(parallel=1)
+    box.dedicated_uids, box.processes_limit = False, None   # as an unprivileged user would run
+    try:
+        solution = GOOD + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+        e = run(box, program("parent", solution, "assert inc(1) == 2\n"))
+        assert e.status == "failed", e
+        assert run(box, program("next", GOOD, "assert inc(1) == 2\n")).status == "passed"
+    finally:
+        box.close()
