@@ -110,9 +110,10 @@ def images() -> None:
 
 
 @images.command("build")
-@click.argument("which", type=click.Choice(["base", "python", "all"]), default="all")
+@click.argument("which", type=click.Choice(["base", "python", "classeval", "all"]),
+                default="all")
 def build_images(which) -> None:
-    """Build the base (debootstrap) and/or Python image; unchanged recipes are skipped."""
+    """Build the base (debootstrap) image and the venv images; unchanged recipes are skipped."""
     from codeeval.sandbox.images import IMAGES, build
     for name in (IMAGES if which == "all" else [which]):
         image = build(name, log=click.echo)

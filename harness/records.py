@@ -74,13 +74,17 @@ class Sample:
 @dataclass(frozen=True)
 class Program:
     """A runnable program and how to judge it. Python programs are run by the sandbox's
-    driver: `source` is executed as one module and every top-level statement from line
-    `test_first_line` on is a test step that must run and succeed."""
+    worker: the statements before line `test_first_line` are the solution; with the `script`
+    framework every later top-level statement is a test step that must run and succeed, with
+    `unittest` each of `test_classes` is one step, limited to `class_timeout_s`."""
 
     key: str
     source: str
     test_first_line: int
     expected_steps: int
+    framework: str = "script"
+    test_classes: tuple[str, ...] = ()
+    class_timeout_s: float | None = None
     language: str = "python"
     image: str = "python"            # the sandbox image whose libraries the program needs
     timeout_s: float = 10.0
@@ -89,6 +93,7 @@ class Program:
     @property
     def content_hash(self) -> str:
         return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"
+                         f"{self.framework}\0{self.test_classes}\0{self.class_timeout_s}\0"
                          f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
 
 

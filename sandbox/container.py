@@ -20,7 +20,7 @@ import subprocess
 from codeeval.errors import UserError
 from codeeval.sandbox.engine import docker_client
 from codeeval.sandbox.images import IMAGES, image_exists
-from codeeval.sandbox.pool import WorkerPool
+from codeeval.sandbox.pool import WORKER_ENV, WorkerPool
 
 PROGRAM_UID = 10001
 # What the worker needs as root inside the container: give files to the program uid, switch
@@ -59,7 +59,7 @@ class DockerSandbox(WorkerPool):
             "--pids-limit", "256", "--cpus", "1", "--ulimit", "nofile=1024:1024",
             "--cap-drop", "ALL", *(f"--cap-add={c}" for c in CAPABILITIES),
             "--security-opt", "no-new-privileges", "--user", "0:0", "--log-driver", "none",
-            "--env", "OMP_NUM_THREADS=1", "--env", "MPLBACKEND=Agg", "--env", "TZ=UTC",
+            *(f"--env={k}={v}" for k, v in WORKER_ENV.items() if k != "PATH"),
             self.image.tag, *self.worker_command(self.image.python, config),
         ]
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -1,10 +1,12 @@
-"""Sandbox images built with no registry: `codeeval images build [base|python|all]`.
+"""Sandbox images built with no registry: `codeeval images build [base|python|classeval|all]`.
 
 The base is a Debian root file system made by `debootstrap` (minbase plus Python, which the
-in-container worker needs) and `docker import`ed. The Python image adds a venv with the
-benchmarks' libraries (images/python-requirements.txt), installed from wheels that `pip wheel`
-fetched and built on the host, so no build step needs a network. Every image is tagged by a hash
-of its recipe: a rebuild with an unchanged recipe is skipped.
+in-container worker needs) and `docker import`ed. Each venv image adds, on top of the base, a
+venv with one benchmark family's pinned libraries (images/<name>-requirements.txt), installed
+from wheels that `pip wheel` fetched and built on the host, so no build step needs a network.
+`python` carries BigCodeBench's pins (also enough for BigCodeBench-Lite Pro); `classeval`
+carries ClassEval's, which differ. Every image is tagged by a hash of its recipe: a rebuild with
+an unchanged recipe is skipped.
 """
 
 from __future__ import annotations
@@ -46,14 +48,16 @@ def base_image() -> Image:
     return Image("base", tag, "/usr/bin/python3")
 
 
-def python_image() -> Image:
-    dockerfile = (RECIPES / "python.Dockerfile").read_bytes()
-    requirements = (RECIPES / "python-requirements.txt").read_bytes()
-    tag = f"codeeval-python:{recipe_hash(base_image().tag, dockerfile, requirements)}"
-    return Image("python", tag, "/opt/venv/bin/python3")
+def venv_image(name: str) -> Image:
+    dockerfile = (RECIPES / "venv.Dockerfile").read_bytes()
+    requirements = (RECIPES / f"{name}-requirements.txt").read_bytes()
+    tag = f"codeeval-{name}:{recipe_hash(base_image().tag, dockerfile, requirements)}"
+    return Image(name, tag, "/opt/venv/bin/python3")
 
 
-IMAGES = {"base": base_image, "python": python_image}
+VENV_IMAGES = ("python", "classeval")
+IMAGES = {"base": base_image,
+          **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES}}
 
 
 def image_exists(tag: str) -> bool:
@@ -73,7 +77,7 @@ def build(name: str, *, log=print) -> Image:
     if name == "base":
         _build_base(image, log)
     else:
-        _build_python(image, log)
+        _build_venv(image, log)
     return image
 
 
@@ -102,9 +106,9 @@ def _build_base(image: Image, log) -> None:
         tar.wait()
 
 
-def _build_python(image: Image, log) -> None:
+def _build_venv(image: Image, log) -> None:
     base = build("base", log=log)
-    requirements = RECIPES / "python-requirements.txt"
+    requirements = RECIPES / f"{image.name}-requirements.txt"
     wheels = WHEEL_CACHE / recipe_hash(requirements.read_bytes())
     if not (wheels / ".complete").exists():
         log(f"{image.tag}: fetching and building wheels into {wheels} (pip wheel) ...")
@@ -113,7 +117,7 @@ def _build_python(image: Image, log) -> None:
               "-r", str(requirements), "-w", str(wheels)], "pip wheel")
         (wheels / ".complete").touch()
     with tempfile.TemporaryDirectory(prefix="codeeval-build-") as context:
-        shutil.copyfile(RECIPES / "python.Dockerfile", Path(context, "Dockerfile"))
+        shutil.copyfile(RECIPES / "venv.Dockerfile", Path(context, "Dockerfile"))
         shutil.copyfile(requirements, Path(context, "requirements.txt"))
         shutil.copytree(wheels, Path(context, "wheels"), copy_function=_link_or_copy)
         log(f"{image.tag}: docker build ...")

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.sandbox.pool import WorkerPool
+from codeeval.sandbox.pool import WORKER_ENV, WorkerPool
 
 UID_BASE = int(os.environ.get("CODEEVAL_SANDBOX_UID_BASE", "61000"))
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -49,10 +49,8 @@ class ProcessSandbox(WorkerPool):
         config = {"uid": UID_BASE + slot if self.dedicated_uids else None,
                   "work_root": str(self._root), "capture_root": str(self._root),
                   "preload": self.preload}
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC",
-               "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
         return subprocess.Popen(self.worker_command(self.python, config), cwd=self._root,
-                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                env=WORKER_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
 
     def describe(self) -> dict:

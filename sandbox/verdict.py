@@ -27,7 +27,7 @@ def parse_report(text: str, nonce: str) -> list[dict]:
 
 def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int | None,
           timed_out: bool, duration_s: float, stdout: str, stderr: str) -> Execution:
-    tests = [{"name": e["name"], "outcome": e["outcome"], "message": e.get("message", "")}
+    tests = [{k: v for k, v in e.items() if k not in ("event", "nonce", "exception")}
              for e in events if e.get("event") == "step"]
     kinds = {e.get("event") for e in events}
     error = next((e for e in events if e.get("event") == "error"), None)

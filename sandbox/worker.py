@@ -59,8 +59,10 @@ def last_traceback():
     return traceback.format_exc()[-2000:]
 
 
-def run_program(path, test_first_line, emit):
-    """Execute the solution, then each test step; report every outcome."""
+def run_program(path, request, emit):
+    """Execute the solution, then the tests as the request's framework says; report every
+    outcome. `script`: each top-level statement from `test_first_line` on is one test step.
+    `unittest`: the whole module runs, then each of `test_classes` is one step."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
     try:
@@ -68,20 +70,24 @@ def run_program(path, test_first_line, emit):
     except (SyntaxError, ValueError):
         emit({"event": "error", "phase": "compile", "message": last_traceback()})
         return
-    solution = [s for s in tree.body if s.lineno < test_first_line]
-    steps = [s for s in tree.body if s.lineno >= test_first_line]
+    first = request["test_first_line"]
+    solution = [s for s in tree.body if s.lineno < first]
+    tests = [s for s in tree.body if s.lineno >= first]
     # A module named other than __main__: `if __name__ == "__main__":` blocks do not run, as
-    # in the reference harnesses, which exec programs in a fresh namespace.
+    # in the reference harnesses, which exec or import programs as modules.
     module = types.ModuleType("solution")
     module.__file__ = path
     sys.modules["solution"] = module
-    try:
-        exec(compile(ast.Module(solution, type_ignores=[]), path, "exec"), module.__dict__)
-    except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
-        emit({"event": "error", "phase": "solution", "exception": type(exc).__name__,
-              "message": last_traceback()})
+    if not execute(solution, path, module, "solution", emit):
         return
-    for step in steps:
+    if request.get("framework") == "unittest":
+        if not execute(tests, path, module, "tests", emit):
+            return
+        for name in request["test_classes"]:
+            emit(run_test_class(module, name, request.get("class_timeout_s")))
+        emit({"event": "done", "steps": len(request["test_classes"])})
+        return
+    for step in tests:
         name = f"line {step.lineno}"
         try:
             exec(compile(ast.Module([step], type_ignores=[]), path, "exec"), module.__dict__)
@@ -91,7 +97,60 @@ def run_program(path, test_first_line, emit):
                   "exception": type(exc).__name__, "message": last_traceback()})
             return  # the reference harnesses stop at the first failing statement too
         emit({"event": "step", "name": name, "outcome": "passed"})
-    emit({"event": "done", "steps": len(steps)})
+    emit({"event": "done", "steps": len(tests)})
+
+
+def execute(statements, path, module, phase, emit):
+    try:
+        exec(compile(ast.Module(statements, type_ignores=[]), path, "exec"), module.__dict__)
+        return True
+    except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
+        emit({"event": "error", "phase": phase, "exception": type(exc).__name__,
+              "message": last_traceback()})
+        return False
+
+
+class ClassTimeout(BaseException):
+    """Raised by SIGALRM; a BaseException so that `except Exception` in tests cannot eat it."""
+
+
+def run_test_class(module, name, timeout_s):
+    """One unittest class as one step: passed when it ran tests and none failed or errored."""
+    import unittest
+    cls = module.__dict__.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
+        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
+                "message": f"no unittest.TestCase named {name!r} in the program"}
+    result = unittest.TestResult()
+    expired = []
+
+    def expire(signum, frame):
+        expired.append(True)
+        raise ClassTimeout()
+
+    # unittest records any exception inside a test as an error and goes on with the next test,
+    # so the alarm keeps firing after the deadline until the whole class has given up.
+    previous = signal.signal(signal.SIGALRM, expire)
+    if timeout_s:
+        signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
+    try:
+        unittest.defaultTestLoader.loadTestsFromTestCase(cls).run(result)
+    except ClassTimeout:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    if expired:  # as the official harnesses count a timed-out class: no test ran
+        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
+                "message": f"test class timed out after {timeout_s} s"}
+    problems = [(test.id(), "failed", text) for test, text in result.failures] + \
+               [(test.id(), "error", text) for test, text in result.errors]
+    bad = len(problems)
+    outcome = ("passed" if result.testsRun and not bad else
+               "error" if not result.testsRun or len(result.errors) == result.testsRun else "failed")
+    return {"event": "step", "name": name, "outcome": outcome, "tests_run": result.testsRun,
+            "failures": len(result.failures), "errors": len(result.errors),
+            "message": "\n".join(f"{tid} {kind}: {text[-1500:]}" for tid, kind, text in problems)[-4000:]}
 
 
 def program_process(request, config, work, files):
@@ -119,7 +178,8 @@ def program_process(request, config, work, files):
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work,
                            "LANG": "C.UTF-8", "TZ": "UTC", "OMP_NUM_THREADS": "1",
-                           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+                           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+                           "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
         report = files["report"]
         nonce = request["nonce"]
 
@@ -132,7 +192,7 @@ def program_process(request, config, work, files):
         pid = 0 if uid is not None else os.fork()
         if pid == 0:
             try:
-                run_program(os.path.join(work, "program.py"), request["test_first_line"], emit)
+                run_program(os.path.join(work, "program.py"), request, emit)
             finally:
                 for stream in (sys.stdout, sys.stderr):
                     try:

@@ -178,3 +178,61 @@ def test_without_a_dedicated_uid_killing_the_parent_fails_the_run():
         assert run(box, program("next", GOOD, "assert inc(1) == 2\n")).status == "passed"
     finally:
         box.close()
+
+
+UNITTEST_SOLUTION = "class Counter:\n    def __init__(self):\n        self.n = 0\n    def inc(self):\n        self.n += 1\n        return self.n\n"
+UNITTEST_TESTS = '''import unittest, time
+class CounterTestInc(unittest.TestCase):
+    def test_one(self):
+        self.assertEqual(Counter().inc(), 1)
+    def test_two(self):
+        c = Counter(); c.inc()
+        self.assertEqual(c.inc(), 2)
+class CounterTestWrong(unittest.TestCase):
+    def test_ok(self):
+        self.assertTrue(True)
+    def test_wrong(self):
+        self.assertEqual(Counter().inc(), 5)
+class CounterTestEmpty(unittest.TestCase):
+    pass
+class CounterTestSlow(unittest.TestCase):
+    def test_slow(self):
+        try:
+            time.sleep(5)
+        except Exception:
+            pass
+'''
+
+
+def unittest_program(key, classes, timeout_s=10.0):
+    head = UNITTEST_SOLUTION + "\n"
+    return Program(key=key, source=head + UNITTEST_TESTS, test_first_line=head.count("\n") + 1,
+                   expected_steps=len(classes), framework="unittest", test_classes=tuple(classes),
+                   class_timeout_s=0.5, timeout_s=timeout_s)
+
+
+def test_unittest_classes_are_steps_with_counts(sandbox):
+    e = run(sandbox, unittest_program("ut", ["CounterTestInc"]))
+    assert e.status == "passed", e
+    assert e.tests[0]["tests_run"] == 2 and e.tests[0]["outcome"] == "passed"
+
+
+def test_unittest_failures_empty_classes_timeouts_and_missing_names(sandbox):
+    names = ["CounterTestInc", "CounterTestWrong", "CounterTestEmpty", "CounterTestSlow",
+             " CounterTestInc"]
+    e = run(sandbox, unittest_program("ut-mixed", names))
+    assert e.status == "failed"
+    outcomes = {t["name"]: (t["outcome"], t["tests_run"]) for t in e.tests}
+    assert outcomes == {"CounterTestInc": ("passed", 2), "CounterTestWrong": ("failed", 2),
+                        "CounterTestEmpty": ("error", 0), "CounterTestSlow": ("error", 0),
+                        " CounterTestInc": ("error", 0)}
+    wrong = next(t for t in e.tests if t["name"] == "CounterTestWrong")
+    assert "test_wrong failed" in wrong["message"] and "AssertionError" in wrong["message"]
+
+
+def test_hash_seed_is_fixed_across_programs_and_workers(sandbox):
+    probe = program("seed", "import sys\norder = list({'alpha', 'beta', 'gamma', 'delta', 'eps'})\n"
+                    "print(order)\n", "assert sys.flags.hash_randomization == 0  # PYTHONHASHSEED=0\n")
+    executions = [run(sandbox, p) for p in [probe] * 4]
+    assert {e.status for e in executions} == {"passed"}
+    assert len({e.stdout for e in executions}) == 1
