@@ -24,7 +24,7 @@ from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample
 from codeeval.sandbox import make_sandbox
 from codeeval.scoring import summarize_task
-from codeeval.store import RESULTS, SAMPLES, RunStore
+from codeeval.store import RESULTS, ROUNDS, SAMPLES, RunStore
 from codeeval.tasks import get_task
 
 FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"]}
@@ -106,48 +106,96 @@ def default_run_id(config: RunConfig, out: Path) -> str:
 
 
 def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> None:
+    """Generate every missing sample. Multi-round strategies run in rounds, each round one
+    batch across all problems; each round's text is stored (rounds.jsonl) as it arrives, so
+    a resumed run continues from the last finished round."""
+    variant = config.prompt_variant
     done = {(s["task"], s["task_id"], s["sample_idx"]) for s in store.read(SAMPLES)}
-    pending = [task.request(problem, i, config.prompt_variant)
-               for task in tasks for problem in problems[task.name]
-               for i in range(config.generation.n_samples)
-               if (task.name, problem.task_id, i) not in done]
-    by_name = {t.name: t for t in tasks}
-    with store.appender(SAMPLES) as out, tqdm(total=len(pending), desc="generate",
-                                              unit="sample", disable=not pending) as bar:
-        for request, text in backend.generate(pending):
-            out.append(by_name[request.task].sample_from_output(request, text, chat=backend.chat))
-            bar.update()
+    texts: dict[tuple, list[str]] = defaultdict(list)
+    for row in store.read(ROUNDS):
+        texts[(row["task"], row["task_id"], row["sample_idx"])].append(row["text"])
+    todo = [(task, problem, i) for task in tasks for problem in problems[task.name]
+            for i in range(config.generation.n_samples)
+            if (task.name, problem.task_id, i) not in done]
+    total = sum(task.rounds(p, variant) - len(texts[(task.name, p.task_id, i)])
+                for task, p, i in todo)
+    with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out, \
+            tqdm(total=total, desc="generate", unit="request", disable=not total) as bar:
+        while todo:
+            requests, waiting = [], {}
+            for task, problem, i in todo:
+                key = (task.name, problem.task_id, i)
+                if len(texts[key]) == task.rounds(problem, variant):
+                    samples_out.append(task.sample_from_rounds(problem, i, variant, texts[key],
+                                                               chat=backend.chat))
+                    continue
+                request = task.request(problem, i, variant, tuple(texts[key]))
+                requests.append(request)
+                waiting[request.key] = (task, problem, i)
+            for request, text in backend.generate(requests):
+                task, problem, i = waiting[request.key]
+                if task.rounds(problem, variant) == 1:
+                    samples_out.append(task.sample_from_output(request, text, chat=backend.chat))
+                else:
+                    rounds_out.append({"task": task.name, "task_id": problem.task_id,
+                                       "sample_idx": i, "round": request.round, "text": text})
+                    texts[(task.name, problem.task_id, i)].append(text)
+                bar.update()
+            todo = [waiting[r.key] for r in requests if waiting[r.key][0].rounds(
+                waiting[r.key][1], variant) > 1]
+
+
+def external_rows(path: Path):
+    """(where, row) for each sample of a samples file: JSON lines, or a JSON array of rows
+    (the format of ClassEval's official outputs, whose `predict` lists several samples)."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except ValueError:
+            raise UserError(f"{path}: not valid JSON (a JSON array of samples was expected)") from None
+        for index, row in enumerate(rows):
+            predictions = row.get("predict") if isinstance(row, dict) else None
+            for prediction in predictions if isinstance(predictions, list) else [None]:
+                if prediction is None:
+                    yield f"{path}[{index}]", row
+                else:
+                    yield f"{path}[{index}]", {"task_id": row.get("task_id"), "completion": prediction}
+        return
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                yield f"{path}:{line_no}", json.loads(line)
+            except ValueError:
+                raise UserError(f"{path}:{line_no}: not valid JSON") from None
 
 
 def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None:
-    """Samples from another tool (evalplus/bigcodebench style JSONL): `task_id` plus
-    `solution` (a whole program) or `completion`; `task` is needed when several tasks are
-    evaluated at once. A sample's index is its order among its problem's lines."""
+    """Samples from another tool (evalplus/bigcodebench style JSONL, or a JSON array with
+    ClassEval's `predict` lists): `task_id` plus `solution` (a whole program) or `completion`;
+    `task` is needed when several tasks are evaluated at once. A sample's index is its order
+    among its problem's samples in the file."""
     if not path.is_file():
         raise UserError(f"samples file {path} not found")
     known = {t.name: {p.task_id for p in problems[t.name]} for t in tasks}
     seen: dict[tuple, int] = defaultdict(int)
     done = {(s["task"], s["task_id"], s["sample_idx"]) for s in store.read(SAMPLES)}
-    with store.appender(SAMPLES) as out, open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                task = row.get("task") or (tasks[0].name if len(tasks) == 1 else None)
-                task_id = str(row["task_id"])
-            except (ValueError, KeyError, AttributeError):
-                raise UserError(f"{path}:{line_no}: expected a JSON object with task_id and "
-                                "solution or completion") from None
+    with store.appender(SAMPLES) as out:
+        for where, row in external_rows(path):
+            if not isinstance(row, dict) or row.get("task_id") is None:
+                raise UserError(f"{where}: expected a JSON object with task_id and solution "
+                                "or completion")
+            task = row.get("task") or (tasks[0].name if len(tasks) == 1 else None)
+            task_id = str(row["task_id"])
             if task is None:
-                raise UserError(f"{path}:{line_no}: no `task` field, and several tasks were "
-                                "given; add `task` to each line or evaluate one task at a time")
+                raise UserError(f"{where}: no `task` field, and several tasks were given; add "
+                                "`task` to each sample or evaluate one task at a time")
             if task not in known:
-                raise UserError(f"{path}:{line_no}: task {task!r} is not among --tasks")
+                raise UserError(f"{where}: task {task!r} is not among --tasks")
             if task_id not in known[task]:
-                raise UserError(f"{path}:{line_no}: {task} has no problem {task_id!r}")
+                raise UserError(f"{where}: {task} has no problem {task_id!r}")
             if not isinstance(row.get("solution", row.get("completion")), str):
-                raise UserError(f"{path}:{line_no}: needs a `solution` or `completion` string")
+                raise UserError(f"{where}: needs a `solution` or `completion` string")
             index = seen[(task, task_id)]
             seen[(task, task_id)] += 1
             if (task, task_id, index) not in done:

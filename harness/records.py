@@ -39,10 +39,12 @@ class Request:
     messages: tuple[dict, ...] = ()  # chat form, when the task defines one
     stop: tuple[str, ...] = ()
     reference: str | None = None     # the canonical completion, for the reference backend
+    round: int = 0                   # multi-round strategies: which round this request is
 
     @property
     def key(self) -> str:
-        return sample_key(self.task, self.task_id, self.sample_idx)
+        key = sample_key(self.task, self.task_id, self.sample_idx)
+        return f"{key}/round{self.round}" if self.round else key
 
     @property
     def prompt_hash(self) -> str:
@@ -87,13 +89,14 @@ class Program:
     class_timeout_s: float | None = None
     language: str = "python"
     image: str = "python"            # the sandbox image whose libraries the program needs
+    timezone: str = "UTC"            # TZ of the program: some tests encode their authors' zone
     timeout_s: float = 10.0
     memory_mb: int = 4096
 
     @property
     def content_hash(self) -> str:
         return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"
-                         f"{self.framework}\0{self.test_classes}\0{self.class_timeout_s}\0"
+                         f"{self.framework}\0{self.test_classes}\0{self.class_timeout_s}\0{self.timezone}\0"
                          f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
 
 

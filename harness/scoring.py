@@ -57,6 +57,10 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
     }
     summary["missing_modules"] = missing_modules(summary["failures"])
+    extra_metrics, extra_breakdowns = task.extra_metrics(problems, results, headline_form,
+                                                         n_samples)
+    summary["metrics"].update(extra_metrics)
+    summary["breakdowns"].update(extra_breakdowns)
     return summary
 
 

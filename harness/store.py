@@ -16,6 +16,7 @@ from codeeval.errors import UserError
 from codeeval.records import to_json
 
 SAMPLES = "samples.jsonl"
+ROUNDS = "rounds.jsonl"      # multi-round strategies: each round's model text
 RESULTS = "results.jsonl"
 
 
@@ -40,7 +41,7 @@ class RunStore:
                 raise UserError(f"{self.path} holds a run with a different config (differs in: "
                                 f"{', '.join(changed)}); use another --out, or --force to start "
                                 "it afresh")
-            for name in (SAMPLES, RESULTS, "summary.json"):
+            for name in (SAMPLES, ROUNDS, RESULTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
         return run_id

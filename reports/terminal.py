@@ -5,8 +5,8 @@ from __future__ import annotations
 
 def results_table(summary: dict) -> str:
     tasks = summary["tasks"]
-    metric_names = sorted({m for t in tasks.values() for m in t["metrics"]},
-                          key=lambda m: (m.split("@")[0], int(m.split("@")[1]) if "@" in m else 0))
+    metric_names = sorted({m for t in tasks.values() for m in t["metrics"] if m.startswith("pass@")},
+                          key=lambda m: int(m.split("@")[1]))
     header = ["task", "problems", "samples", *metric_names, "failing", "infra errors"]
     rows = []
     for name, t in tasks.items():
@@ -21,5 +21,9 @@ def results_table(summary: dict) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule = "  ".join("-" * w for w in widths)
+    # The benchmarks' own metrics (ClassEval's class/fun success, ...), one line per task.
+    own = [f"{name}: " + ", ".join(f"{m} {v:.3f}" for m, v in t["metrics"].items()
+                                   if not m.startswith("pass@"))
+           for name, t in tasks.items() if any(not m.startswith("pass@") for m in t["metrics"])]
     return "\n".join([f"model: {summary['model']}   run: {summary['run_id']}", line(header),
-                      rule, *map(line, rows)])
+                      rule, *map(line, rows), *own])

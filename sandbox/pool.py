@@ -94,7 +94,7 @@ class WorkerPool(Sandbox):
         request = {"nonce": nonce, "source": program.source, "limits": limits,
                    "test_first_line": program.test_first_line, "timeout_s": program.timeout_s,
                    "framework": program.framework, "test_classes": list(program.test_classes),
-                   "class_timeout_s": program.class_timeout_s}
+                   "class_timeout_s": program.class_timeout_s, "timezone": program.timezone}
         try:
             worker = self._workers.get(slot)
             if worker is None or worker.poll() is not None:

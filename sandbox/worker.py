@@ -177,9 +177,11 @@ def program_process(request, config, work, files):
         os.chdir(work)
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work,
-                           "LANG": "C.UTF-8", "TZ": "UTC", "OMP_NUM_THREADS": "1",
+                           "LANG": "C.UTF-8", "TZ": request.get("timezone", "UTC"),
+                           "OMP_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                            "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
+        time.tzset()
         report = files["report"]
         nonce = request["nonce"]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from codeeval.errors import UserError
 from codeeval.tasks.base import Task
+from codeeval.tasks.classeval import ClassEval
 from codeeval.tasks.codeeval_pro import BigCodeBenchLitePro, HumanEvalPro, MBPPPro
 
 TASKS: dict[str, type[Task]] = {
-    task.name: task for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro)
+    task.name: task for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, ClassEval)
 }
 
 

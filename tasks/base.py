@@ -24,19 +24,39 @@ class Task(ABC):
     # the modules its workers import once, so that programs fork with them loaded.
     image: ClassVar[str] = "python"
     preload: ClassVar[tuple[str, ...]] = ()
+    timezone: ClassVar[str] = "UTC"
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:
         """All problems, in the benchmark's order."""
 
     @abstractmethod
-    def request(self, problem: Problem, sample_idx: int, variant: str) -> Request:
-        """The generation request for one sample of one problem."""
+    def request(self, problem: Problem, sample_idx: int, variant: str,
+                previous: tuple[str, ...] = ()) -> Request:
+        """The generation request for one sample of one problem, in round `len(previous)`
+        given the model's texts of the earlier rounds (multi-round strategies only)."""
 
     @abstractmethod
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
         """Extract the sample from a model's text, as the official pipeline does; `chat`
         says whether the text answers the chat form of the request."""
+
+    def rounds(self, problem: Problem, variant: str) -> int:
+        """How many generation rounds one sample takes (ClassEval incremental: one per
+        method). Every round is one batch across all problems."""
+        return 1
+
+    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
+                           texts: list[str], *, chat: bool) -> Sample:
+        """The sample made of every round's text; single-round tasks extract the one text."""
+        return self.sample_from_output(self.request(problem, sample_idx, variant), texts[0],
+                                       chat=chat)
+
+    def extra_metrics(self, problems: list[Problem], results: dict[tuple, dict],
+                      form: str, n_samples: int) -> tuple[dict, dict]:
+        """Benchmark-specific (metrics, breakdowns) beyond pass@k from the stored results,
+        keyed (task, task_id, sample_idx, form); none by default."""
+        return {}, {}
 
     @abstractmethod
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:

@@ -54,6 +54,9 @@ class CodeEvalProTask(Task):
     example_line: ClassVar[int | None]   # which test_code line the 1shot variant shows
     prompt_variants = ("default", "cot", "1shot")
     image = "base"   # the tests need the standard library only
+    # The ground truth was validated in UTC+8: BigCodeBench/551 expects 28801 s from
+    # 2023-12-31 23:59:59 to the new year, which holds only in that zone.
+    timezone = "Asia/Shanghai"
     timeout_s: ClassVar[float] = 10.0
     memory_mb: ClassVar[int] = 4096
 
@@ -72,7 +75,8 @@ class CodeEvalProTask(Task):
         prefix = f"```python\n{problem.data['raw_problem'].strip()}\n"
         return ("Let's think step by step.\n" + prefix) if variant == "cot" else prefix
 
-    def request(self, problem: Problem, sample_idx: int, variant: str) -> Request:
+    def request(self, problem: Problem, sample_idx: int, variant: str,
+                previous: tuple[str, ...] = ()) -> Request:
         instruction = self.instruction(problem, variant)
         prompt = (f"{SYSTEM}\n@@ Instruction\n{instruction}\n\n@@ Response\n"
                   f"{self.response_prefix(problem, variant)}")
@@ -103,6 +107,7 @@ class CodeEvalProTask(Task):
         return Program(key=sample.key, source=head + test_code,
                        test_first_line=head.count("\n") + 1,
                        expected_steps=len(ast.parse(test_code).body), image=self.image,
+                       timezone=self.timezone,
                        timeout_s=self.timeout_s, memory_mb=self.memory_mb)
 
 

@@ -77,3 +77,16 @@ def test_sandbox_setup_reports_the_engine_and_images():
         assert "Docker daemon does not answer" in proc.stderr
         return
     assert "docker engine" in proc.stdout and "image base:" in proc.stdout
+
+
+def test_bigcodebench_lite_pro_ground_truth_passes_in_the_python_image(benchmarks, tmp_path):
+    if not docker_ready("python"):
+        pytest.skip("no Docker daemon or python image")
+    out = tmp_path / "run"
+    proc = subprocess.run(codeeval_cmd("run", "--tasks", "bigcodebench-lite-pro", "--sandbox",
+                                       "docker", "--out", str(out), "--data-dir", str(benchmarks)),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["bigcodebench-lite-pro"]
+    assert summary["metrics"]["pass@1"] == 1.0, summary["failures"]

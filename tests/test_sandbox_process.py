@@ -236,3 +236,10 @@ def test_hash_seed_is_fixed_across_programs_and_workers(sandbox):
     executions = [run(sandbox, p) for p in [probe] * 4]
     assert {e.status for e in executions} == {"passed"}
     assert len({e.stdout for e in executions}) == 1
+
+
+def test_programs_run_in_their_tasks_timezone(sandbox):
+    import dataclasses
+    probe = program("tz", "import time\n", "assert time.strftime('%z') == '+0800'\n")
+    assert run(sandbox, dataclasses.replace(probe, timezone="Asia/Shanghai")).status == "passed"
+    assert run(sandbox, probe).status == "failed"   # UTC by default
