@@ -1,20 +1,23 @@
 """Sandbox throughput: programs per second on the same programs, in one run.
 
-Runners compared (all on the MBPP Pro ground truth by default, 378 programs):
-  - codeeval's sandboxes (`--sandbox process`, and `docker` where a daemon answers),
+Runners compared (on a task's ground truth; MBPP Pro by default, 378 programs):
+  - codeeval's sandboxes (`process`, `docker`), started and warmed before timing,
   - the executor most harnesses use (openai/human-eval style): a thread pool, one forked
     multiprocessing.Process per program executing it in-process, no sandbox at all,
-  - a fresh interpreter per program (`python file.py`), also unsandboxed.
-Every runner must agree that all ground-truth programs pass; ratios are against the forked
-executor measured in the same run.
+  - a fresh interpreter per program (`python file.py`), unsandboxed, on the host; with
+    `--baseline-image`, inside one container of that image instead, so that programs needing
+    the benchmark's libraries (BigCodeBench-Lite Pro) find them.
+Every runner reports how many programs passed; ratios are against the first baseline.
 
     python benchmarks/sandbox.py --data-dir ../shared/benchmarks [--task mbpp-pro] [--parallel 2]
+    python benchmarks/sandbox.py --task bigcodebench-lite-pro --sandboxes docker --baseline-image python
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import multiprocessing
 import os
 import subprocess
@@ -24,7 +27,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from codeeval.records import Sample
 from codeeval.sandbox import make_sandbox
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
@@ -89,6 +91,48 @@ def fresh_interpreter(programs, parallel: int) -> tuple[list[str], float]:
     return statuses, time.perf_counter() - start
 
 
+IN_IMAGE_RUNNER = """
+import json, subprocess, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
+programs = json.load(open("/programs/programs.json"))
+def one(program):
+    with tempfile.TemporaryDirectory() as work:
+        path = work + "/program.py"
+        open(path, "w").write(program["source"])
+        try:
+            done = subprocess.run([sys.executable, path], cwd=work, capture_output=True,
+                                  timeout=program["timeout_s"])
+        except subprocess.TimeoutExpired:
+            return "timeout"
+        return "passed" if done.returncode == 0 else "failed"
+start = time.perf_counter()
+with ThreadPoolExecutor(int(sys.argv[1])) as pool:
+    statuses = list(pool.map(one, programs))
+print(json.dumps({"statuses": statuses, "elapsed": time.perf_counter() - start}))
+"""
+
+
+def fresh_interpreter_in_image(image_name: str):
+    """A fresh interpreter per program inside one container of the image (timed inside)."""
+    from codeeval.sandbox.images import IMAGES
+
+    def run(programs, parallel: int) -> tuple[list[str], float]:
+        image = IMAGES[image_name]()
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "programs.json").write_text(json.dumps(
+                [{"source": p.source, "timeout_s": p.timeout_s} for p in programs]))
+            os.chmod(folder, 0o755)
+            done = subprocess.run(
+                ["docker", "run", "--rm", "--network", "none", "--cpus", str(parallel),
+                 "--tmpfs", "/tmp:rw,exec,size=512m", "--env", "TZ=" + programs[0].timezone,
+                 "--env", "OMP_NUM_THREADS=1", "--env", "MPLBACKEND=Agg",
+                 "-v", f"{folder}:/programs:ro", image.tag, image.python, "-c",
+                 IN_IMAGE_RUNNER, str(parallel)], capture_output=True, text=True, check=True)
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        return answer["statuses"], answer["elapsed"]
+    return run
+
+
 def codeeval_sandbox(kind: str, preload: tuple[str, ...]):
     """A long-lived sandbox: started and warmed up (one program per worker) before timing,
     since its start-up is paid once per run, not per program."""
@@ -116,13 +160,22 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=os.cpu_count())
     parser.add_argument("--sandboxes", default="process,docker",
                         help="comma-separated codeeval sandboxes to measure")
+    parser.add_argument("--baseline-image", default=None,
+                        help="run the fresh-interpreter baseline inside this sandbox image")
     args = parser.parse_args()
 
     programs = ground_truth_programs(args.task, args.data_dir, args.limit)
-    runners = {"forked executor (baseline)": forked_executor,
-               "fresh interpreter": fresh_interpreter}
+    if args.baseline_image:
+        runners = {f"fresh interpreter in {args.baseline_image} image (baseline)":
+                   fresh_interpreter_in_image(args.baseline_image)}
+    else:
+        runners = {"forked executor (baseline)": forked_executor,
+                   "fresh interpreter": fresh_interpreter}
+    preload = get_task(args.task).preload
     for kind in args.sandboxes.split(","):
-        runners[f"codeeval {kind}"] = codeeval_sandbox(kind, get_task(args.task).preload)
+        runners[f"codeeval {kind}"] = codeeval_sandbox(kind, preload)
+        if preload:
+            runners[f"codeeval {kind}, no preload"] = codeeval_sandbox(kind, ())
 
     print(f"{args.task}: {len(programs)} ground-truth programs, parallel={args.parallel}, "
           f"{os.cpu_count()} cores")
@@ -131,11 +184,11 @@ def main() -> None:
         statuses, elapsed = runner(programs, args.parallel)
         rates[name] = len(programs) / elapsed
         passed = statuses.count("passed")
-        print(f"{name:28s} {rates[name]:7.1f} programs/s  ({elapsed:6.1f} s, "
+        print(f"{name:40s} {rates[name]:7.1f} programs/s  ({elapsed:6.1f} s, "
               f"{passed}/{len(programs)} passed)", flush=True)
-    baseline = rates["forked executor (baseline)"]
+    baseline_name = next(iter(rates))
     for name, rate in rates.items():
-        print(f"{name:28s} {rate / baseline:5.2f}x the forked executor")
+        print(f"{name:40s} {rate / rates[baseline_name]:5.2f}x {baseline_name}")
 
 
 if __name__ == "__main__":

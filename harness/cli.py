@@ -41,6 +41,8 @@ def shared_options(f):
                      help="Programs run at once (default: number of cores)."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                      help="Per-program wall-clock limit in seconds (default: the task's)."),
+        click.option("--hash-seed", type=int, default=0, show_default=True,
+                     help="PYTHONHASHSEED of the programs (set order in some tests depends on it)."),
         click.option("--sandbox-python", default=None,
                      help="Interpreter for programs in the process sandbox."),
         click.option("--force", is_flag=True,
@@ -68,7 +70,7 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--prompt-variant", default="default", show_default=True,
               help="The task's prompt variant, e.g. cot or 1shot for HumanEval Pro.")
-def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
+def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout, hash_seed,
         sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
         prompt_variant) -> None:
     """Generate with MODEL, execute, and score TASKS."""
@@ -77,7 +79,7 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
                        generation=GenerationConfig(n_samples, temperature, top_p,
                                                    max_new_tokens, seed),
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
-                       sandbox=sandbox, timeout_s=timeout)
+                       sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -87,12 +89,12 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
               help="JSONL with task_id and solution or completion per line.")
 @shared_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             sandbox_python, force) -> None:
+             hash_seed, sandbox_python, force) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
-                       samples_file=str(Path(samples_file).resolve()))
+                       hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()))
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 

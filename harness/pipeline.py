@@ -40,6 +40,7 @@ class RunConfig:
     limit: int | None = None
     sandbox: str = "auto"
     timeout_s: float | None = None       # overrides each task's per-program timeout
+    hash_seed: int = 0                   # PYTHONHASHSEED of the programs
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
 
     def identity(self, datasets: dict) -> dict:
@@ -239,7 +240,8 @@ def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str],
                 continue
             preload = tuple(sorted({m for t in tasks if t.image == image for m in t.preload}))
             with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python,
-                              preload=preload, image=image) as sandbox:
+                              preload=preload, image=image,
+                              hash_seed=config.hash_seed) as sandbox:
                 described[image] = sandbox.describe()
                 for execution in sandbox.run(batch):
                     program_hash = hash_of[execution.key]

@@ -52,7 +52,7 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         "metric_forms": metric_forms,
         "metrics_by_form": by_form,
         "breakdowns": {"status": statuses, **meta_breakdowns(problems, counts[headline_form])},
-        "failures": failures(problems, results, task.name, headline_form, n_samples,
+        "failures": failures(problems, results, task, headline_form, n_samples,
                              counts[headline_form]),
         "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
     }
@@ -93,9 +93,12 @@ def failures(problems, results, task, form, n_samples, counts) -> list[dict]:
         n, c = counts[problem.task_id]
         if c > 0:
             continue
-        rows = [results.get((task, problem.task_id, i, form)) for i in range(n_samples)]
+        rows = [results.get((task.name, problem.task_id, i, form)) for i in range(n_samples)]
         first = next((r for r in rows if r is not None and r["status"] != "passed"), None)
-        out.append({"task_id": problem.task_id,
-                    "status": first["status"] if first else "missing",
-                    "message": (first or {}).get("message", "no result stored")})
+        failure = {"task_id": problem.task_id,
+                   "status": first["status"] if first else "missing",
+                   "message": (first or {}).get("message", "no result stored")}
+        if problem.task_id in task.known_failures:
+            failure["known_reason"] = task.known_failures[problem.task_id]
+        out.append(failure)
     return out

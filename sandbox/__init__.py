@@ -15,15 +15,18 @@ SANDBOX_KINDS = ("auto", "docker", "process")
 
 
 def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None,
-                 preload: tuple[str, ...] = (), image: str = "python") -> Sandbox:
+                 preload: tuple[str, ...] = (), image: str = "python",
+                 hash_seed: int = 0) -> Sandbox:
     if kind == "auto":
         kind = _auto_kind(image)
     if kind == "docker":
         from codeeval.sandbox.container import DockerSandbox
-        return DockerSandbox(parallel=parallel, image=image, preload=preload)
+        return DockerSandbox(parallel=parallel, image=image, preload=preload,
+                             hash_seed=hash_seed)
     if kind == "process":
         from codeeval.sandbox.process import ProcessSandbox
-        return ProcessSandbox(parallel=parallel, python=python, preload=preload)
+        return ProcessSandbox(parallel=parallel, python=python, preload=preload,
+                              hash_seed=hash_seed)
     raise UserError(f"unknown sandbox {kind!r}; choose one of: {', '.join(SANDBOX_KINDS)}")
 
 

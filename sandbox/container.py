@@ -20,7 +20,7 @@ import subprocess
 from codeeval.errors import UserError
 from codeeval.sandbox.engine import docker_client
 from codeeval.sandbox.images import IMAGES, image_exists
-from codeeval.sandbox.pool import WORKER_ENV, WorkerPool
+from codeeval.sandbox.pool import WorkerPool
 
 PROGRAM_UID = 10001
 # What the worker needs as root inside the container: give files to the program uid, switch
@@ -32,8 +32,8 @@ class DockerSandbox(WorkerPool):
     kind = "docker"
 
     def __init__(self, parallel: int | None = None, image: str = "python",
-                 preload: tuple[str, ...] = (), memory_mb: int = 4096):
-        super().__init__(parallel)
+                 preload: tuple[str, ...] = (), memory_mb: int = 4096, hash_seed: int = 0):
+        super().__init__(parallel, hash_seed)
         docker_client()  # one clear line when the daemon is down
         self.image = IMAGES[image]()
         if not image_exists(self.image.tag):
@@ -59,7 +59,7 @@ class DockerSandbox(WorkerPool):
             "--pids-limit", "256", "--cpus", "1", "--ulimit", "nofile=1024:1024",
             "--cap-drop", "ALL", *(f"--cap-add={c}" for c in CAPABILITIES),
             "--security-opt", "no-new-privileges", "--user", "0:0", "--log-driver", "none",
-            *(f"--env={k}={v}" for k, v in WORKER_ENV.items() if k != "PATH"),
+            *(f"--env={k}={v}" for k, v in self.worker_env.items() if k != "PATH"),
             self.image.tag, *self.worker_command(self.image.python, config),
         ]
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -77,4 +77,5 @@ class DockerSandbox(WorkerPool):
         version = docker_client().version().get("Version", "")
         return {"kind": self.kind, "image": self.image.tag, "docker": version,
                 "parallel": self.parallel, "memory_mb": self.memory_mb,
+                "hash_seed": self.hash_seed,
                 "isolation": "container per slot, network none, uid 10001"}

@@ -26,11 +26,10 @@ from codeeval.sandbox.verdict import judge, parse_report
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeout to answer
-# The environment workers start with; PYTHONHASHSEED fixed because forked programs share the
-# worker's hash seed and some benchmark tests depend on set order (ClassEval_22).
+# The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
+# the worker's hash seed, and some benchmark tests depend on set order (ClassEval_22).
 WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC",
-              "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-              "PYTHONHASHSEED": "0"}
+              "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 class WorkerDied(Exception):
@@ -40,8 +39,10 @@ class WorkerDied(Exception):
 class WorkerPool(Sandbox):
     processes_limit: int | None = None   # RLIMIT_NPROC, only where each slot has its own uid
 
-    def __init__(self, parallel: int | None = None):
+    def __init__(self, parallel: int | None = None, hash_seed: int = 0):
         self.parallel = max(1, parallel or os.cpu_count() or 1)
+        self.hash_seed = hash_seed
+        self.worker_env = {**WORKER_ENV, "PYTHONHASHSEED": str(hash_seed)}
         self._workers: dict[int, subprocess.Popen] = {}
         self._idle: queue.Queue[int] = queue.Queue()
         for slot in range(self.parallel):

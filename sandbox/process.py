@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.sandbox.pool import WORKER_ENV, WorkerPool
+from codeeval.sandbox.pool import WorkerPool
 
 UID_BASE = int(os.environ.get("CODEEVAL_SANDBOX_UID_BASE", "61000"))
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -33,8 +33,8 @@ class ProcessSandbox(WorkerPool):
     kind = "process"
 
     def __init__(self, parallel: int | None = None, python: str | None = None,
-                 preload: tuple[str, ...] = ()):
-        super().__init__(parallel)
+                 preload: tuple[str, ...] = (), hash_seed: int = 0):
+        super().__init__(parallel, hash_seed)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
         self.preload = list(preload)
@@ -50,14 +50,14 @@ class ProcessSandbox(WorkerPool):
                   "work_root": str(self._root), "capture_root": str(self._root),
                   "preload": self.preload}
         return subprocess.Popen(self.worker_command(self.python, config), cwd=self._root,
-                                env=WORKER_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                env=self.worker_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
 
     def describe(self) -> dict:
         version = subprocess.run([self.python, "-c", "import sys; print(sys.version.split()[0])"],
                                  capture_output=True, text=True).stdout.strip()
         return {"kind": self.kind, "python": self.python, "python_version": version,
-                "parallel": self.parallel,
+                "parallel": self.parallel, "hash_seed": self.hash_seed,
                 "isolation": "dedicated uid per slot" if self.dedicated_uids else "rlimits only"}
 
     def close(self) -> None:

@@ -121,6 +121,23 @@ def test_class_outcome(step: dict | None) -> str:
 
 
 class ClassEval(Task):
+    # Measured with the official pipeline here (shared/docs/classeval-official.md, section 4).
+    known_failures = {
+        "ClassEval_17": "date-dependent test: test_get_upcoming_events_5 expects a 2024-01-02 "
+                        "event to be upcoming",
+        "ClassEval_35": "EightPuzzleTestSolve: the reference BFS needs about 10 s on these cores; "
+                        "the official limit is 5 s per test class",
+        "ClassEval_48": "machine-specific test: test_get_hostname_3 expects the authors' "
+                        "hostname 'LAPTOP-2CS86KUM'",
+        "ClassEval_52": "needs NLTK data (punkt_tab, averaged_perceptron_tagger_eng, wordnet), "
+                        "which cannot be obtained offline",
+        "ClassEval_58": "random test: the reference can place two mines on one cell (fails in "
+                        "about 22% of runs)",
+        "ClassEval_69": "structural: test class TestPDFHandler has no tests (testsRun = 0), so "
+                        "it never succeeds",
+        "ClassEval_97": "structural: test class ' Words2NumbersTestMain' (leading space) does "
+                        "not exist, so it never succeeds",
+    }
     name = "classeval"
     description = "ClassEval: 100 classes, 410 methods, 502 unittest classes (class/method pass@k)"
     prompt_variants = ("holistic", "incremental", "compositional")
@@ -145,7 +162,9 @@ class ClassEval(Task):
         if variant in ("holistic", "default"):
             instruction = (f"Please complete the class {data['class_name']} in the following "
                            f"code.\n{data['skeleton']}")
-            reference = data["solution_code"]
+            # Fenced, as a chat model answers: raw code would meet the official extraction's
+            # `.py(.*?).py` pattern, which mangles classes that mention e.g. numpy twice.
+            reference = f"```python\n{data['solution_code']}\n```"
         else:
             methods = data["methods_info"]
             target = methods[len(previous)]

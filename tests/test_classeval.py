@@ -1,0 +1,137 @@
+"""ClassEval: prompts of the three strategies, the official extraction, multi-round generation,
+and (with the classeval image) the official verdicts on the ground truth and GPT-4-Turbo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from codeeval.records import Sample
+from codeeval.tasks import get_task
+from codeeval.tasks.classeval import extract_class_code, extract_method_code, method_signature
+from codeeval.tasks.sources import DataSource
+from conftest import codeeval_cmd
+
+
+@pytest.fixture(scope="module")
+def problems(benchmarks):
+    return get_task("classeval").load(DataSource(benchmarks))
+
+
+def test_hundred_classes_and_502_test_classes(problems):
+    assert len(problems) == 100
+    assert sum(len(p.data["test_classes"]) for p in problems) == 502
+    assert sum(len(p.data["methods_info"]) for p in problems) == 410
+
+
+def test_holistic_prompt(problems):
+    task, problem = get_task("classeval"), problems[0]
+    request = task.request(problem, 0, "holistic")
+    assert request.prompt.startswith("Below is an instruction that describes a task.")
+    assert (f"### Instruction:\nPlease complete the class AccessGatewayFilter in the following "
+            f"code.\n{problem.data['skeleton']}\n\n### Response:") in request.prompt
+    assert task.rounds(problem, "holistic") == 1
+
+
+def test_incremental_prompts_carry_the_generated_methods(problems):
+    task, problem = get_task("classeval"), problems[0]
+    methods = problem.data["methods_info"]
+    assert task.rounds(problem, "incremental") == len(methods)
+    first = task.request(problem, 0, "incremental")
+    assert "please complete filter method in the following class AccessGatewayFilter" in first.prompt
+    assert first.round == 0 and first.key.endswith("/0")
+    generated = "```python\n    def filter(self, request):\n        return 'GENERATED'\n```"
+    second = task.request(problem, 0, "incremental", (generated,))
+    assert second.round == 1 and second.key.endswith("/round1")
+    assert "    def filter(self, request):\n        return 'GENERATED'" in second.prompt
+    assert f"please complete {methods[1]['method_name']} method" in second.prompt
+
+
+def test_compositional_prompts_show_other_methods_as_signatures(problems):
+    task, problem = get_task("classeval"), problems[0]
+    methods = problem.data["methods_info"]
+    request = task.request(problem, 0, "compositional", ("anything",))
+    target = methods[1]["method_name"]
+    assert f"please complete {target} method" in request.prompt
+    assert "    def filter(self, request):\n        pass\n" in request.prompt
+    assert f"def {target}(self" in request.prompt.split("### Instruction:")[1]
+
+
+def test_official_extraction():
+    assert extract_class_code("Here:\n```python\nclass A:\n    pass\n```\nbye") == "\nclass A:\n    pass\n"
+    text = "Sure, the class:\nimport os\nclass A:\n    x = 1"
+    assert extract_class_code(text) == "import os\nclass A:\n    x = 1"
+    method = "def add(self, a):\n        return a + 1\n\nclass Other:\n    pass"
+    assert extract_method_code(method, "add") == "    def add(self, a):\n        return a + 1\n"
+    fenced = "### Response:\n```python\n    def add(self, a):\n        return a\n```"
+    assert extract_method_code(fenced, "add") == "    def add(self, a):\n        return a"
+    assert method_signature('def add(self, a):\n        """doc"""', "add") == "    def add(self, a):"
+
+
+def test_reference_multi_round_samples_rebuild_each_class(problems):
+    task = get_task("classeval")
+    for variant in ("incremental", "compositional"):
+        for problem in problems[:5]:
+            texts: list[str] = []
+            for _ in range(task.rounds(problem, variant)):
+                texts.append(task.request(problem, 0, variant, tuple(texts)).reference)
+            sample = task.sample_from_rounds(problem, 0, variant, texts, chat=False)
+            program = task.program(problem, sample, sanitized=False)
+            compile(program.source, "program.py", "exec")
+            for method in problem.data["methods_info"]:
+                assert f"def {method['method_name']}(" in program.source
+
+
+def classeval_image_ready() -> bool:
+    from codeeval.sandbox.engine import daemon_available
+    from codeeval.sandbox.images import IMAGES, image_exists
+    ready = daemon_available() and image_exists(IMAGES["classeval"]().tag)
+    if not ready and os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
+        pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or classeval image")
+    return ready
+
+
+def run_cli(*args):
+    proc = subprocess.run(codeeval_cmd(*args), capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_reference_matches_the_official_verdicts(benchmarks, tmp_path):
+    if not classeval_image_ready():
+        pytest.skip("no Docker daemon or classeval image")
+    out = tmp_path / "gt"
+    run_cli("run", "--tasks", "classeval", "--sandbox", "docker", "--out", str(out),
+            "--data-dir", str(benchmarks))
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["classeval"]
+    failing = {f["task_id"]: f for f in summary["failures"]}
+    # Deterministic official verdicts as non-root: these never pass here ...
+    assert {"ClassEval_48", "ClassEval_52", "ClassEval_69", "ClassEval_97"} <= set(failing)
+    # ... and every failing class is named with its reason.
+    task = get_task("classeval")
+    assert set(failing) <= set(task.known_failures), failing
+    assert all(f["known_reason"] for f in failing.values())
+    # ClassEval_50's read-only-file test passes as non-root, as in the official non-root run.
+    assert "ClassEval_50" not in failing
+    counts = summary["breakdowns"]["counts"]
+    assert 493 <= counts["test_classes_succeeded_per_sample"] <= 497
+
+
+@pytest.mark.parametrize("hash_seed,test_classes", [(0, 341), (6, 339)])
+def test_gpt4_turbo_holistic_outputs_rescore_as_published(benchmarks, tmp_path, hash_seed,
+                                                          test_classes):
+    """The official pipeline, run here non-root with the outputs' libraries installed, gave
+    341 (PYTHONHASHSEED=0) and 339 (=6, the published 0.6753) test classes: ClassEval_22's
+    output depends on set order. codeeval must give the same number at each seed."""
+    if not classeval_image_ready():
+        pytest.skip("no Docker daemon or classeval image")
+    outputs = benchmarks / "classeval" / "reference_results" / "GPT-4-Turbo_class_H_greedy.json"
+    out = tmp_path / "gpt4"
+    run_cli("evaluate", "--tasks", "classeval", "--samples", str(outputs), "--sandbox", "docker",
+            "--hash-seed", str(hash_seed), "--out", str(out), "--data-dir", str(benchmarks))
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["classeval"]
+    assert summary["breakdowns"]["counts"]["test_classes_succeeded_per_sample"] == test_classes
+    assert 0.35 <= summary["metrics"]["class_success@1"] <= 0.37
