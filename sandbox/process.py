@@ -14,6 +14,7 @@ isolation, and the runner says so. Use the Docker sandbox for untrusted code.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -26,7 +27,37 @@ from codeeval.errors import UserError
 from codeeval.sandbox.pool import WorkerPool
 
 UID_BASE = int(os.environ.get("CODEEVAL_SANDBOX_UID_BASE", "61000"))
+UID_RANGE = 2000
+UID_LOCKS = Path(tempfile.gettempdir()) / "codeeval-uids"
 SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+class UidLease:
+    """Unprivileged uids held for this process's lifetime (flock), so that concurrent runs on
+    one machine never share one: the sweep after each program kills every process of its uid."""
+
+    def __init__(self, count: int):
+        UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+        self.uids, self._files = [], []
+        for uid in range(UID_BASE, UID_BASE + UID_RANGE):
+            if len(self.uids) == count:
+                break
+            f = open(UID_LOCKS / f"{uid}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                continue
+            self.uids.append(uid)
+            self._files.append(f)
+        if len(self.uids) < count:
+            raise UserError(f"process sandbox: no free uid in {UID_BASE}..{UID_BASE + UID_RANGE}"
+                            " (set CODEEVAL_SANDBOX_UID_BASE to another range)")
+
+    def release(self) -> None:
+        for f in self._files:
+            f.close()   # closing drops the lock
+        self._files.clear()
 
 
 class ProcessSandbox(WorkerPool):
@@ -37,6 +68,7 @@ class ProcessSandbox(WorkerPool):
         super().__init__(parallel, hash_seed)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
+        self._uids = UidLease(self.parallel) if self.dedicated_uids else None
         self.preload = list(preload)
         self._root = Path(tempfile.mkdtemp(prefix="codeeval-sandbox-"))
         self._root.chmod(0o711)  # slots may enter their own work dirs, not list others
@@ -46,7 +78,7 @@ class ProcessSandbox(WorkerPool):
                           "(no isolation); use --sandbox docker for untrusted code", stacklevel=2)
 
     def start_worker(self, slot: int) -> subprocess.Popen:
-        config = {"uid": UID_BASE + slot if self.dedicated_uids else None,
+        config = {"uid": self._uids.uids[slot] if self.dedicated_uids else None,
                   "work_root": str(self._root), "capture_root": str(self._root),
                   "preload": self.preload}
         return subprocess.Popen(self.worker_command(self.python, config), cwd=self._root,
@@ -63,6 +95,8 @@ class ProcessSandbox(WorkerPool):
     def close(self) -> None:
         super().close()
         shutil.rmtree(self._root, ignore_errors=True)
+        if self._uids:
+            self._uids.release()
 
     def _choose_python(self, python: str) -> str:
         """Programs import modules after dropping to the slot uid, so that uid must be able
@@ -72,7 +106,8 @@ class ProcessSandbox(WorkerPool):
         for candidate in (python, SYSTEM_PYTHON):
             try:
                 usable = subprocess.run([candidate, "-I", "-c", "import json, ast"],
-                                        cwd=self._root, user=UID_BASE, group=UID_BASE,
+                                        cwd=self._root, user=self._uids.uids[0],
+                                        group=self._uids.uids[0],
                                         extra_groups=[], capture_output=True).returncode == 0
             except OSError:
                 usable = False

@@ -243,3 +243,15 @@ def test_programs_run_in_their_tasks_timezone(sandbox):
     probe = program("tz", "import time\n", "assert time.strftime('%z') == '+0800'\n")
     assert run(sandbox, dataclasses.replace(probe, timezone="Asia/Shanghai")).status == "passed"
     assert run(sandbox, probe).status == "failed"   # UTC by default
+
+
+def test_concurrent_sandboxes_get_disjoint_uids():
+    if os.geteuid() != 0:
+        pytest.skip("uids are only leased by a root runner")
+    from codeeval.sandbox.process import ProcessSandbox
+    first, second = ProcessSandbox(parallel=2), ProcessSandbox(parallel=2)
+    try:
+        assert not set(first._uids.uids) & set(second._uids.uids)
+    finally:
+        first.close()
+        second.close()
