@@ -122,7 +122,7 @@ def task_view(task: str, runs: list[Run], colors: list[str], max_failing: int) -
     return {
         "name": task,
         "id": slug(task),
-        "headline": max(set(headlines), key=headlines.count) if headlines else None,
+        "headline": max(dict.fromkeys(headlines), key=headlines.count) if headlines else None,
         "cells": [headline_cell(run, task) for run in runs],
         "metrics": metrics,
         "metric_rows": [(run.label, c, run.tasks[task].get("metrics") or {})

@@ -116,3 +116,12 @@ def test_cli_writes_the_file_and_rejects_what_is_not_a_run(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "no run store here" in proc.stderr
+
+
+def test_rendering_is_reproducible(tmp_path):
+    a, b = two_runs(tmp_path)
+
+    def page():
+        return re.sub(r"generated \S+", "", render(find_runs([a, b])))
+
+    assert page() == page()
