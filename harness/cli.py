@@ -1,4 +1,4 @@
-"""The `codeeval` command: run, evaluate, tasks."""
+"""The `codeeval` command: run, evaluate, tasks, report, gate."""
 
 from __future__ import annotations
 
@@ -141,6 +141,58 @@ def sandbox_setup() -> None:
         missing += [] if present else [name]
     if missing:
         click.echo(f"build the missing images with: codeeval images build {' '.join(missing)}")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("leaderboard.html"), show_default=True)
+@click.option("--max-failing-samples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Failing samples shown per problem and run in the drill-down.")
+def report(runs, output, max_failing_samples) -> None:
+    """Render an HTML leaderboard from RUNS (run stores, or folders of them)."""
+    from codeeval.reports.leaderboard import write_leaderboard
+    path, seconds = write_leaderboard(runs, output, max_failing_samples=max_failing_samples)
+    click.echo(f"leaderboard: {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f}s)")
+
+
+@cli.command()
+@click.argument("current", type=click.Path(exists=True, path_type=Path))
+@click.option("--baseline", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Run store or summary.json to compare against.")
+@click.option("--max-drop", type=click.FloatRange(min=0), default=0.02, show_default=True,
+              help="Largest drop of a metric that still passes.")
+@click.option("--alpha", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+              default=0.05, show_default=True, help="Significance level of the paired test.")
+@click.option("--allow-config-drift", is_flag=True,
+              help="Compare runs whose datasets, prompts, sampling or problems differ.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write JUnit XML, one test case per task and metric.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a Markdown summary (for a pull-request comment).")
+def gate(current, baseline, max_drop, alpha, allow_config_drift, junit, markdown) -> None:
+    """Fail (exit 1) when CURRENT regressed against --baseline beyond noise."""
+    from codeeval.gate import GateSettings, run_gate
+    from codeeval.reports.terminal import gate_table
+    from codeeval.rundata import Run
+    result = run_gate(Run(current), Run(baseline),
+                      GateSettings(max_drop, alpha, allow_config_drift))
+    click.echo(gate_table(result))
+    if junit:
+        from codeeval.reports.junit import gate_junit
+        _write(junit, lambda p: gate_junit(result).write(p, encoding="utf-8",
+                                                         xml_declaration=True))
+    if markdown:
+        from codeeval.reports.markdown import gate_markdown
+        _write(markdown, lambda p: p.write_text(gate_markdown(result), encoding="utf-8"))
+    sys.exit(result.exit_code)
+
+
+def _write(path: Path, write) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python) -> None:

@@ -1,6 +1,8 @@
 """From stored results to a task's summary: pass@k, breakdowns, failures.
 
-Infra errors (the sandbox broke, not the program) are excluded from n. With
+Infra errors (the sandbox broke, not the program) are excluded from n. `per_problem` keeps
+each problem's (n, c) per form, so that a summary.json alone is enough for a paired
+comparison of two runs (`codeeval gate` against a committed baseline). With
 `--sanitize both`, each metric is the higher of the raw and the sanitized value, as the
 CodeEval-Pro paper reports; `metric_forms` says which form gave each.
 """
@@ -55,6 +57,8 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         "failures": failures(problems, results, task, headline_form, n_samples,
                              counts[headline_form]),
         "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
+        "per_problem": {f: {task_id: list(nc) for task_id, nc in counts[f].items()}
+                        for f in forms},
     }
     summary["missing_modules"] = missing_modules(summary["failures"])
     extra_metrics, extra_breakdowns = task.extra_metrics(problems, results, headline_form,

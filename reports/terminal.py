@@ -1,6 +1,20 @@
-"""The results table printed at the end of `codeeval run` and `codeeval evaluate`."""
+"""Plain-text tables: the results of `codeeval run`/`evaluate`, and the verdicts of
+`codeeval gate`."""
 
 from __future__ import annotations
+
+
+def format_table(header: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)
+                 ) -> list[str]:
+    """Header, rule and rows; the `left` columns left-aligned, the others (numbers)
+    right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *map(line, rows)]
 
 
 def results_table(summary: dict) -> str:
@@ -14,16 +28,35 @@ def results_table(summary: dict) -> str:
                      *(f"{t['metrics'][m]:.3f}" if m in t["metrics"] else "-"
                        for m in metric_names),
                      str(len(t["failures"])), str(t["infra_errors"])])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
-
-    rule = "  ".join("-" * w for w in widths)
     # The benchmarks' own metrics (ClassEval's class/fun success, ...), one line per task.
     own = [f"{name}: " + ", ".join(f"{m} {v:.3f}" for m, v in t["metrics"].items()
                                    if not m.startswith("pass@"))
            for name, t in tasks.items() if any(not m.startswith("pass@") for m in t["metrics"])]
-    return "\n".join([f"model: {summary['model']}   run: {summary['run_id']}", line(header),
-                      rule, *map(line, rows), *own])
+    return "\n".join([f"model: {summary['model']}   run: {summary['run_id']}",
+                      *format_table(header, rows), *own])
+
+
+def gate_table(report) -> str:
+    """The gate's verdict per (task, metric), then what differs and the overall outcome."""
+    header = ["task", "metric", "problems", "baseline", "current", "delta", "p", "verdict",
+              "why"]
+    rows = [[c.task, c.metric, "-" if c.n_problems is None else str(c.n_problems),
+             f"{c.baseline:.3f}", f"{c.current:.3f}", f"{c.delta:+.3f}",
+             "-" if c.p_value is None else f"{c.p_value:.2g}", c.verdict, c.reason]
+            for c in report.comparisons]
+    s = report.settings
+    lines = [f"baseline: {report.baseline.label} ({report.baseline.run_id})   "
+             f"current: {report.current.label} ({report.current.run_id})",
+             f"max drop {s.max_drop:g}, alpha {s.alpha:g}",
+             *format_table(header, rows, left=(0, 1, 7, 8))]
+    lines += [f"config drift (allowed): {d}" for d in report.drift]
+    lines.append(gate_outcome(report))
+    return "\n".join(lines)
+
+
+def gate_outcome(report) -> str:
+    if report.regressions:
+        names = ", ".join(f"{c.task} {c.metric} ({c.reason})" for c in report.regressions)
+        return f"gate: FAIL, {len(report.regressions)} regression(s): {names}"
+    improved = sum(c.verdict == "improvement" for c in report.comparisons)
+    return f"gate: pass ({len(report.comparisons)} compared, {improved} improved)"

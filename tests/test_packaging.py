@@ -9,10 +9,13 @@ from pathlib import Path
 from conftest import REPO
 
 MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
-           "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal"]
+           "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal",
+           "codeeval.gate", "codeeval.reports.leaderboard"]
 CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
          "[importlib.import_module(m) for m in mods]; "
          "import codeeval.sandbox.pool as p; assert 'run_program' in p.WORKER_SOURCE; "
+         "import codeeval.reports.leaderboard as l; "
+         "assert (l.TEMPLATES / 'leaderboard.html.j2').is_file(); "
          "print(importlib.import_module('codeeval').__file__)")
 
 

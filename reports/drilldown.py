@@ -1,0 +1,146 @@
+"""The leaderboard's per-problem drill-down: each run's verdict on each problem and, for
+failing samples, what a person needs to see why: the code, the failing tests, the output
+tails and the debugging trace where the run stored one.
+
+Long texts are cut so that a report over thousands of samples stays a file a browser opens
+quickly: code keeps its head (the bug is rarely past the first screens), outputs keep their
+tail (where the traceback ends).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from codeeval.rundata import Run, problem_order
+
+CODE_CHARS = 8000
+OUTPUT_CHARS = 2000
+MESSAGE_CHARS = 1500
+TRACE_CHARS = 8000
+TESTS_SHOWN = 5
+
+
+def head(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}\n… [{len(text) - limit} more chars]"
+
+
+def tail(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"[{len(text) - limit} chars before] …\n{text[-limit:]}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: int
+    scored: int
+    statuses: str     # e.g. "failed ×2, timeout ×1", for the hover text
+
+    @property
+    def kind(self) -> str:
+        if self.scored == 0:
+            return "none"
+        return "pass" if self.passed == self.scored else "fail" if self.passed == 0 else "partial"
+
+
+@dataclass(frozen=True)
+class FailingSample:
+    sample_idx: int
+    status: str
+    message: str
+    tests: list[dict]
+    code: str
+    code_kind: str        # completion (continues the prompt) or solution (whole program)
+    stdout: str
+    stderr: str
+    trace: str
+    duration_s: float | None
+    exit_code: int | None
+
+
+@dataclass
+class RunFailures:
+    label: str
+    color: str
+    samples: list[FailingSample]
+    hidden: int           # failing samples beyond the cap
+
+
+@dataclass
+class ProblemView:
+    task_id: str
+    verdicts: list[Verdict | None]          # one per run, None where the run lacks it
+    failures: list[RunFailures] = field(default_factory=list)
+
+    @property
+    def failing(self) -> bool:
+        return any(v is not None and v.kind in ("fail", "partial") for v in self.verdicts)
+
+
+def problem_views(task: str, runs: list[Run], colors: list[str], max_failing: int
+                  ) -> list[ProblemView]:
+    per_run = [RunTaskRows(run, task) if task in run.tasks else None for run in runs]
+    ids = sorted({i for rows in per_run if rows for i in rows.problem_ids}, key=problem_order)
+    views = []
+    for task_id in ids:
+        view = ProblemView(task_id, [rows.verdict(task_id) if rows else None for rows in per_run])
+        for run, rows, colour in zip(runs, per_run, colors):
+            failing = rows.failing(task_id) if rows else []
+            if failing:
+                shown = [failing_sample(run, row) for row in failing[:max_failing]]
+                view.failures.append(RunFailures(run.label, colour, shown,
+                                                 len(failing) - len(shown)))
+        views.append(view)
+    return views
+
+
+class RunTaskRows:
+    """One run's stored results for one task, in the form that gave its headline metric."""
+
+    def __init__(self, run: Run, task: str):
+        form = run.metric_form(task, run.headline(task) or "pass@1")
+        self.counts = run.counts(task, form) or {}
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        for (row_task, task_id, _, row_form), row in run.results.items():
+            if row_task == task and row_form == form:
+                self.rows[task_id].append(row)
+        for rows in self.rows.values():
+            rows.sort(key=lambda r: r["sample_idx"])
+
+    @property
+    def problem_ids(self) -> set[str]:
+        return set(self.counts) | set(self.rows)
+
+    def verdict(self, task_id: str) -> Verdict | None:
+        if task_id not in self.counts:
+            return None
+        n, c = self.counts[task_id]
+        statuses = Counter(r["status"] for r in self.rows.get(task_id, []))
+        text = ", ".join(f"{s} ×{k}" for s, k in sorted(statuses.items()))
+        return Verdict(c, n, text or f"{c} of {n} passed")
+
+    def failing(self, task_id: str) -> list[dict]:
+        return [r for r in self.rows.get(task_id, []) if r["status"] != "passed"]
+
+
+def failing_sample(run: Run, row: dict) -> FailingSample:
+    sample = run.samples.get((row["task"], row["task_id"], row["sample_idx"]), {})
+    kind = "solution" if sample.get("solution") is not None else "completion"
+    tests = [{"name": str(t.get("name", "")), "outcome": str(t.get("outcome", "")),
+              "message": head(str(t.get("message") or ""), MESSAGE_CHARS)}
+             for t in row.get("tests") or [] if t.get("outcome") != "passed"][:TESTS_SHOWN]
+    return FailingSample(
+        sample_idx=row["sample_idx"], status=row["status"],
+        message=head(str(row.get("message") or ""), MESSAGE_CHARS), tests=tests,
+        code=head(sample.get(kind) or "", CODE_CHARS), code_kind=kind,
+        stdout=tail(str(row.get("stdout") or ""), OUTPUT_CHARS),
+        stderr=tail(str(row.get("stderr") or ""), OUTPUT_CHARS),
+        trace=head(trace_text(row.get("trace")), TRACE_CHARS),
+        duration_s=row.get("duration_s"), exit_code=row.get("exit_code"))
+
+
+def trace_text(trace) -> str:
+    """A stored debugging trace as text: as is when it is text, else indented JSON."""
+    if trace is None:
+        return ""
+    return trace if isinstance(trace, str) else json.dumps(trace, indent=1, ensure_ascii=False)
