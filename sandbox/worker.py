@@ -250,11 +250,10 @@ def tail(f):
     return text if size <= OUTPUT_CAP else f"[... {size - OUTPUT_CAP} bytes cut]\n" + text
 
 
-def serve_one(request, config):
+def serve_one(request, config, run_dir, capture):
+    """Run one program in a fresh `run_dir/work`; output goes to files in `capture`, which
+    the program's uid cannot open (both folders are the worker's and reused)."""
     uid = config.get("uid")
-    run_dir = tempfile.mkdtemp(dir=config["work_root"])
-    capture = tempfile.mkdtemp(dir=config["capture_root"])
-    os.chmod(run_dir, 0o711)
     work = os.path.join(run_dir, "work")
     os.mkdir(work)
     with open(os.path.join(work, "program.py"), "w", encoding="utf-8") as f:
@@ -286,8 +285,7 @@ def serve_one(request, config):
     finally:
         for f in files.values():
             f.close()
-        shutil.rmtree(run_dir, ignore_errors=True)
-        shutil.rmtree(capture, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -297,9 +295,16 @@ def main():
             __import__(name)
         except Exception:  # a missing library fails the programs that need it, not the worker
             pass
+    run_dir = tempfile.mkdtemp(dir=config["work_root"])
+    os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
+    capture = tempfile.mkdtemp(dir=config["capture_root"])
     answers = os.fdopen(os.dup(1), "w", buffering=1)
-    for line in sys.stdin:
-        answers.write(json.dumps(serve_one(json.loads(line), config)) + "\n")
+    try:
+        for line in sys.stdin:
+            answers.write(json.dumps(serve_one(json.loads(line), config, run_dir, capture)) + "\n")
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(capture, ignore_errors=True)
 
 
 if __name__ == "__main__":
