@@ -90,6 +90,7 @@ class Program:
     language: str = "python"
     image: str = "python"            # the sandbox image whose libraries the program needs
     timezone: str = "UTC"            # TZ of the program: some tests encode their authors' zone
+    trace: str | None = None         # record an LDB-style trace: "line", "block" or "function"
     timeout_s: float = 10.0
     memory_mb: int = 4096
 
@@ -97,6 +98,7 @@ class Program:
     def content_hash(self) -> str:
         return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"
                          f"{self.framework}\0{self.test_classes}\0{self.class_timeout_s}\0{self.timezone}\0"
+                         f"{self.trace}\0"
                          f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
 
 
@@ -116,6 +118,7 @@ class Execution:
     exit_code: int | None = None
     stdout: str = ""
     stderr: str = ""
+    trace: dict | None = None        # the block trace, when the program was run traced
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -24,6 +24,8 @@ from codeeval.sandbox.base import Sandbox
 from codeeval.sandbox.verdict import judge, parse_report
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
+# Modules the worker loads from source at start (it sees no codeeval installation).
+WORKER_MODULES = {"codeeval_tracer": Path(__file__).with_name("tracer.py").read_text("utf-8")}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeout to answer
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
@@ -59,6 +61,7 @@ class WorkerPool(Sandbox):
     def worker_command(self, python: str, config: dict) -> list[str]:
         # -s -P rather than -I: no user site, no cwd on sys.path, but PYTHONHASHSEED (which -I
         # would ignore) is honoured, so set iteration order is the same in every program.
+        config = {**config, "modules": WORKER_MODULES}
         return [python, "-s", "-P", "-c", WORKER_SOURCE, json.dumps(config)]
 
     def close(self) -> None:
@@ -95,7 +98,8 @@ class WorkerPool(Sandbox):
         request = {"nonce": nonce, "source": program.source, "limits": limits,
                    "test_first_line": program.test_first_line, "timeout_s": program.timeout_s,
                    "framework": program.framework, "test_classes": list(program.test_classes),
-                   "class_timeout_s": program.class_timeout_s, "timezone": program.timezone}
+                   "class_timeout_s": program.class_timeout_s, "timezone": program.timezone,
+                   "trace": program.trace}
         try:
             worker = self._workers.get(slot)
             if worker is None or worker.poll() is not None:

@@ -33,10 +33,13 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     error = next((e for e in events if e.get("event") == "error"), None)
     failed = next((t for t in tests if t["outcome"] != "passed"), None)
 
+    trace = next(({k: v for k, v in e.items() if k not in ("event", "nonce")}
+                  for e in events if e.get("event") == "trace"), None)
+
     def result(status: str, message: str) -> Execution:
         return Execution(key=key, status=status, message=message, tests=tests,
                          duration_s=round(duration_s, 4), exit_code=exit_code,
-                         stdout=stdout, stderr=stderr)
+                         stdout=stdout, stderr=stderr, trace=trace)
 
     if timed_out:
         return result("timeout", "wall-clock limit reached; killed the program and its children")

@@ -80,6 +80,19 @@ def run_program(path, request, emit):
     sys.modules["solution"] = module
     if not execute(solution, path, module, "solution", emit):
         return
+    tracer = None
+    if request.get("trace"):  # LDB-style block trace of everything the tests run
+        tracer = sys.modules["codeeval_tracer"].Tracer(path, source, request["trace"])
+        tracer.__enter__()
+    try:
+        run_tests(tests, path, module, request, emit)
+    finally:
+        if tracer is not None:
+            tracer.__exit__(None, None, None)
+            emit({"event": "trace", **tracer.summary()})
+
+
+def run_tests(tests, path, module, request, emit):
     if request.get("framework") == "unittest":
         if not execute(tests, path, module, "tests", emit):
             return
@@ -242,6 +255,19 @@ def sweep(uid):
                 pass
 
 
+def reap():
+    """Collect every exited child. In a container the worker is PID 1, so the processes a
+    program left behind are re-parented to it; unreaped, their zombies would hold the pids
+    limit and the next fork would fail."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def tail(f):
     f.seek(0, os.SEEK_END)
     size = f.tell()
@@ -254,6 +280,7 @@ def serve_one(request, config, run_dir, capture):
     """Run one program in a fresh `run_dir/work`; output goes to files in `capture`, which
     the program's uid cannot open (both folders are the worker's and reused)."""
     uid = config.get("uid")
+    reap()   # zombies of the last program's leftovers that died after its sweep
     work = os.path.join(run_dir, "work")
     os.mkdir(work)
     with open(os.path.join(work, "program.py"), "w", encoding="utf-8") as f:
@@ -278,6 +305,7 @@ def serve_one(request, config, run_dir, capture):
             pass
         status = os.waitpid(pid, 0)[1]
         sweep(uid)
+        reap()
         files["report"].seek(0)
         return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
                 "duration_s": round(duration, 4), "report": files["report"].read(),
@@ -290,6 +318,10 @@ def serve_one(request, config, run_dir, capture):
 
 def main():
     config = json.loads(sys.argv[1])
+    for name, source in config.get("modules", {}).items():   # helpers sent as source
+        module = types.ModuleType(name)
+        exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+        sys.modules[name] = module
     for name in config.get("preload", []):
         try:
             __import__(name)

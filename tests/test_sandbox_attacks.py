@@ -139,3 +139,13 @@ def test_program_runs_unprivileged(docker_sandbox):
     program = make("uid", "import os\n", "assert os.getuid() == 10001 and os.geteuid() == 10001\n")
     [execution] = docker_sandbox.run([program])
     assert execution.status == "passed", execution
+
+
+def test_fork_bombs_leave_no_zombies_holding_the_pids_limit(docker_sandbox):
+    bomb = make("bomb", ATTACKS["fork bomb"][0], "assert True\n", timeout_s=2.0)
+    for _ in range(3):
+        docker_sandbox.run([bomb])
+    forks = make("forks", "import os\npids = [os.fork() or os._exit(0) for _ in range(100)]\n",
+                 "assert len(pids) == 100\n")
+    [execution] = docker_sandbox.run([forks])
+    assert execution.status == "passed", execution

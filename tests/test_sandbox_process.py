@@ -255,3 +255,15 @@ def test_concurrent_sandboxes_get_disjoint_uids():
     finally:
         first.close()
         second.close()
+
+
+def test_a_traced_run_reports_blocks_with_the_wrong_value(sandbox):
+    import dataclasses
+    buggy = ("def total(xs):\n    s = 0\n    for i in range(len(xs) - 1):\n        s += xs[i]\n"
+             "    return s\n")
+    e = run(sandbox, dataclasses.replace(program("traced", buggy, "assert total([1, 2, 3]) == 6\n"),
+                                         trace="block"))
+    assert e.status == "failed"
+    blocks = e.trace["blocks"]
+    assert [b["kind"] for b in blocks][:2] == ["entry", "loop-guard"]
+    assert blocks[-1]["return"] == "3" and blocks[-1]["exit"]["i"] == "1"
