@@ -1,4 +1,5 @@
-"""The run store: `DIR/config.json`, `samples.jsonl`, `results.jsonl`, `summary.json`.
+"""The run store: `DIR/config.json`, `samples.jsonl`, `results.jsonl`, `summary.json`, and
+`judgements.jsonl` for tasks scored by a judge model.
 
 Records are appended one line at a time and flushed at once, so a run killed at any point
 (SIGKILL included) loses at most the line being written; reading repairs such a torn last
@@ -17,6 +18,7 @@ from codeeval.records import to_json
 
 SAMPLES = "samples.jsonl"
 RESULTS = "results.jsonl"
+JUDGEMENTS = "judgements.jsonl"
 
 
 class RunStore:
@@ -40,7 +42,7 @@ class RunStore:
                 raise UserError(f"{self.path} holds a run with a different config (differs in: "
                                 f"{', '.join(changed)}); use another --out, or --force to start "
                                 "it afresh")
-            for name in (SAMPLES, RESULTS, "summary.json"):
+            for name in (SAMPLES, RESULTS, JUDGEMENTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
         return run_id
