@@ -7,7 +7,9 @@
    in Python set order (random per interpreter run) reproduces the official score, else
    "other" (in practice: grammar versions, see the report).
 2. Scores the ground truth against itself for all 2400 tasks (the reference model) and
-   counts the tasks below 100 by cause (no reference data flow; fewer than 4 tokens).
+   counts the tasks below 100 by cause (no reference data flow; too short for the weighted
+   n-gram match: fewer than 4 tokens, or unigram weights summing to less than 1, where the
+   official denominator floor of 1 caps the recall).
 3. Times both, against a parse-only baseline measured in the same run (tree-sitter parsing
    of the same texts, the floor of any AST-based metric).
 
@@ -30,6 +32,8 @@ from codeeval.tasks.codebleu import codebleu, language_key
 from codeeval.tasks.codebleu.comments import remove_comments
 from codeeval.tasks.codebleu.dataflow import data_flow, dataflow_match
 from codeeval.tasks.codebleu.grammars import parse
+from codeeval.tasks.codebleu.keywords import KEYWORDS
+from codeeval.tasks.codebleu.ngram import KEYWORD_WEIGHT, OTHER_WEIGHT
 from codeeval.tasks.codebleu.score import reference_text
 from codeeval.tasks.multicodebench import DOMAINS
 
@@ -102,8 +106,10 @@ def reference_run(folder: Path) -> dict:
             causes = []
             if not data_flow(remove_comments(reference, key), key):
                 causes.append("no reference data flow")
-            if len(reference[len(task["function_declaration"]):].split()) < 4:
-                causes.append("fewer than 4 tokens")
+            tokens = reference[len(task["function_declaration"]):].split()
+            weight = sum(KEYWORD_WEIGHT if t in KEYWORDS[key] else OTHER_WEIGHT for t in tokens)
+            if len(tokens) < 4 or weight < 1:
+                causes.append("too short for the weighted n-gram match")
             below[task["language"]][" + ".join(causes) or "unexplained"] += 1
     elapsed = time.perf_counter() - started
     started = time.perf_counter()

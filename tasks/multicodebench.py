@@ -42,6 +42,7 @@ FIELDS = ("instance_id", "language", "function_declaration", "docstring", "groun
 TERMS = ("codebleu", "bleu", "weighted_ngram", "syntax", "dataflow")
 FENCE_NAMES = {"CPP": "cpp", "CSharp": "csharp"}   # code-fence tags, else the lower-cased name
 STOP = ("\n```",)
+CLOSING_FENCE = re.compile(r"^```", flags=re.MULTILINE)
 
 
 def _parse_domains(spec: str | None) -> tuple[str, ...]:
@@ -127,7 +128,9 @@ class MultiCodeBench(Task):
                        stop=STOP, reference=problem.data["ground_truth"])
 
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
-        code = first_code_block(text) if chat else text.split("```", 1)[0]
+        # the completion form continues an opened fence: it ends at a fence starting a line
+        # (fences inside docstrings are indented, as in 4 ground truths)
+        code = first_code_block(text) if chat else CLOSING_FENCE.split(text, maxsplit=1)[0]
         return Sample(request.task, request.task_id, request.sample_idx, completion=code,
                       raw=text, prompt_hash=request.prompt_hash)
 

@@ -13,6 +13,7 @@ from codeeval.errors import UserError
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.tasks.codebleu.dataflow import data_flow
 from codeeval.tasks.codebleu.grammars import language_key
+from codeeval.tasks.codebleu.keywords import KEYWORDS
 from codeeval.tasks.codebleu.score import reference_text
 from codeeval.tasks.multicodebench import DOMAINS, MultiCodeBench, first_code_block
 from codeeval.tasks.sources import DataSource
@@ -62,18 +63,26 @@ def test_code_extraction():
     assert first_code_block("Here:\n```go\nfunc f() {}\n```\nDone") == "func f() {}\n"
     assert first_code_block("```python\ndef f(): pass") == "def f(): pass"
     assert first_code_block("def f(): pass") == "def f(): pass"
+    # the completion form ends at a fence that starts a line, not at one inside a docstring
+    from codeeval.records import Request
+    request = Request("multicodebench", "x", 0, prompt="...```python\n")
+    text = 'def f():\n    """Use ```f()```."""\n    return 1\n```\nExplanation'
+    sample = MultiCodeBench().sample_from_output(request, text, chat=False)
+    assert sample.completion == 'def f():\n    """Use ```f()```."""\n    return 1\n'
 
 
-def test_reference_model_scores_100_up_to_the_official_degenerate_cases(problems):
+def check_reference_model(problems, per_language: int | None) -> None:
     """The ground truth as generation: every term is 1, except where the official metric
     cannot reach 1 even for identical code: no data flow in the reference (the term is 0 by
     definition, which is every Swift task since the official Swift extractor never records a
-    variable) and fewer than 4 tokens after the declaration (no 4-gram to recall)."""
+    variable) and code too short for the weighted n-gram match (fewer than 4 tokens after the
+    declaration: no 4-gram to recall; or unigram weights summing to less than 1, which the
+    official denominator floor of 1 caps)."""
     task = MultiCodeBench()
     backend = make_backend("reference", GenerationConfig())
     by_language = defaultdict(list)
     for problem in problems:
-        if len(by_language[problem.meta["language"]]) < PER_LANGUAGE:
+        if per_language is None or len(by_language[problem.meta["language"]]) < per_language:
             by_language[problem.meta["language"]].append(problem)
     perfect = defaultdict(int)
     for language, chosen in by_language.items():
@@ -83,14 +92,27 @@ def test_reference_model_scores_100_up_to_the_official_degenerate_cases(problems
             key = language_key(language)
             reference = reference_text(problem.data["ground_truth"], key)
             tokens = reference[len(problem.data["function_declaration"]):].split()
+            weight = sum(1.0 if t in KEYWORDS[key] else 0.2 for t in tokens)
             assert scores["bleu"] == scores["syntax"] == 1.0, problem.task_id
             assert scores["dataflow"] == (1.0 if data_flow(reference, key) else 0.0)
-            assert scores["weighted_ngram"] == 1.0 or len(tokens) < 4, problem.task_id
+            assert scores["weighted_ngram"] == 1.0 or len(tokens) < 4 or weight < 1, \
+                problem.task_id
             perfect[language] += scores["codebleu"] == pytest.approx(100.0)
     assert set(by_language) == {p.meta["language"] for p in problems}
     assert perfect["Swift"] == 0
-    assert all(perfect[language] >= len(chosen) - 1 for language, chosen in by_language.items()
-               if language != "Swift"), dict(perfect)
+    # elsewhere the degenerate cases are rare (at most 5% of a language's tasks)
+    assert all(perfect[language] >= 0.95 * len(chosen) - 1
+               for language, chosen in by_language.items() if language != "Swift"), \
+        dict(perfect)
+
+
+def test_reference_model_scores_100_up_to_the_official_degenerate_cases(problems):
+    check_reference_model(problems, PER_LANGUAGE)
+
+
+@pytest.mark.slow
+def test_reference_model_on_all_2400_tasks(problems):
+    check_reference_model(problems, None)
 
 
 def test_run_scores_without_a_sandbox(benchmarks, tmp_path):

@@ -88,12 +88,12 @@ class Extractor:
             states[text] = [pos]
         return [(text, pos, "comesFrom", [], [])], states
 
-    def children(self, node, states, skip=()):
+    def children(self, node, states):
         dfg = []
         ordered = ([c for c in node.children if c.type in self.rules.do_first]
                    + [c for c in node.children if c.type not in self.rules.do_first])
         for child in ordered:
-            if child.type in self.rules.skip_children or child.type in skip:
+            if child.type in self.rules.skip_children:
                 continue
             part, states = self.visit(child, states)
             dfg += part
@@ -134,9 +134,9 @@ class Extractor:
             states[text] = [pos]
         return by_position(dfg), states
 
-    def assignment(self, node, states, left_field="left", right_field="right"):
+    def assignment(self, node, states):
         """`left = right`: one edge per (left token, right token) pair."""
-        left, right = node.child_by_field_name(left_field), node.child_by_field_name(right_field)
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         dfg, states = self.visit(right, states)
         values = [self.text_and_position(s) for s in self.tokens.variable_spans(right)]
         for span in self.tokens.variable_spans(left):
