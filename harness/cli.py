@@ -53,6 +53,31 @@ def shared_options(f):
     return f
 
 
+def task_options(f):
+    """Options of particular tasks, and the judge of judge-scored tasks."""
+    options = [
+        click.option("--domain", default=None,
+                     help="multicodebench: comma-separated domains (e.g. Block_chain,Game); "
+                          "default all 12."),
+        click.option("--context", default=None,
+                     help="multicodebench: prompt setting: docstring_only (default), "
+                          "import_statement, api_statement, dep, api+dep."),
+        click.option("--subset", type=click.Choice(["easy", "hard", "all"]), default=None,
+                     help="codeif: which half of the benchmark (default all)."),
+        click.option("--judge-model", default=None,
+                     help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
+                          "(OPENAI_BASE_URL / OPENAI_API_KEY name the server)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _task_options(domain, context, subset) -> tuple[tuple[str, str], ...]:
+    given = {"domain": domain, "context": context, "subset": subset}
+    return tuple((k, v) for k, v in given.items() if v is not None)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="codeeval")
 def cli() -> None:
@@ -61,7 +86,8 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--model", default="reference", show_default=True,
-              help="Model to evaluate: `reference` (the canonical solutions).")
+              help="Model to evaluate: `reference` (the canonical solutions) or "
+                   "openai:MODEL (an OpenAI-compatible server, see --judge-model).")
 @shared_options
 @click.option("--n-samples", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
@@ -70,16 +96,19 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--prompt-variant", default="default", show_default=True,
               help="The task's prompt variant, e.g. cot or 1shot for HumanEval Pro.")
+@task_options
 def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout, hash_seed,
         sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
-        prompt_variant) -> None:
+        prompt_variant, domain, context, subset, judge_model) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=model, tasks=task_names,
                        generation=GenerationConfig(n_samples, temperature, top_p,
                                                    max_new_tokens, seed),
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
-                       sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed)
+                       sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
+                       task_options=_task_options(domain, context, subset),
+                       judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -88,13 +117,16 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
               type=click.Path(exists=True, dir_okay=False),
               help="JSONL with task_id and solution or completion per line.")
 @shared_options
+@task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             hash_seed, sandbox_python, force) -> None:
+             hash_seed, sandbox_python, force, domain, context, subset, judge_model) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
-                       hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()))
+                       hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
+                       task_options=_task_options(domain, context, subset),
+                       judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 

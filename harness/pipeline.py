@@ -1,5 +1,9 @@
 """The run pipeline: load -> generate -> assemble -> execute -> score, over a run store.
 
+Tasks whose scoring needs no sandbox (`Task.scoring` "similarity" or "judge") skip
+assembling and executing: they are scored, or judged then scored, by `sandboxless`; a run
+without execution tasks starts no sandbox at all.
+
 Every stage skips what the store already holds, so an interrupted run resumes where it
 stopped. `evaluate` enters the same pipeline with samples read from a file instead of
 generated.
@@ -23,9 +27,10 @@ from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample
 from codeeval.sandbox import make_sandbox
+from codeeval.sandboxless import judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import RESULTS, ROUNDS, SAMPLES, RunStore
-from codeeval.tasks import get_task
+from codeeval.tasks import check_options, get_task
 
 FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"]}
 
@@ -42,12 +47,15 @@ class RunConfig:
     timeout_s: float | None = None       # overrides each task's per-program timeout
     hash_seed: int = 0                   # PYTHONHASHSEED of the programs
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
+    task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
+    judge_model: str | None = None       # the judge backend of judge-scored tasks
 
     def identity(self, datasets: dict) -> dict:
         """Everything a stored result depends on; a resumed run must match it exactly."""
         data = dataclasses.asdict(self)
         data["generation"] = self.generation.as_dict()
         data["tasks"] = list(self.tasks)
+        data["task_options"] = dict(self.task_options)
         if self.samples_file:
             data["samples_file"] = hashlib.sha256(Path(self.samples_file).read_bytes()).hexdigest()
         data["datasets"] = datasets
@@ -56,7 +64,13 @@ class RunConfig:
 
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None) -> dict:
-    tasks = [get_task(name) for name in config.tasks]
+    options = dict(config.task_options)
+    tasks = [get_task(name, options) for name in config.tasks]
+    check_options(tasks, options)
+    judged = [t for t in tasks if t.scoring == "judge"]
+    if judged and not config.judge_model:
+        raise UserError(f"{judged[0].name} is scored by a judge model: name one with "
+                        "--judge-model (e.g. openai:gpt-4o-2024-11-20)")
     if config.sanitize not in FORMS:
         raise UserError(f"--sanitize must be one of {', '.join(FORMS)}")
     if not config.samples_file:
@@ -76,16 +90,23 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
     samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
     n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
-    sandbox_info = execute(store, tasks, problems, samples, FORMS[config.sanitize], config,
+    sandbox_info = execute(store, [t for t in tasks if t.scoring == "execution"], problems,
+                           samples, FORMS[config.sanitize], config,
                            parallel=parallel, sandbox_python=sandbox_python)
+    score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
+    judges = {}
+    for task in judged:
+        backend = make_backend(config.judge_model, task.judge_generation)
+        judges[task.name] = backend.describe()
+        judge(store, backend, [task], problems, samples)
 
     results = {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
                for r in store.read(RESULTS)}  # later rows (retried infra errors) win
     summary = {
         "run_id": run_id,
         "model": config.model,
-        "tasks": {t.name: summarize_task(t, problems[t.name], results, FORMS[config.sanitize],
-                                         n_samples) for t in tasks},
+        "tasks": {t.name: summarize(t, problems[t.name], results, FORMS[config.sanitize],
+                                    n_samples) for t in tasks},
         "config": config.identity(source.loaded),
         "provenance": provenance(
             datasets=source.loaded,
@@ -93,12 +114,22 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             backend=backend_info, generation=config.generation.as_dict(),
             sandbox=sandbox_info),
     }
+    if judges:
+        summary["provenance"]["judges"] = judges
     store.write_summary(summary)
     for name, task_summary in summary["tasks"].items():
         if task_summary["infra_errors"]:
             print(f"warning: {name}: {task_summary['infra_errors']} programs hit sandbox "
                   "infrastructure errors twice; they are excluded from pass@k", file=sys.stderr)
     return summary
+
+
+def summarize(task, problems: list[Problem], results: dict, forms: list[str],
+              n_samples: int) -> dict:
+    if task.scoring == "execution":
+        return summarize_task(task, problems, results, forms, n_samples)
+    rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
+    return task.summarize(problems, rows, n_samples)
 
 
 def default_run_id(config: RunConfig, out: Path) -> str:

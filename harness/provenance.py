@@ -10,9 +10,11 @@ from importlib import metadata
 from pathlib import Path
 
 from codeeval import __version__
+from codeeval.tasks.codebleu.grammars import GRAMMAR_PACKAGES
 
+# the tree-sitter grammars decide CodeBLEU's syntax and data-flow terms
 LIBRARIES = ("click", "tqdm", "datasets", "numpy", "pandas", "torch", "transformers", "triton",
-             "docker")
+             "docker", "tree-sitter", *GRAMMAR_PACKAGES)
 
 
 def git_commit() -> str | None:

@@ -106,3 +106,21 @@ def failures(problems, results, task, form, n_samples, counts) -> list[dict]:
             failure["known_reason"] = task.known_failures[problem.task_id]
         out.append(failure)
     return out
+
+
+def summary_without_sandbox(problems: list[Problem], n_samples: int, metrics: dict,
+                            breakdowns: dict, **extra) -> dict:
+    """A task summary in the same schema as `summarize_task`, for tasks scored without a
+    sandbox (similarity or judge): one form (raw), no failures, no infra errors."""
+    return {
+        "n_problems": len(problems),
+        "n_samples": n_samples,
+        "metrics": metrics,
+        "metric_forms": {name: "raw" for name in metrics},
+        "metrics_by_form": {"raw": metrics},
+        "breakdowns": breakdowns,
+        "failures": [],
+        "missing_modules": {},
+        "infra_errors": 0,
+        **extra,
+    }

@@ -1,4 +1,5 @@
-"""The run store: `DIR/config.json`, `samples.jsonl`, `results.jsonl`, `summary.json`.
+"""The run store: `DIR/config.json`, `samples.jsonl`, `results.jsonl`, `summary.json`, and
+`judgements.jsonl` for tasks scored by a judge model.
 
 Records are appended one line at a time and flushed at once, so a run killed at any point
 (SIGKILL included) loses at most the line being written; reading repairs such a torn last
@@ -18,6 +19,7 @@ from codeeval.records import to_json
 SAMPLES = "samples.jsonl"
 ROUNDS = "rounds.jsonl"      # multi-round strategies: each round's model text
 RESULTS = "results.jsonl"
+JUDGEMENTS = "judgements.jsonl"
 
 
 class RunStore:
@@ -41,7 +43,7 @@ class RunStore:
                 raise UserError(f"{self.path} holds a run with a different config (differs in: "
                                 f"{', '.join(changed)}); use another --out, or --force to start "
                                 "it afresh")
-            for name in (SAMPLES, ROUNDS, RESULTS, "summary.json"):
+            for name in (SAMPLES, ROUNDS, RESULTS, JUDGEMENTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
         return run_id

@@ -3,6 +3,11 @@
 A task loads its problems, turns each into generation requests, assembles a program from a
 problem and a sample exactly as the benchmark's official harness does, and names the
 metadata its breakdowns use. Running programs and computing pass@k are not its job.
+
+`scoring` says what scoring a task needs: "execution" (the default: programs run in a
+sandbox, pass@k), "similarity" (each sample is compared with the reference, no sandbox:
+the task implements `score` and `summarize`) or "judge" (a judge model reads each sample,
+no sandbox: the task implements `judge_request`, `judged` and `summarize`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class Task(ABC):
     # Problems whose ground truth fails here for a documented reason (task_id -> reason):
     # summary.json attaches the reason to such failures, so a reference run names each one.
     known_failures: ClassVar[dict[str, str]] = {}
+    scoring: ClassVar[str] = "execution"    # or "similarity" or "judge"
+    option_names: ClassVar[tuple[str, ...]] = ()   # task options the constructor takes
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:
@@ -61,9 +68,11 @@ class Task(ABC):
         keyed (task, task_id, sample_idx, form); none by default."""
         return {}, {}
 
-    @abstractmethod
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
-        """The program that judges `sample`, assembled as the official harness does."""
+        """The program that judges `sample`, assembled as the official harness does
+        (execution tasks only)."""
+        raise NotImplementedError(f"{self.name} is scored by {self.scoring}, not by running "
+                                  "programs")
 
     def check_variant(self, variant: str) -> None:
         from codeeval.errors import UserError

@@ -44,6 +44,19 @@ class DataSource:
         else:
             path = self.data_dir / benchmark / filename
             rows, origin = self._file_rows(path), str(path)
+        return self._checked(rows, origin, required)
+
+    def local_rows(self, benchmark: str, filename: str, required: tuple[str, ...]) -> list[dict]:
+        """Rows of a local JSON-array or JSON-lines file, for benchmarks that codeeval cannot
+        load from the hub."""
+        if self.data_dir is None:
+            raise UserError(f"{benchmark} loads from local files only: point --data-dir or "
+                            f"{DATA_DIR_ENV} at a folder holding {benchmark}/{filename}")
+        path = self.data_dir / benchmark / filename
+        return self._checked(self._file_rows(path), str(path), required)
+
+    @staticmethod
+    def _checked(rows: list[dict], origin: str, required: tuple[str, ...]) -> list[dict]:
         for i, row in enumerate(rows):
             missing = [k for k in required if not isinstance(row, dict) or k not in row]
             if missing:
@@ -58,7 +71,11 @@ class DataSource:
                             "load from the Hugging Face hub")
         raw = path.read_bytes()
         try:
-            rows = json.loads(raw)
+            if path.suffix == ".jsonl":
+                rows = [json.loads(line) for line in raw.decode("utf-8").splitlines()
+                        if line.strip()]
+            else:
+                rows = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UserError(f"data file {path} is not valid JSON ({exc}); expected a JSON "
                             "array of problem objects") from None

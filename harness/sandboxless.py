@@ -1,0 +1,73 @@
+"""Scoring that needs no sandbox: similarity to the reference, or a judge model's verdict.
+
+A task declares what its scoring needs (`Task.scoring`). Similarity tasks (MultiCodeBench)
+score each stored sample directly; judge tasks (CodeIF) first ask the judge, a Backend like
+any other, about every sample, and store each reply in `judgements.jsonl` (appended and
+flushed like samples), so re-scoring or resuming never asks the judge twice. Both write one
+`results.jsonl` row per sample (form "raw"), skipping what the store already holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from tqdm import tqdm
+
+from codeeval.records import Sample
+from codeeval.store import JUDGEMENTS, RESULTS, RunStore
+
+SAMPLE_FIELDS = ("task", "task_id", "sample_idx", "completion", "solution", "raw", "prompt_hash")
+
+
+def _pending(store: RunStore, tasks, problems, samples: dict, done: set):
+    """(task, problem, Sample) for every stored sample of these tasks not in `done`."""
+    by_problem: dict[tuple, list[dict]] = defaultdict(list)
+    for row in samples.values():
+        by_problem[(row["task"], row["task_id"])].append(row)
+    for task in tasks:
+        for problem in problems[task.name]:
+            for row in by_problem[(task.name, problem.task_id)]:
+                if (task.name, problem.task_id, row["sample_idx"]) not in done:
+                    yield task, problem, Sample(**{k: row.get(k) for k in SAMPLE_FIELDS})
+
+
+def _result_keys(store: RunStore) -> set:
+    return {(r["task"], r["task_id"], r["sample_idx"]) for r in store.read(RESULTS)}
+
+
+def _result(task, problem, sample: Sample, fields: dict) -> dict:
+    return {"task": task.name, "task_id": problem.task_id, "sample_idx": sample.sample_idx,
+            "form": "raw", **fields}
+
+
+def score_similarity(store: RunStore, tasks, problems, samples: dict) -> None:
+    """One result row per sample: the task's similarity scores."""
+    todo = list(_pending(store, tasks, problems, samples, _result_keys(store)))
+    with store.appender(RESULTS) as out, tqdm(total=len(todo), desc="score", unit="sample",
+                                              disable=not todo) as bar:
+        for task, problem, sample in todo:
+            out.append(_result(task, problem, sample,
+                               {"status": "scored", "scores": task.score(problem, sample)}))
+            bar.update()
+
+
+def judge(store: RunStore, backend, tasks, problems, samples: dict) -> None:
+    """Ask the judge about every sample it has not seen, then score the replies."""
+    judged = {(j["task"], j["task_id"], j["sample_idx"]) for j in store.read(JUDGEMENTS)}
+    requests = [task.judge_request(problem, sample)
+                for task, problem, sample in _pending(store, tasks, problems, samples, judged)]
+    with store.appender(JUDGEMENTS) as out, tqdm(total=len(requests), desc="judge",
+                                                 unit="sample", disable=not requests) as bar:
+        for request, reply in backend.generate(requests):
+            out.append({"task": request.task, "task_id": request.task_id,
+                        "sample_idx": request.sample_idx, "judge": backend.model,
+                        "prompt_hash": request.prompt_hash, "reply": reply})
+            bar.update()
+    replies = {(j["task"], j["task_id"], j["sample_idx"]): j["reply"]
+               for j in store.read(JUDGEMENTS)}
+    with store.appender(RESULTS) as out:
+        for task, problem, sample in _pending(store, tasks, problems, samples,
+                                              _result_keys(store)):
+            reply = replies.get((task.name, problem.task_id, sample.sample_idx))
+            if reply is not None:
+                out.append(_result(task, problem, sample, task.judged(problem, reply)))
