@@ -96,10 +96,15 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--prompt-variant", default="default", show_default=True,
               help="The task's prompt variant, e.g. cot or 1shot for HumanEval Pro.")
+@click.option("--debug-rounds", type=click.IntRange(min=0), default=0, show_default=True,
+              help="LDB-style repair rounds: failing samples get a block trace and a fix.")
+@click.option("--trace-granularity", type=click.Choice(["line", "block", "function"]),
+              default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout, hash_seed,
         sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
-        prompt_variant, domain, context, subset, judge_model) -> None:
+        prompt_variant, debug_rounds, trace_granularity, domain, context, subset,
+        judge_model) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=model, tasks=task_names,
@@ -107,6 +112,7 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
                                                    max_new_tokens, seed),
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
+                       debug_rounds=debug_rounds, trace_granularity=trace_granularity,
                        task_options=_task_options(domain, context, subset),
                        judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
@@ -46,6 +47,8 @@ class RunConfig:
     sandbox: str = "auto"
     timeout_s: float | None = None       # overrides each task's per-program timeout
     hash_seed: int = 0                   # PYTHONHASHSEED of the programs
+    debug_rounds: int = 0                # LDB-style repair rounds after generation
+    trace_granularity: str = "block"     # of the traces the repair rounds show
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
     task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
     judge_model: str | None = None       # the judge backend of judge-scored tasks
@@ -90,9 +93,14 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
     samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
     n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
-    sandbox_info = execute(store, [t for t in tasks if t.scoring == "execution"], problems,
-                           samples, FORMS[config.sanitize], config,
+    executed = [t for t in tasks if t.scoring == "execution"]
+    sandbox_info = execute(store, executed, problems, samples, FORMS[config.sanitize], config,
                            parallel=parallel, sandbox_python=sandbox_python)
+    if config.debug_rounds and not config.samples_file:
+        debug_rounds(store, backend, executed, problems, samples, config,
+                     run=lambda programs: run_programs(programs, executed, config, sandbox_info,
+                                                       parallel=parallel,
+                                                       sandbox_python=sandbox_python))
     score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
     judges = {}
     for task in judged:
@@ -116,6 +124,13 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     }
     if judges:
         summary["provenance"]["judges"] = judges
+    if config.debug_rounds:
+        base = FORMS[config.sanitize][0]
+        for task in executed:
+            summary["tasks"][task.name]["debug"] = {
+                "rounds": config.debug_rounds, "trace_granularity": config.trace_granularity,
+                "pass@1_by_round": pass_at_1_by_round(task, problems[task.name], results,
+                                                      config.debug_rounds, n_samples, base)}
     store.write_summary(summary)
     for name, task_summary in summary["tasks"].items():
         if task_summary["infra_errors"]:
@@ -262,27 +277,35 @@ def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str],
                     targets[program.content_hash].append(key)
                     programs.setdefault(program.content_hash, program)
     hash_of = {p.key: h for h, p in programs.items()}
-    described = {}
+    described: dict = {}
     with store.appender(RESULTS) as out, tqdm(total=len(programs), desc="execute",
                                               unit="program", disable=not programs) as bar:
-        for image in sorted({t.image for t in tasks}):
-            batch = [p for p in programs.values() if p.image == image]
-            if not batch:
-                continue
-            preload = tuple(sorted({m for t in tasks if t.image == image for m in t.preload}))
-            with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python,
-                              preload=preload, image=image,
-                              hash_seed=config.hash_seed) as sandbox:
-                described[image] = sandbox.describe()
-                for execution in sandbox.run(batch):
-                    program_hash = hash_of[execution.key]
-                    for name, task_id, idx, form in targets[program_hash]:
-                        out.append({"task": name, "task_id": task_id, "sample_idx": idx,
-                                    "form": form, "program_hash": program_hash,
-                                    **{k: v for k, v in dataclasses.asdict(execution).items()
-                                       if k != "key"}})
-                    bar.update()
+        for execution in run_programs(list(programs.values()), tasks, config, described,
+                                      parallel=parallel, sandbox_python=sandbox_python):
+            program_hash = hash_of[execution.key]
+            for name, task_id, idx, form in targets[program_hash]:
+                out.append(result_row(name, task_id, idx, form, program_hash, execution))
+            bar.update()
     return described
+
+
+def result_row(task: str, task_id: str, sample_idx: int, form: str, program_hash: str,
+               execution) -> dict:
+    return {"task": task, "task_id": task_id, "sample_idx": sample_idx, "form": form,
+            "program_hash": program_hash,
+            **{k: v for k, v in dataclasses.asdict(execution).items() if k != "key"}}
+
+
+def run_programs(programs: list, tasks, config: RunConfig, described: dict, *,
+                 parallel: int | None, sandbox_python: str | None):
+    """Every program's Execution, each program run in a sandbox of the image it names (one
+    sandbox per image, its workers preloading what that image's tasks import)."""
+    for image in sorted({p.image for p in programs}):
+        preload = tuple(sorted({m for t in tasks if t.image == image for m in t.preload}))
+        with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python,
+                          preload=preload, image=image, hash_seed=config.hash_seed) as sandbox:
+            described[image] = sandbox.describe()
+            yield from sandbox.run([p for p in programs if p.image == image])
 
 
 def assemble(task, problem: Problem, sample: Sample, form: str, config: RunConfig):

@@ -40,10 +40,13 @@ class Request:
     stop: tuple[str, ...] = ()
     reference: str | None = None     # the canonical completion, for the reference backend
     round: int = 0                   # multi-round strategies: which round this request is
+    stage: str = "generate"          # or "debug": a repair round's feedback request
 
     @property
     def key(self) -> str:
         key = sample_key(self.task, self.task_id, self.sample_idx)
+        if self.stage != "generate":
+            return f"{key}/{self.stage}{self.round}"
         return f"{key}/round{self.round}" if self.round else key
 
     @property

@@ -18,6 +18,7 @@ from codeeval.records import to_json
 
 SAMPLES = "samples.jsonl"
 ROUNDS = "rounds.jsonl"      # multi-round strategies: each round's model text
+DEBUG = "debug.jsonl"        # LDB repair rounds: trace, reply, block verdicts, fixed code
 RESULTS = "results.jsonl"
 JUDGEMENTS = "judgements.jsonl"
 
@@ -43,7 +44,7 @@ class RunStore:
                 raise UserError(f"{self.path} holds a run with a different config (differs in: "
                                 f"{', '.join(changed)}); use another --out, or --force to start "
                                 "it afresh")
-            for name in (SAMPLES, ROUNDS, RESULTS, JUDGEMENTS, "summary.json"):
+            for name in (SAMPLES, ROUNDS, DEBUG, RESULTS, JUDGEMENTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
         return run_id

@@ -74,6 +74,22 @@ class Task(ABC):
         raise NotImplementedError(f"{self.name} is scored by {self.scoring}, not by running "
                                   "programs")
 
+    def visible_test(self, problem: Problem) -> str | None:
+        """The test a debugging round shows the model (LDB: the tests given in the prompt,
+        else the first assertion); None where the task does not support debugging."""
+        return None
+
+    def sample_code(self, problem: Problem, sample: Sample) -> str:
+        """The whole program text of a sample, as a debugging round shows it."""
+        raise NotImplementedError(f"{self.name} does not support debugging rounds")
+
+    def debug_program(self, problem: Problem, code: str, granularity: str) -> Program:
+        """`code` run on the visible test only, traced at `granularity`."""
+        raise NotImplementedError(f"{self.name} does not support debugging rounds")
+
+    def instruction_for_debug(self, problem: Problem) -> str:
+        raise NotImplementedError(f"{self.name} does not support debugging rounds")
+
     def check_variant(self, variant: str) -> None:
         from codeeval.errors import UserError
         if variant not in self.prompt_variants:

@@ -17,6 +17,7 @@ the raw and the sanitized completion (cut at `if __name__`, else `# Test`, else 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import ClassVar
 
 from codeeval.records import Problem, Program, Request, Sample
@@ -95,20 +96,38 @@ class CodeEvalProTask(Task):
         return Sample(request.task, request.task_id, request.sample_idx,
                       completion=cut_at_fence(text), raw=text, prompt_hash=request.prompt_hash)
 
-    def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
+    def sample_code(self, problem: Problem, sample: Sample) -> str:
         if sample.solution is not None:
-            code = sample.solution
-        else:
-            code = problem.data["raw_problem"] + (sample.completion or "")
-        if sanitized:
-            code = sanitize(code)
-        head = code + "\n"
+            return sample.solution
+        return problem.data["raw_problem"] + (sample.completion or "")
+
+    def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
+        code = self.sample_code(problem, sample)
+        return self._program(sample.key, sanitize(code) if sanitized else code,
+                             problem.data["test_code"])
+
+    def visible_test(self, problem: Problem) -> str | None:
+        """No test is shown in the default prompt: debugging uses the first assertion (the
+        one the official 1shot variant shows), as LDB does for benchmarks without them."""
         test_code = problem.data["test_code"]
-        return Program(key=sample.key, source=head + test_code,
-                       test_first_line=head.count("\n") + 1,
+        for statement in ast.parse(test_code).body:
+            if isinstance(statement, ast.Assert):
+                return ast.get_source_segment(test_code, statement)
+        return None
+
+    def debug_program(self, problem: Problem, code: str, granularity: str) -> Program:
+        return dataclasses.replace(self._program("debug", code, self.visible_test(problem)),
+                                   trace=granularity)
+
+    def instruction_for_debug(self, problem: Problem) -> str:
+        return self.instruction(problem, "default")
+
+    def _program(self, key: str, code: str, test_code: str) -> Program:
+        head = code + "\n"
+        return Program(key=key, source=head + test_code, test_first_line=head.count("\n") + 1,
                        expected_steps=len(ast.parse(test_code).body), image=self.image,
-                       timezone=self.timezone,
-                       timeout_s=self.timeout_s, memory_mb=self.memory_mb)
+                       timezone=self.timezone, timeout_s=self.timeout_s,
+                       memory_mb=self.memory_mb)
 
 
 class HumanEvalPro(CodeEvalProTask):
