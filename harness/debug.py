@@ -146,7 +146,7 @@ def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, confi
                                        task.visible_test(problem), execution)
             requests.append(request)
             context[request.key] = (task, problem, key, execution)
-        fixed_programs = {}
+        fixed_programs, feedback = {}, {}
         with store.appender(DEBUG) as out, tqdm(total=len(requests), unit="request",
                                                 desc=f"debug round {round_no}") as bar:
             for request, text in backend.generate(requests):
@@ -158,6 +158,7 @@ def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, confi
                             "round": round_no, "prompt_hash": request.prompt_hash,
                             "trace": execution.trace, "test_message": execution.message,
                             "reply": text, "verdicts": verdicts, "code": code})
+                feedback[key] = {"trace": execution.trace, "verdicts": verdicts}
                 program = task.program(problem, Sample(*key, solution=code), sanitized=False)
                 fixed_programs[key] = _with_key(program, f"{'/'.join(map(str, key))}/debug{round_no}")
                 bar.update()
@@ -165,8 +166,10 @@ def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, confi
             for execution in run(list(fixed_programs.values())):
                 task_name, task_id, idx, _ = execution.key.rsplit("/", 3)
                 key = (task_name, task_id, int(idx))
-                out.append(result_row(*key, f"debug{round_no}",
-                                      fixed_programs[key].content_hash, execution))
+                # The trace and verdicts that led to this program, for reports' drill-down.
+                out.append({**result_row(*key, f"debug{round_no}",
+                                         fixed_programs[key].content_hash, execution),
+                            **feedback[key]})
 
 
 def _with_key(program: Program, key: str) -> Program:

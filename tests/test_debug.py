@@ -197,3 +197,5 @@ def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
         ScriptedModel.feedback[0]
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert {(r["form"], r["status"]) for r in results} == {("raw", "failed"), ("debug1", "passed")}
+    repaired = [r for r in results if r["form"] == "debug1"]
+    assert all(r["trace"]["blocks"] and r["verdicts"] for r in repaired)
