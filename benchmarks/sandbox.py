@@ -72,23 +72,24 @@ def forked_executor(programs, parallel: int) -> tuple[list[str], float]:
 
 
 def fresh_interpreter(programs, parallel: int) -> tuple[list[str], float]:
-    folder = Path(tempfile.mkdtemp(prefix="codeeval-bench-"))
+    with tempfile.TemporaryDirectory(prefix="codeeval-bench-") as tmp:
+        folder = Path(tmp)
 
-    def one(indexed):
-        index, program = indexed
-        path = folder / f"p{index}.py"
-        path.write_text(program.source)
-        try:
-            done = subprocess.run([sys.executable, str(path)], capture_output=True,
-                                  timeout=program.timeout_s)
-        except subprocess.TimeoutExpired:
-            return "timeout"
-        return "passed" if done.returncode == 0 else "failed"
+        def one(indexed):
+            index, program = indexed
+            path = folder / f"p{index}.py"
+            path.write_text(program.source)
+            try:
+                done = subprocess.run([sys.executable, str(path)], capture_output=True,
+                                      timeout=program.timeout_s)
+            except subprocess.TimeoutExpired:
+                return "timeout"
+            return "passed" if done.returncode == 0 else "failed"
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(parallel) as pool:
-        statuses = list(pool.map(one, enumerate(programs)))
-    return statuses, time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(parallel) as pool:
+            statuses = list(pool.map(one, enumerate(programs)))
+        return statuses, time.perf_counter() - start
 
 
 IN_IMAGE_RUNNER = """

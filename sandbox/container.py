@@ -48,7 +48,7 @@ class DockerSandbox(WorkerPool):
         name = next(self._names)
         self._container_of[slot] = name
         config = {"uid": PROGRAM_UID, "work_root": "/tmp", "capture_root": "/run/codeeval",
-                  "preload": self.preload}
+                  "preload": self.preload, "own_pid_namespace": True}
         command = [
             "docker", "run", "-i", "--rm", "--name", name, "--label", "codeeval.sandbox=1",
             "--network", "none", "--hostname", "sandbox", "--read-only",

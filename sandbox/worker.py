@@ -245,20 +245,23 @@ def program_process(request, config, work, files):
         os._exit(code)
 
 
-def sweep(uid):
+def sweep(uid, own_pid_namespace):
     """Kill every process of the uid (daemons that left the group too) and remove its files
     from the shared temporary folders."""
     if uid is None:
         return
-    pid = os.fork()
-    if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    if own_pid_namespace:
+        kill_by_scan(uid)
+    else:
+        pid = os.fork()
+        if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
     for folder in SHARED_TMP:
         try:
             entries = list(os.scandir(folder))
@@ -274,6 +277,23 @@ def sweep(uid):
                     os.unlink(entry.path)
             except OSError:
                 pass
+
+
+def kill_by_scan(uid):
+    """In a container's own pid namespace every process of the uid is the program's: kill
+    them by pid from /proc (no fork needed), until a scan finds none."""
+    for _ in range(100):
+        found = False
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        os.kill(int(entry.name), signal.SIGKILL)
+                        found = True
+                except OSError:
+                    pass
+        if not found:
+            return
 
 
 def reap():
@@ -298,8 +318,8 @@ def tail(f):
 
 
 def serve_one(request, config, run_dir, capture):
-    """Run one program in a fresh `run_dir/work`; output goes to files in `capture`, which
-    the program's uid cannot open (both folders are the worker's and reused)."""
+    """Run one program in a fresh `run_dir/work`; its output and report go to the `capture`
+    files, which the program's uid cannot open (the worker's, reused for every program)."""
     uid = config.get("uid")
     reap()   # zombies of the last program's leftovers that died after its sweep
     work = os.path.join(run_dir, "work")
@@ -309,8 +329,10 @@ def serve_one(request, config, run_dir, capture):
     if uid is not None:
         os.chown(work, uid, uid)
         os.chown(os.path.join(work, "program.py"), uid, uid)
-    files = {name: open(os.path.join(capture, name), "wb+" if name != "report" else "w+")
-             for name in ("stdout", "stderr", "report")}
+    for f in capture.values():   # the worker's own files, emptied for each program
+        f.seek(0)
+        f.truncate()
+    files = capture
     try:
         start = time.monotonic()
         pid = os.fork()
@@ -325,15 +347,13 @@ def serve_one(request, config, run_dir, capture):
         except OSError:
             pass
         status = os.waitpid(pid, 0)[1]
-        sweep(uid)
+        sweep(uid, config.get("own_pid_namespace", False))
         reap()
         files["report"].seek(0)
         return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
                 "duration_s": round(duration, 4), "report": files["report"].read(),
                 "stdout": tail(files["stdout"]), "stderr": tail(files["stderr"])}
     finally:
-        for f in files.values():
-            f.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -350,14 +370,16 @@ def main():
             pass
     run_dir = tempfile.mkdtemp(dir=config["work_root"])
     os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
-    capture = tempfile.mkdtemp(dir=config["capture_root"])
+    capture_dir = tempfile.mkdtemp(dir=config["capture_root"])
+    capture = {name: open(os.path.join(capture_dir, name), "w+" if name == "report" else "wb+")
+               for name in ("stdout", "stderr", "report")}
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     try:
         for line in sys.stdin:
             answers.write(json.dumps(serve_one(json.loads(line), config, run_dir, capture)) + "\n")
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-        shutil.rmtree(capture, ignore_errors=True)
+        shutil.rmtree(capture_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
