@@ -2,8 +2,9 @@
 
 Runners compared (on a task's ground truth; MBPP Pro by default, 378 programs):
   - codeeval's sandboxes (`process`, `docker`), started and warmed before timing,
-  - the executor most harnesses use (openai/human-eval style): a thread pool, one forked
-    multiprocessing.Process per program executing it in-process, no sandbox at all,
+  - the executor most harnesses use (openai/human-eval style): a thread pool; per program a
+    multiprocessing Manager for the result and one forked Process that execs the program in
+    a temporary cwd with output swallowed and a SIGALRM limit, no sandbox at all,
   - a fresh interpreter per program (`python file.py`), unsandboxed, on the host; with
     `--baseline-image`, inside one container of that image instead, so that programs needing
     the benchmark's libraries (BigCodeBench-Lite Pro) find them.
@@ -43,32 +44,73 @@ def ground_truth_programs(task_name: str, data_dir: str, limit: int | None):
     return programs
 
 
-def _exec_child(source: str, conn) -> None:
-    try:
-        exec(compile(source, "program.py", "exec"), {"__name__": "solution"})
-        conn.send("passed")
-    except BaseException as exc:  # noqa: BLE001 - the baseline reports any failure
-        conn.send(f"failed: {type(exc).__name__}")
+def _exec_child(source: str, timeout_s: float, result) -> None:
+    """What the human-eval style executor does in its child: a temporary cwd, output
+    swallowed, a SIGALRM time limit, then exec."""
+    import contextlib
+    import io
+    import signal
+
+    def expire(signum, frame):
+        raise TimeoutError("timed out")
+
+    with tempfile.TemporaryDirectory() as work:
+        os.chdir(work)
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                exec(compile(source, "program.py", "exec"), {"__name__": "solution"})
+            result.append("passed")
+        except TimeoutError:
+            result.append("timeout")
+        except BaseException as exc:  # noqa: BLE001 - the baseline reports any failure
+            result.append(f"failed: {type(exc).__name__}")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def forked_executor(programs, parallel: int) -> tuple[list[str], float]:
+def forked_executor(programs, parallel: int, manager: bool = True) -> tuple[list[str], float]:
+    """The openai/human-eval executor as most harnesses use it: a thread pool; per program a
+    multiprocessing Manager list for the result and one forked Process, no sandbox. With
+    `manager=False`, the lean variant: a pipe instead of a Manager process."""
     context = multiprocessing.get_context("fork")
 
     def one(program):
+        if manager:
+            with context.Manager() as owner:
+                return run_child(owner.list(), program)
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_exec_child, args=(program.source, send))
+        status = run_child(PipeList(send), program)
+        return receive.recv() if receive.poll() else status
+
+    def run_child(result, program):
+        process = context.Process(target=_exec_child,
+                                  args=(program.source, program.timeout_s, result))
         process.start()
-        process.join(program.timeout_s)
+        process.join(program.timeout_s + 1)
         if process.is_alive():
             process.kill()
-            process.join()
-            return "timeout"
-        return receive.recv() if receive.poll() else "failed"
+        return result[0] if len(result) else "timeout"
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
         statuses = list(pool.map(one, programs))
     return statuses, time.perf_counter() - start
+
+
+class PipeList:
+    """The one `append` the executor's child needs, sent through a pipe."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def append(self, value):
+        self.connection.send(value)
+
+    def __len__(self):
+        return 0
 
 
 def fresh_interpreter(programs, parallel: int) -> tuple[list[str], float]:
@@ -170,7 +212,9 @@ def main() -> None:
         runners = {f"fresh interpreter in {args.baseline_image} image (baseline)":
                    fresh_interpreter_in_image(args.baseline_image)}
     else:
-        runners = {"forked executor (baseline)": forked_executor,
+        runners = {"forked process, no Manager (baseline)":
+                   lambda programs, parallel: forked_executor(programs, parallel, manager=False),
+                   "human-eval executor (Manager per program)": forked_executor,
                    "fresh interpreter": fresh_interpreter}
     preload = get_task(args.task).preload
     for kind in args.sandboxes.split(","):
