@@ -182,6 +182,7 @@ def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
     try:
         proc = subprocess.run(codeeval_cmd("run", "--model", "openai:scripted", "--tasks",
                                            "humaneval-pro", "--limit", "2", "--debug-rounds", "2",
+                                           "--timeout", "60",
                                            "--out", str(out), "--data-dir", str(benchmarks)),
                               capture_output=True, text=True, timeout=600,
                               env={**__import__("os").environ, **env})
@@ -189,13 +190,14 @@ def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
         server.shutdown()
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
-    assert summary["debug"]["pass@1_by_round"] == [0.0, 1.0, 1.0]
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert summary["debug"]["pass@1_by_round"] == [0.0, 1.0, 1.0], \
+        [(r["task_id"], r["form"], r["status"], r["message"]) for r in results]
     debug = [json.loads(line) for line in (out / "debug.jsonl").read_text().splitlines()]
     assert len(debug) == 2 and all(r["round"] == 1 for r in debug)
     assert all(r["verdicts"][0]["correct"] == "False" and r["trace"]["blocks"] for r in debug)
     assert "[BLOCK-0]" in ScriptedModel.feedback[0] and "# Real Execution Output:" in \
         ScriptedModel.feedback[0]
-    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert {(r["form"], r["status"]) for r in results} == {("raw", "failed"), ("debug1", "passed")}
     repaired = [r for r in results if r["form"] == "debug1"]
     assert all(r["trace"]["blocks"] and r["verdicts"] for r in repaired)
