@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,6 +34,7 @@ FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"
 class RunConfig:
     model: str
     tasks: tuple[str, ...]
+    model_args: dict = field(default_factory=dict)   # backend options (--model-args, --base-url)
     generation: GenerationConfig = GenerationConfig()
     prompt_variant: str = "default"
     sanitize: str = "raw"
@@ -69,7 +70,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         backend_info = {"backend": "external samples", "file": config.samples_file}
         store_external_samples(store, tasks, problems, Path(config.samples_file))
     else:
-        backend = make_backend(config.model, config.generation)
+        backend = make_backend(config.model, config.generation, config.model_args)
         backend_info = backend.describe()
         generate(store, backend, tasks, problems, config)
 
@@ -116,7 +117,8 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
     with store.appender(SAMPLES) as out, tqdm(total=len(pending), desc="generate",
                                               unit="sample", disable=not pending) as bar:
         for request, text in backend.generate(pending):
-            out.append(by_name[request.task].sample_from_output(request, text, chat=backend.chat))
+            task = by_name[request.task]
+            out.append(task.sample_from_output(request, text, chat=backend.uses_chat(request)))
             bar.update()
 
 
