@@ -48,6 +48,9 @@ class HFBackend(Backend):
         if unknown:
             raise UserError(f"unknown --model-args for hf: {', '.join(unknown)} (known: "
                             f"{', '.join(OPTIONS)})")
+        budget = int_option(self.options, "max_batch_tokens", None)
+        policy_args = (int_option(self.options, "share_min_tokens", 32),
+                       max(1, int_option(self.options, "share_min_seqs", 2)))
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -80,10 +83,8 @@ class HFBackend(Backend):
         self.generator = PrefixSharingGenerator(
             self.lm, device=device, eos_ids=eos_ids,
             max_positions=getattr(text_config, "max_position_embeddings", None),
-            kv_budget_tokens=int_option(self.options, "max_batch_tokens", None)
-            or self._default_budget(device),
-            policy=SharingPolicy(int_option(self.options, "share_min_tokens", 32),
-                                 max(1, int_option(self.options, "share_min_seqs", 2))))
+            kv_budget_tokens=budget or self._default_budget(device),
+            policy=SharingPolicy(*policy_args))
         self.device = device
 
     def _default_budget(self, device: str) -> int:
