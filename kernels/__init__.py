@@ -37,8 +37,8 @@ def rows_per_tile(group: int, device) -> int | None:
     """How many query rows one kernel program holds (None: no limit, the torch path)."""
     if not use_triton(device):
         return None
-    from codeeval.kernels.triton_segments import block_m
-    return max(1, block_m(group) // group)
+    from codeeval.kernels.triton_segments import MAX_BLOCK_M
+    return max(1, MAX_BLOCK_M // group)
 
 
 def attend_segments(q, k, v, o, lse, tiles: SegmentTiles, scale: float) -> None:

@@ -83,9 +83,12 @@ def _segment_attention_kernel(
     tl.store(state_lse, tl.where(seen, m_i + tl.log(l_safe), float("-inf")), mask=m_valid)
 
 
-def block_m(group: int) -> int:
-    """Rows of a program's query tile: tl.dot needs >= 16; at least one row's q heads."""
-    return max(16, triton.next_power_of_2(group))
+MAX_BLOCK_M = 128   # query rows x q heads per program, at most
+
+
+def block_m(rows: int, group: int) -> int:
+    """M of a program's query tile for tiles of up to `rows` rows: tl.dot needs >= 16."""
+    return max(16, triton.next_power_of_2(rows * group))
 
 
 def attend_segments_triton(q, k, v, o, lse, tiles: SegmentTiles, scale: float,
@@ -95,10 +98,11 @@ def attend_segments_triton(q, k, v, o, lse, tiles: SegmentTiles, scale: float,
     rows, heads, head_dim = q.shape
     kv_heads = k.shape[0]
     group = heads // kv_heads
-    bm = block_m(group)
-    if tiles.max_rows * group > bm:
-        raise ValueError(f"a tile holds {tiles.max_rows} rows; at most {bm // group} fit a "
-                         "program (build the tiles with rows_per_tile)")
+    bm = block_m(tiles.max_rows, group)
+    if bm > max(MAX_BLOCK_M, block_m(1, group)):
+        raise ValueError(f"a tile holds {tiles.max_rows} rows; at most "
+                         f"{max(1, MAX_BLOCK_M // group)} fit a program (build the tiles with "
+                         "rows_per_tile)")
     if q.stride(2) != 1 or k.stride(2) != 1 or v.stride(2) != 1 or o.stride(2) != 1:
         raise ValueError("q, k, v and o need a contiguous last dimension")
     grid = (tiles.count, kv_heads)
@@ -109,4 +113,5 @@ def attend_segments_triton(q, k, v, o, lse, tiles: SegmentTiles, scale: float,
         o.stride(0), o.stride(1), lse.stride(0),
         scale, head_dim,
         GROUP=group, BLOCK_M=bm, BLOCK_N=block_n,
-        BLOCK_D=max(16, triton.next_power_of_2(head_dim)), IEEE_FP32=q.dtype == torch.float32)
+        BLOCK_D=max(16, triton.next_power_of_2(head_dim)), IEEE_FP32=q.dtype == torch.float32,
+        num_warps=8 if bm >= 128 else 4)

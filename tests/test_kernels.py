@@ -12,7 +12,7 @@ import torch
 
 from codeeval.kernels import SegmentTiles, causal_attention, new_state
 from codeeval.kernels.reference import attend_segments_torch
-from codeeval.kernels.triton_segments import attend_segments_triton, block_m
+from codeeval.kernels.triton_segments import MAX_BLOCK_M, attend_segments_triton
 
 
 def direct_attention(q, k, v, ranges, scale):
@@ -40,7 +40,7 @@ def run_levels(attend, q, k, v, levels, scale, rows_per_tile):
 CASES = [  # rows, q heads, kv heads, head dim
     (7, 8, 2, 24),     # GQA 4, head dim not a power of two
     (5, 4, 4, 32),     # MHA
-    (20, 8, 1, 16),    # MQA, more rows than one program holds
+    (36, 8, 1, 16),    # MQA: 18 rows share a prefix, 16 fit a program (16 x 8 heads)
 ]
 
 
@@ -48,7 +48,7 @@ CASES = [  # rows, q heads, kv heads, head dim
 @pytest.mark.parametrize("rows,heads,kv_heads,head_dim", CASES)
 def test_triton_and_torch_match_direct_attention(dtype, rows, heads, kv_heads, head_dim):
     gen = torch.Generator().manual_seed(rows * heads + head_dim)
-    arena = 400
+    arena = 180 + 10 * rows
     q = torch.randn(rows, heads, head_dim, generator=gen).to(dtype)
     k = torch.randn(kv_heads, arena, head_dim, generator=gen).to(dtype)
     v = torch.randn(kv_heads, arena, head_dim, generator=gen).to(dtype)
@@ -63,7 +63,7 @@ def test_triton_and_torch_match_direct_attention(dtype, rows, heads, kv_heads, h
     tol = 1e-5 if dtype == torch.float32 else 2e-3
     group = heads // kv_heads
     for attend, per_tile in ((attend_segments_torch, None),
-                             (attend_segments_triton, block_m(group) // group)):
+                             (attend_segments_triton, max(1, MAX_BLOCK_M // group))):
         o, lse = run_levels(attend, q, k, v, [level0, level1, own], head_dim ** -0.5, per_tile)
         assert torch.isfinite(lse).all()
         torch.testing.assert_close(o.double(), expected, atol=tol, rtol=tol)
@@ -85,9 +85,9 @@ def test_tiles_split_rows_beyond_a_program():
         (0, 10, [0, 1, 2, 3]), (0, 10, [4, 5, 6, 7]), (0, 10, [8])]
     assert tiles.row_start.tolist() == [0, 4, 8] and tiles.max_rows == 4
     with pytest.raises(ValueError, match="rows"):
-        q, k = torch.randn(9, 4, 16), torch.randn(1, 10, 16)
-        o, lse = new_state(9, 4, 16, "cpu")
-        attend_segments_triton(q, k, k, o, lse, SegmentTiles.build([(0, 10, list(range(9)))],
+        q, k = torch.randn(40, 4, 16), torch.randn(1, 10, 16)
+        o, lse = new_state(40, 4, 16, "cpu")
+        attend_segments_triton(q, k, k, o, lse, SegmentTiles.build([(0, 10, list(range(40)))],
                                                                    "cpu"), 1.0)
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from conftest import REPO
 
 MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
-           "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal"]
+           "codeeval.generation.reference", "codeeval.generation.hf", "codeeval.generation.openai_api",
+           "codeeval.kernels", "codeeval.kernels.reference", "codeeval.sandbox.process",
+           "codeeval.reports.terminal"]
 CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
          "[importlib.import_module(m) for m in mods]; "
          "import codeeval.sandbox.process as p; assert p.DRIVER.is_file(); "
