@@ -3,6 +3,9 @@ or a plain path / hub id (hf). Each backend imports its heavy libraries itself."
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
 
@@ -19,8 +22,10 @@ def make_backend(spec: str, config: GenerationConfig, options: dict | None = Non
     if spec.startswith("openai:"):
         from codeeval.generation.openai_api import OpenAIBackend
         return OpenAIBackend(spec.removeprefix("openai:"), config, options)
-    if not spec or spec.startswith("hf:") and not spec.removeprefix("hf:"):
-        raise UserError(f"model {spec!r}: name a backend, one of {', '.join(BACKENDS)}")
+    plain_hf = Path(spec).exists() or re.fullmatch(r"[\w.-]+/[\w.-]+", spec)
+    if not (spec.startswith("hf:") and spec.removeprefix("hf:")) and not plain_hf:
+        raise UserError(f"unknown model {spec!r}: available backends are {', '.join(BACKENDS)} "
+                        "(a plain local path or owner/name hub id means hf)")
     if "base_url" in options:
         raise UserError("--base-url is for openai:MODEL models")
     from codeeval.generation.hf import HFBackend
