@@ -100,24 +100,22 @@ class PrefixSharingGenerator:
         self.group_spans: dict[PromptGroup, Span] = {}
         self.group_left: dict[PromptGroup, int] = {}
         waiting, active = deque(groups), []
-        with torch.inference_mode():
-            while waiting or active:
-                while waiting:
-                    placed = self._place(waiting[0], specs)
-                    if placed is None:
-                        break
-                    started = self._prefill(waiting.popleft(), placed, specs)
-                    active.extend(started)
-                    yield from self._retire(active, [s for s in started if self._done(s)])
-                if not active and waiting:
-                    need = sum(size for _, size in
-                               self._sizes(waiting[0], specs, self.cluster_spans))
-                    raise UserError(f"one prompt group needs {need} tokens of KV memory but the "
-                                    f"budget is {self.kv_budget_tokens}: raise max_batch_tokens "
-                                    "in --model-args or lower --max-new-tokens")
-                if active:
-                    self._decode_step(active)
-                    yield from self._retire(active, [s for s in active if self._done(s)])
+        while waiting or active:
+            while waiting:
+                placed = self._place(waiting[0], specs)
+                if placed is None:
+                    break
+                started = self._prefill(waiting.popleft(), placed, specs)
+                active.extend(started)
+                yield from self._retire(active, [s for s in started if self._done(s)])
+            if not active and waiting:
+                need = sum(size for _, size in self._sizes(waiting[0], specs, self.cluster_spans))
+                raise UserError(f"one prompt group needs {need} tokens of KV memory but the "
+                                f"budget is {self.kv_budget_tokens}: raise max_batch_tokens "
+                                "in --model-args or lower --max-new-tokens")
+            if active:
+                self._decode_step(active)
+                yield from self._retire(active, [s for s in active if self._done(s)])
         self.stats.peak_kv_tokens = self.arena.peak_held
 
     # -- scheduling ---------------------------------------------------------------------------
@@ -176,6 +174,7 @@ class PrefixSharingGenerator:
 
     # -- model passes -------------------------------------------------------------------------
 
+    @torch.inference_mode()
     def _forward(self, tokens: list[list[int]], positions: list[list[int]], step) -> torch.Tensor:
         ids = torch.tensor(tokens, device=self.device)
         pos = torch.tensor(positions, device=self.device)

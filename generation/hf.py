@@ -18,7 +18,7 @@ OPTIONS = {
     "dtype": "float32, float16, bfloat16 or auto (the checkpoint's; default: float32 on CPU, "
              "auto on CUDA)",
     "device": "cpu, cuda or cuda:N (default: cuda when available)",
-    "max_batch_tokens": "KV memory budget in tokens (default: 80%% of free GPU memory, 25%% of "
+    "max_batch_tokens": "KV memory budget in tokens (default: 80% of free GPU memory, 25% of "
                         "available RAM on CPU)",
     "share_min_tokens": "shortest prefix stored once and shared (default 32)",
     "share_min_seqs": "fewest sequences that make a prefix shared (default 2)",

@@ -59,25 +59,21 @@ def new_state(rows: int, heads: int, head_dim: int, device) -> tuple[torch.Tenso
 
 
 def merge_into(o, lse, rows, o_part, lse_part) -> None:
-    """state[rows] <- LSE-merge(state[rows], (o_part, lse_part)); -inf parts weigh nothing."""
-    lse_old, o_old = lse[rows], o[rows]
-    lse_new = torch.logaddexp(lse_old, lse_part)
-    finite = torch.isfinite(lse_new)
-    safe = torch.where(finite, lse_new, torch.zeros_like(lse_new))
-    w_old = torch.where(finite, torch.exp(lse_old - safe), torch.zeros_like(safe))
-    w_part = torch.where(finite, torch.exp(lse_part - safe), torch.zeros_like(safe))
-    o[rows] = o_old * w_old[..., None] + o_part * w_part[..., None]
+    """state[rows] <- LSE-merge(state[rows], (o_part, lse_part)). Every part has seen at least
+    one key (empty tiles are dropped), so lse_part and the merged lse are finite; a row's old
+    lse may be -inf (nothing seen yet) and then weighs exp(-inf) = 0."""
+    lse_new = torch.logaddexp(lse[rows], lse_part)
+    o[rows] = (o[rows] * torch.exp(lse[rows] - lse_new)[..., None]
+               + o_part * torch.exp(lse_part - lse_new)[..., None])
     lse[rows] = lse_new
 
 
 def _partial(scores, values):
-    """(o, lse) of softmax(scores) @ values, fp32; rows whose scores are all -inf give lse -inf."""
+    """(o, lse) of softmax(scores) @ values, fp32. Each row has at least one finite score."""
     m = scores.amax(-1, keepdim=True)
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
     p = torch.exp(scores - m)
     l = p.sum(-1, keepdim=True)
-    o = (p @ values) / l.clamp_min(torch.finfo(torch.float32).tiny)
-    return o, (m + torch.log(l)).squeeze(-1)
+    return (p @ values) / l, (m + torch.log(l)).squeeze(-1)
 
 
 def _grouped(q_rows, kv_heads):
