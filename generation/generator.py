@@ -183,10 +183,7 @@ class PrefixSharingGenerator:
         return out.logits[:, -1, :].float()
 
     def _prefill_span(self, tokens, first_position: int, target: Span, ancestors: list[Span]):
-        rows = list(range(len(tokens)))
-        tiles = SegmentTiles.build([(a.start, a.length, rows) for a in ancestors], self.device,
-                                   self.rows_per_tile)
-        step = PrefillStep(self.arena, target, tiles, first_position + len(tokens))
+        step = PrefillStep(self.arena, target, ancestors, first_position + len(tokens))
         logits = self._forward([list(tokens)],
                                [list(range(first_position, first_position + len(tokens)))], step)
         self.arena.wrote(target, len(tokens))

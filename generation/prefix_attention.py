@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from codeeval.generation.kv_arena import KVArena, Span
-from codeeval.kernels import SegmentTiles, attend_segments, causal_attention, new_state
+from codeeval.kernels import SegmentTiles, attend_segments, new_state
 
 ATTENTION_NAME = "codeeval_prefix_sharing"
 STEP_KWARG = "codeeval_step"
@@ -24,22 +24,31 @@ STEP_KWARG = "codeeval_step"
 @dataclass
 class PrefillStep:
     """One span of prompt tokens (batch 1): written to `target` from its current length on,
-    attending causally to itself and fully to the ancestor segments."""
+    attending fully to the ancestor segments and causally to itself. One SDPA call over the
+    ancestors' KV and its own (a prompt is prefilled once, so copying the ancestors' KV here
+    costs less than a second pass; SDPA keeps long prompts from materialising L x L scores)."""
 
     arena: KVArena
     target: Span
-    ancestors: SegmentTiles      # every query row attends each ancestor segment
+    ancestors: list[Span]
     max_position: int
 
     def attend(self, layer: int, query, key, value, scale: float):
-        q = query[0].transpose(0, 1)                       # [L, H, D]
+        length = query.shape[2]
         start = self.target.start + self.target.length
         keys, values = self.arena.keys[layer], self.arena.values[layer]
-        keys[:, start:start + q.shape[0]] = key[0]
-        values[:, start:start + q.shape[0]] = value[0]
-        o, lse = causal_attention(q, key[0], value[0], scale)
-        attend_segments(q, keys, values, o, lse, self.ancestors, scale)
-        return o.to(query.dtype).unsqueeze(0)              # [1, L, H, D]
+        keys[:, start:start + length] = key[0]
+        values[:, start:start + length] = value[0]
+        spans = [(a.start, a.length) for a in self.ancestors] + [(start, length)]
+        all_keys = torch.cat([keys[:, s:s + n] for s, n in spans], dim=1)[None]
+        all_values = torch.cat([values[:, s:s + n] for s, n in spans], dim=1)[None]
+        seen = all_keys.shape[2] - length
+        visible = torch.ones(length, seen + length, dtype=torch.bool,
+                             device=query.device).tril(diagonal=seen)
+        out = torch.nn.functional.scaled_dot_product_attention(
+            query, all_keys, all_values, attn_mask=visible, scale=scale,
+            enable_gqa=query.shape[1] != all_keys.shape[1])
+        return out.transpose(1, 2)                         # [1, L, H, D]
 
 
 @dataclass

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import os
 
-from codeeval.kernels.reference import (SegmentTiles, attend_segments_torch, causal_attention,
-                                        new_state)
+from codeeval.kernels.reference import SegmentTiles, attend_segments_torch, new_state
 
-__all__ = ["SegmentTiles", "attend_segments", "causal_attention", "new_state", "rows_per_tile",
-           "use_triton"]
+__all__ = ["SegmentTiles", "attend_segments", "new_state", "rows_per_tile", "use_triton"]
 
 
 def use_triton(device) -> bool:

@@ -119,16 +119,3 @@ def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) ->
     o_part, lse_part = _partial(scores, values)
     merge_into(o, lse, rows, o_part.transpose(0, 1).reshape(b, heads, d),
                lse_part.transpose(0, 1).reshape(b, heads))
-
-
-def causal_attention(q, k, v, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prefill of one span: q [L, H, D] attends causally to its own k, v [KVH, L, D];
-    returns the (o, lse) state, fp32."""
-    length, heads, _ = q.shape
-    kv_heads = k.shape[0]
-    qg = _grouped(q, kv_heads)                                  # [KVH, L * G, D]
-    scores = qg @ k.float().transpose(1, 2) * scale             # [KVH, L * G, L]
-    query_pos = torch.arange(length, device=q.device).repeat_interleave(heads // kv_heads)
-    future = torch.arange(length, device=q.device)[None, :] > query_pos[:, None]
-    o_part, lse_part = _partial(scores.masked_fill(future[None], float("-inf")), v.float())
-    return _ungrouped(o_part, length, heads), _ungrouped(lse_part, length, heads)

@@ -10,7 +10,7 @@ os.environ["TRITON_INTERPRET"] = "1"   # before the kernel module defines its @t
 import pytest
 import torch
 
-from codeeval.kernels import SegmentTiles, causal_attention, new_state
+from codeeval.kernels import SegmentTiles, new_state
 from codeeval.kernels.reference import attend_segments_torch
 from codeeval.kernels.triton_segments import MAX_BLOCK_M, attend_segments_triton
 
@@ -89,14 +89,3 @@ def test_tiles_split_rows_beyond_a_program():
         o, lse = new_state(40, 4, 16, "cpu")
         attend_segments_triton(q, k, k, o, lse, SegmentTiles.build([(0, 10, list(range(40)))],
                                                                    "cpu"), 1.0)
-
-
-@pytest.mark.parametrize("heads,kv_heads", [(4, 4), (6, 2)])
-def test_causal_prefill_matches_sdpa(heads, kv_heads):
-    q = torch.randn(13, heads, 16)
-    k, v = torch.randn(kv_heads, 13, 16), torch.randn(kv_heads, 13, 16)
-    o, _ = causal_attention(q, k, v, 0.25)
-    expected = torch.nn.functional.scaled_dot_product_attention(
-        q.transpose(0, 1), k.repeat_interleave(heads // kv_heads, 0),
-        v.repeat_interleave(heads // kv_heads, 0), is_causal=True, scale=0.25).transpose(0, 1)
-    torch.testing.assert_close(o, expected, atol=1e-5, rtol=1e-5)
