@@ -21,10 +21,28 @@ class SegmentTiles:
     spans: list[tuple[int, int, list[int]]]   # the same, as python (kv_start, kv_len, rows)
     max_rows: int
     max_kv_len: int
+    _padded: tuple | None = None
+    _span_rows: list | None = None
 
     @property
     def count(self) -> int:
         return len(self.spans)
+
+    def padded_ranges(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(index [tiles, max_kv_len] of each tile's KV slots, padded with slot 0; valid mask),
+        computed once and reused by every layer."""
+        if self._padded is None:
+            positions = torch.arange(self.max_kv_len, device=self.kv_len.device)
+            valid = positions[None, :] < self.kv_len[:, None]
+            self._padded = (torch.where(valid, self.kv_start[:, None] + positions[None, :], 0),
+                            valid)
+        return self._padded
+
+    def span_rows(self) -> list[torch.Tensor]:
+        """Each tile's row indices as a tensor, computed once and reused by every layer."""
+        if self._span_rows is None:
+            self._span_rows = list(torch.split(self.row_index, self.row_count.tolist()))
+        return self._span_rows
 
     @classmethod
     def build(cls, segments, device, rows_per_tile: int | None = None) -> "SegmentTiles":
@@ -98,8 +116,7 @@ def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) ->
         return
     heads, kv_heads = q.shape[1], k.shape[0]
     if tiles.max_rows > 1 or tiles.count == 1:
-        for kv_start, kv_len, rows in tiles.spans:
-            index = torch.tensor(rows, device=q.device)
+        for (kv_start, kv_len, rows), index in zip(tiles.spans, tiles.span_rows()):
             qg = _grouped(q[index], kv_heads)
             keys = k[:, kv_start:kv_start + kv_len].float()
             values = v[:, kv_start:kv_start + kv_len].float()
@@ -107,9 +124,7 @@ def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) ->
             merge_into(o, lse, index, _ungrouped(o_part, len(rows), heads),
                        _ungrouped(lse_part, len(rows), heads))
         return
-    positions = torch.arange(tiles.max_kv_len, device=q.device)
-    valid = positions[None, :] < tiles.kv_len[:, None]                         # [B, L]
-    index = torch.where(valid, tiles.kv_start[:, None] + positions[None, :], 0)
+    index, valid = tiles.padded_ranges()                                      # [B, L]
     keys, values = k[:, index].float(), v[:, index].float()                   # [KVH, B, L, D]
     rows = tiles.row_index
     b, d = len(rows), q.shape[2]
