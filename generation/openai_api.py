@@ -1,7 +1,7 @@
 """The `openai` backend: any OpenAI-compatible server (vLLM, SGLang, TGI, hosted APIs).
 
-`--model openai:MODEL --base-url URL` (or OPENAI_BASE_URL); the API key, if any, comes from
-OPENAI_API_KEY. Requests with the same prompt go out as one call with `n` = their count; a
+`--model openai:MODEL --base-url URL` (else OPENAI_BASE_URL, else the OpenAI API); the API key,
+if any, comes from OPENAI_API_KEY. Requests with the same prompt go out as one call with `n` = their count; a
 server may return fewer choices than asked (some ignore `n`), so the missing samples are asked
 for again. Calls run with bounded concurrency and are retried with exponential backoff on 429,
 5xx, timeouts and connection errors. Stop strings are sent and also applied to the returned
@@ -33,6 +33,7 @@ OPTIONS = {
     "retry_base_s": "first backoff delay in seconds, doubled per retry (default 1)",
 }
 RETRY_STATUS = {408, 409, 429} | set(range(500, 600))
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class RetryableError(Exception):
@@ -56,9 +57,8 @@ class OpenAIBackend(Backend):
         if unknown:
             raise UserError(f"unknown --model-args for openai: {', '.join(unknown)} (known: "
                             f"{', '.join(OPTIONS)})")
-        base_url = options.get("base_url") or os.environ.get("OPENAI_BASE_URL")
-        if not base_url:
-            raise UserError("openai:MODEL needs --base-url URL (or OPENAI_BASE_URL)")
+        base_url = (options.get("base_url") or os.environ.get("OPENAI_BASE_URL")
+                    or DEFAULT_BASE_URL)
         if not model:
             raise UserError("openai:MODEL needs a model name after `openai:`")
         self.base_url = base_url.rstrip("/")

@@ -65,8 +65,8 @@ def cli() -> None:
                    "max_batch_tokens=200000 (hf) or concurrency=16,endpoint=completions "
                    "(openai).")
 @click.option("--base-url", default=None,
-              help="Server URL for openai:MODEL, e.g. http://127.0.0.1:8000/v1 (also "
-                   "OPENAI_BASE_URL).")
+              help="Server URL for openai:MODEL, e.g. http://127.0.0.1:8000/v1 (default: "
+                   "OPENAI_BASE_URL, else the OpenAI API).")
 @shared_options
 @click.option("--n-samples", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)

@@ -130,10 +130,15 @@ def test_failures_become_one_line_errors(failures, message):
     assert len(server.bodies) == len(failures)
 
 
-def test_base_url_is_required(monkeypatch):
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    with pytest.raises(UserError, match="--base-url"):
-        make_backend("openai:m", GenerationConfig(), {})
+def test_base_url_comes_from_the_option_then_the_environment(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
+    assert make_backend("openai:m", GenerationConfig(), {}).base_url == "http://127.0.0.1:9/v1"
+    assert make_backend("openai:m", GenerationConfig(), {"base_url": "http://127.0.0.1:8/v1"}
+                        ).base_url == "http://127.0.0.1:8/v1"
+    with pytest.raises(UserError, match="model name"):
+        make_backend("openai:", GenerationConfig(), {})
+    with pytest.raises(UserError, match="unknown --model-args for openai: colour"):
+        make_backend("openai:m", GenerationConfig(), {"colour": "blue"})
 
 
 def free_port() -> int:
