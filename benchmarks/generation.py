@@ -97,13 +97,16 @@ def continuous_batching(model, prompts, new):
 
 def run_scenario(model, n, prefix, new, repeats):
     prompts = make_prompts(n, prefix)
-    rows = {}
-    for name, engine in (("hf generate", hf_generate), ("codeeval prefix sharing",
-                                                        prefix_sharing)):
+    engines = {"hf generate": hf_generate, "codeeval prefix sharing": prefix_sharing}
+    for engine in engines.values():
         engine(model, prompts[:2], 4)   # warm-up
-        runs = [engine(model, prompts, new) for _ in range(repeats)]
-        tokens, _, prefill, kv = runs[0]
-        rows[name] = (tokens, statistics.median(r[1] for r in runs), prefill, kv)
+    # repeats interleave the engines, so load changes on a shared machine hit both alike
+    runs = {name: [] for name in engines}
+    for _ in range(repeats):
+        for name, engine in engines.items():
+            runs[name].append(engine(model, prompts, new))
+    rows = {name: (r[0][0], statistics.median(x[1] for x in r), r[0][2], r[0][3])
+            for name, r in runs.items()}
     reference = rows["hf generate"][0]
     assert rows["codeeval prefix sharing"][0] == reference, "prefix sharing changed tokens"
     note = ""
