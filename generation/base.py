@@ -36,5 +36,9 @@ class Backend(ABC):
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
         """Yield (request, text) for every request, as soon as each is ready."""
 
+    def uses_chat(self, request: Request) -> bool:
+        """Whether the text for `request` answers its chat form (Request.messages)."""
+        return self.chat and bool(request.messages)
+
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model, "chat": self.chat}

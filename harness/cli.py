@@ -86,8 +86,16 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--model", default="reference", show_default=True,
-              help="Model to evaluate: `reference` (the canonical solutions) or "
-                   "openai:MODEL (an OpenAI-compatible server, see --judge-model).")
+              help="Model to evaluate: `reference` (the canonical solutions), `hf:PATH_OR_HUB_ID` "
+                   "(or a plain path / hub id: a transformers causal LM), `openai:MODEL` (an "
+                   "OpenAI-compatible server, with --base-url).")
+@click.option("--model-args", default="",
+              help="Backend options as key=value,key=value, e.g. dtype=bfloat16,device=cuda,"
+                   "max_batch_tokens=200000 (hf) or concurrency=16,endpoint=completions "
+                   "(openai).")
+@click.option("--base-url", default=None,
+              help="Server URL for openai:MODEL, e.g. http://127.0.0.1:8000/v1 (default: "
+                   "OPENAI_BASE_URL, else the OpenAI API).")
 @shared_options
 @click.option("--n-samples", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
@@ -101,13 +109,16 @@ def cli() -> None:
 @click.option("--trace-granularity", type=click.Choice(["line", "block", "function"]),
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
-def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout, hash_seed,
-        sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
+def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
+        timeout, hash_seed, sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
         prompt_variant, debug_rounds, trace_granularity, domain, context, subset,
         judge_model) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
-    config = RunConfig(model=model, tasks=task_names,
+    options = parse_model_args(model_args)
+    if base_url:
+        options["base_url"] = base_url
+    config = RunConfig(model=model, tasks=task_names, model_args=options,
                        generation=GenerationConfig(n_samples, temperature, top_p,
                                                    max_new_tokens, seed),
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
@@ -231,6 +242,17 @@ def _write(path: Path, write) -> None:
         write(path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def parse_model_args(text: str) -> dict:
+    options = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--model-args expects key=value pairs separated by commas, got "
+                            f"{item!r}")
+        options[key.strip()] = value.strip()
+    return options
 
 
 def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python) -> None:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,6 +40,7 @@ FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"
 class RunConfig:
     model: str
     tasks: tuple[str, ...]
+    model_args: dict = field(default_factory=dict)   # backend options (--model-args, --base-url)
     generation: GenerationConfig = GenerationConfig()
     prompt_variant: str = "default"
     sanitize: str = "raw"
@@ -87,7 +88,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         backend_info = {"backend": "external samples", "file": config.samples_file}
         store_external_samples(store, tasks, problems, Path(config.samples_file))
     else:
-        backend = make_backend(config.model, config.generation)
+        backend = make_backend(config.model, config.generation, config.model_args)
         backend_info = backend.describe()
         generate(store, backend, tasks, problems, config)
 
@@ -173,8 +174,9 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
             for task, problem, i in todo:
                 key = (task.name, problem.task_id, i)
                 if len(texts[key]) == task.rounds(problem, variant):
+                    chat = backend.uses_chat(task.request(problem, i, variant))
                     samples_out.append(task.sample_from_rounds(problem, i, variant, texts[key],
-                                                               chat=backend.chat))
+                                                               chat=chat))
                     continue
                 request = task.request(problem, i, variant, tuple(texts[key]))
                 requests.append(request)
@@ -182,7 +184,8 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
             for request, text in backend.generate(requests):
                 task, problem, i = waiting[request.key]
                 if task.rounds(problem, variant) == 1:
-                    samples_out.append(task.sample_from_output(request, text, chat=backend.chat))
+                    samples_out.append(task.sample_from_output(
+                        request, text, chat=backend.uses_chat(request)))
                 else:
                     rounds_out.append({"task": task.name, "task_id": problem.task_id,
                                        "sample_idx": i, "round": request.round, "text": text})

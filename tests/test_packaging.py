@@ -9,10 +9,11 @@ from pathlib import Path
 from conftest import REPO
 
 MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
-           "codeeval.generation.reference", "codeeval.sandbox.process", "codeeval.reports.terminal",
-           "codeeval.gate", "codeeval.reports.leaderboard",
+           "codeeval.generation.reference", "codeeval.generation.hf", "codeeval.generation.openai_api",
+           "codeeval.kernels", "codeeval.kernels.reference", "codeeval.sandbox.process",
+           "codeeval.reports.terminal", "codeeval.gate", "codeeval.reports.leaderboard",
            "codeeval.tasks.multicodebench", "codeeval.tasks.codeif", "codeeval.tasks.codebleu.score",
-           "codeeval.sandboxless", "codeeval.generation.openai_chat"]
+           "codeeval.sandboxless"]
 CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
          "[importlib.import_module(m) for m in mods]; "
          "import codeeval.sandbox.pool as p; assert 'run_program' in p.WORKER_SOURCE; "

@@ -29,7 +29,7 @@ SLOW_RUN = textwrap.dedent("""
                 time.sleep(0.05)
                 yield item
 
-    pipeline.make_backend = lambda spec, config: SlowReference(spec, config)
+    pipeline.make_backend = lambda spec, config, options=None: SlowReference(spec, config)
     config = pipeline.RunConfig(model="reference", tasks=("humaneval-pro",), limit=%d)
     pipeline.run_pipeline(config, Path(sys.argv[1]), source=DataSource(Path(sys.argv[2])))
 """ % N_PROBLEMS)

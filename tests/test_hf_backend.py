@@ -1,0 +1,103 @@
+"""`codeeval run --model hf:DIR` end to end on a tiny model saved by the test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import codeeval_cmd
+from tinymodels import save_tiny_model
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    return {"chat": save_tiny_model(root / "chat", "llama"),
+            "base": save_tiny_model(root / "base", "qwen2", chat_template=False)}
+
+
+def run(*args, timeout=600):
+    return subprocess.run(codeeval_cmd("run", *args), capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def samples(out):
+    return [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+
+
+def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmarks, tmp_path):
+    out = tmp_path / "run"
+    args = ("--model", f"hf:{model_dirs['base']}", "--tasks", "humaneval-pro", "--limit", "5",
+            "--max-new-tokens", "24", "--n-samples", "2", "--temperature", "0.8", "--seed", "3",
+            "--model-args", "share_min_tokens=8,max_batch_tokens=4000", "--out", str(out),
+            "--data-dir", str(benchmarks))
+    proc = run(*args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    first = samples(out)
+    assert sorted((s["task_id"], s["sample_idx"]) for s in first) == \
+        sorted((str(i), j) for i in range(5) for j in range(2))
+    assert all(s["completion"] is not None and s["solution"] is None for s in first)  # no template
+    summary = json.loads((out / "summary.json").read_text())
+    task = summary["tasks"]["humaneval-pro"]
+    assert task["n_samples"] == 10 and 0.0 <= task["metrics"]["pass@1"] <= 1.0
+    assert summary["config"]["model_args"] == {"share_min_tokens": "8",
+                                               "max_batch_tokens": "4000"}
+    assert len((out / "results.jsonl").read_text().splitlines()) == 10
+    # a resumed run regenerates nothing
+    (out / "summary.json").unlink()
+    assert run(*args).returncode == 0
+    assert samples(out) == first
+
+
+def test_chat_template_is_used_when_the_tokenizer_has_one(model_dirs, benchmarks, tmp_path):
+    out = tmp_path / "chat"
+    proc = run("--model", str(model_dirs["chat"]), "--tasks", "humaneval-pro", "--limit", "2",
+               "--max-new-tokens", "8", "--out", str(out), "--data-dir", str(benchmarks))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = samples(out)
+    assert len(rows) == 2 and all(s["solution"] is not None for s in rows)   # chat form
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["provenance"]["backend"]["chat"] is True
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--model-args", "colour=blue"), "unknown --model-args for hf: colour"),
+    (("--model-args", "dtype"), "expects key=value"),
+    (("--model-args", "max_batch_tokens=x"), "max_batch_tokens must be an integer"),
+])
+def test_bad_model_args_are_one_line_errors(model_dirs, benchmarks, tmp_path, args, message):
+    proc = run("--model", f"hf:{model_dirs['base']}", *args, "--limit", "1",
+               "--out", str(tmp_path / "x"), "--data-dir", str(benchmarks))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error:") and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_model_is_a_one_line_error(benchmarks, tmp_path):
+    proc = run("--model", f"hf:{tmp_path / 'nothing'}", "--limit", "1",
+               "--out", str(tmp_path / "x"), "--data-dir", str(benchmarks))
+    assert proc.returncode == 2 and "cannot load model" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
+    """The LDB loop end to end on the hf backend: the tiny model fixes nothing, but every
+    failing sample is traced, asked about, re-run, and pass@1 is reported per round."""
+    out = tmp_path / "debug"
+    proc = run("--model", f"hf:{model_dirs['base']}", "--tasks", "humaneval-pro", "--limit", "3",
+               "--max-new-tokens", "16", "--debug-rounds", "1", "--out", str(out),
+               "--data-dir", str(benchmarks))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    task = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
+    assert len(task["debug"]["pass@1_by_round"]) == 2
+    debug = [json.loads(line) for line in (out / "debug.jsonl").read_text().splitlines()]
+    failing = [r for r in (json.loads(line) for line in
+                           (out / "results.jsonl").read_text().splitlines())
+               if r["form"] == "raw" and r["status"] != "passed"]
+    assert len(debug) == len(failing) > 0
+    assert all(r["round"] == 1 and "reply" in r for r in debug)
+    forms = {json.loads(line)["form"] for line in (out / "results.jsonl").read_text().splitlines()}
+    assert forms == {"raw", "debug1"}

@@ -1,0 +1,191 @@
+"""The openai backend against servers on 127.0.0.1: a scripted one that fails and under-
+delivers on purpose (retries, `n` checking), and `transformers serve` with a tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import codeeval_cmd
+from tinymodels import save_tiny_model
+
+from codeeval.errors import UserError
+from codeeval.generation import GenerationConfig, make_backend
+from codeeval.records import Request
+
+
+class ScriptedServer:
+    """Answers POSTs from a script: a list of statuses for the first calls, then at most
+    `max_choices` choices per reply, each text naming the prompt and a running count."""
+
+    def __init__(self, failures=(), max_choices=1):
+        self.failures, self.max_choices = list(failures), max_choices
+        self.bodies, self.headers, self.lock = [], [], threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.bodies.append((self.path, body))
+                    server.headers.append(dict(self.headers))
+                    status = server.failures.pop(0) if server.failures else 200
+                    count = len(server.bodies)
+                if status != 200:
+                    self.send_response(status)
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    self.wfile.write(b'{"error": "scripted"}')
+                    return
+                prompt = body.get("prompt") or body["messages"][-1]["content"]
+                texts = [f"{prompt}#{count}.{i}<STOP>tail"
+                         for i in range(min(body["n"], server.max_choices))]
+                choices = ([{"index": i, "message": {"content": t}} for i, t in enumerate(texts)]
+                           if "messages" in body else
+                           [{"index": i, "text": t} for i, t in enumerate(texts)])
+                data = json.dumps({"choices": choices}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def requests(prompts, n, messages=False):
+    return [Request("t", str(p), i, prompt=f"P{p}", stop=("<STOP>",),
+                    messages=({"role": "user", "content": f"M{p}"},) if messages else ())
+            for p in range(prompts) for i in range(n)]
+
+
+def backend(server, **options):
+    options = {"base_url": server.url, "retry_base_s": "0.01", **options}
+    return make_backend("openai:tiny", GenerationConfig(n_samples=3, max_new_tokens=5), options)
+
+
+def test_missing_choices_are_asked_for_again_after_retried_failures(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    server = ScriptedServer(failures=[429, 503], max_choices=2)
+    try:
+        client = backend(server, concurrency="2")
+        out = list(client.generate(requests(2, 3)))
+    finally:
+        server.close()
+    assert sorted((r.task_id, r.sample_idx) for r, _ in out) == \
+        [(str(p), i) for p in range(2) for i in range(3)]
+    assert all(text.startswith(f"P{r.task_id}#") and "<STOP>" not in text for r, text in out)
+    assert len({text for _, text in out}) == 6
+    # per prompt: n=3 (2 choices back), then n=1; plus the two failed calls, retried
+    asked = sorted(body["n"] for _, body in server.bodies)
+    assert asked == [1, 1, 3, 3, 3, 3] and client.calls == 6
+    assert all(path == "/v1/completions" for path, _ in server.bodies)
+    assert all(h.get("Authorization") == "Bearer sk-test" for h in server.headers)
+    assert server.bodies[0][1]["stop"] == ["<STOP>"] and server.bodies[0][1]["max_tokens"] == 5
+
+
+def test_chat_endpoint_for_requests_with_messages():
+    server = ScriptedServer(max_choices=5)
+    try:
+        client = backend(server)
+        out = list(client.generate(requests(1, 2, messages=True)))
+    finally:
+        server.close()
+    assert [path for path, _ in server.bodies] == ["/v1/chat/completions"]
+    assert all(client.uses_chat(r) and text.startswith("M0#") for r, text in out)
+    assert not backend(server, endpoint="completions").uses_chat(out[0][0])
+
+
+@pytest.mark.parametrize("failures,message", [
+    ([400], "HTTP 400"),
+    ([500, 500, 500], "failed 3 times"),
+])
+def test_failures_become_one_line_errors(failures, message):
+    server = ScriptedServer(failures=failures)
+    try:
+        with pytest.raises(UserError, match=message) as err:
+            list(backend(server, max_retries="2").generate(requests(1, 1)))
+    finally:
+        server.close()
+    assert "\n" not in str(err.value)
+    assert len(server.bodies) == len(failures)
+
+
+def test_base_url_comes_from_the_option_then_the_environment(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
+    assert make_backend("openai:m", GenerationConfig(), {}).base_url == "http://127.0.0.1:9/v1"
+    assert make_backend("openai:m", GenerationConfig(), {"base_url": "http://127.0.0.1:8/v1"}
+                        ).base_url == "http://127.0.0.1:8/v1"
+    with pytest.raises(UserError, match="model name"):
+        make_backend("openai:", GenerationConfig(), {})
+    with pytest.raises(UserError, match="unknown --model-args for openai: colour"):
+        make_backend("openai:m", GenerationConfig(), {"colour": "blue"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def transformers_server(tmp_path_factory):
+    """`transformers serve` (transformers[serving]) serving a tiny chat model on CPU."""
+    model = save_tiny_model(tmp_path_factory.mktemp("served") / "tiny", "llama")
+    port = free_port()
+    serve = Path(sys.executable).with_name("transformers")
+    proc = subprocess.Popen([str(serve), "serve", str(model), "--host", "127.0.0.1", "--port",
+                             str(port), "--device", "cpu"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+            break
+        except OSError:
+            assert proc.poll() is None, "transformers serve exited"
+            assert time.monotonic() < deadline, "transformers serve did not start"
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}/v1", model
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("endpoint,form", [("auto", "solution"), ("completions", "completion")])
+def test_run_against_transformers_serve(transformers_server, benchmarks, tmp_path, endpoint,
+                                        form):
+    url, model = transformers_server
+    out = tmp_path / "run"
+    proc = subprocess.run(codeeval_cmd(
+        "run", "--model", f"openai:{model}", "--base-url", url, "--model-args",
+        f"endpoint={endpoint}", "--tasks", "humaneval-pro", "--limit", "2", "--n-samples", "2",
+        "--temperature", "0.7", "--max-new-tokens", "8", "--out", str(out),
+        "--data-dir", str(benchmarks)), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    # the server answers n=2 with one choice: the client asked again for the second sample
+    assert sorted((r["task_id"], r["sample_idx"]) for r in rows) == \
+        [("0", 0), ("0", 1), ("1", 0), ("1", 1)]
+    assert all(r[form] is not None for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["model_args"] == {"endpoint": endpoint, "base_url": url}
