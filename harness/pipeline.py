@@ -106,8 +106,8 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     judges = {}
     for task in judged:
         backend = make_backend(config.judge_model, task.judge_generation)
-        judges[task.name] = backend.describe()
-        judge(store, backend, [task], problems, samples)
+        judges[task.name] = {**backend.describe(), "model": config.judge_model}
+        judge(store, backend, [task], problems, samples, config.judge_model)
 
     results = {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
                for r in store.read(RESULTS)}  # later rows (retried infra errors) win

@@ -51,8 +51,9 @@ def score_similarity(store: RunStore, tasks, problems, samples: dict) -> None:
             bar.update()
 
 
-def judge(store: RunStore, backend, tasks, problems, samples: dict) -> None:
-    """Ask the judge about every sample it has not seen, then score the replies."""
+def judge(store: RunStore, backend, tasks, problems, samples: dict, judge_model: str) -> None:
+    """Ask the judge (`judge_model`, as the user named it) about every sample it has not
+    seen, then score the replies."""
     judged = {(j["task"], j["task_id"], j["sample_idx"]) for j in store.read(JUDGEMENTS)}
     requests = [task.judge_request(problem, sample)
                 for task, problem, sample in _pending(store, tasks, problems, samples, judged)]
@@ -60,7 +61,7 @@ def judge(store: RunStore, backend, tasks, problems, samples: dict) -> None:
                                                  unit="sample", disable=not requests) as bar:
         for request, reply in backend.generate(requests):
             out.append({"task": request.task, "task_id": request.task_id,
-                        "sample_idx": request.sample_idx, "judge": backend.model,
+                        "sample_idx": request.sample_idx, "judge": judge_model,
                         "prompt_hash": request.prompt_hash, "reply": reply})
             bar.update()
     replies = {(j["task"], j["task_id"], j["sample_idx"]): j["reply"]

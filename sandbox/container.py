@@ -41,11 +41,14 @@ class DockerSandbox(WorkerPool):
                             f"`codeeval images build {image}` (no registry needed)")
         self.preload = list(preload)
         self.memory_mb = memory_mb
-        self._names = (f"codeeval-{secrets.token_hex(4)}-{i}" for i in itertools.count())
+        # Slots start workers from several threads at once: a generator here would raise
+        # "generator already executing"; next() on itertools.count is atomic.
+        self._run_name = f"codeeval-{secrets.token_hex(4)}"
+        self._started = itertools.count()
         self._container_of: dict[int, str] = {}
 
     def start_worker(self, slot: int) -> subprocess.Popen:
-        name = next(self._names)
+        name = f"{self._run_name}-{slot}-{next(self._started)}"
         self._container_of[slot] = name
         config = {"uid": PROGRAM_UID, "work_root": "/tmp", "capture_root": "/run/codeeval",
                   "preload": self.preload, "own_pid_namespace": True}

@@ -146,7 +146,9 @@ class ChatServer:
 def test_run_with_a_judge_over_loopback(benchmarks, tmp_path):
     server = ChatServer()
     out = tmp_path / "run"
-    args = codeeval_cmd("run", "--model", "openai:coder", "--tasks", "codeif", "--subset",
+    # one request at a time, so that the second generation request is the one that rambles
+    args = codeeval_cmd("run", "--model", "openai:coder", "--model-args", "concurrency=1",
+                        "--tasks", "codeif", "--subset",
                         "hard", "--limit", "3", "--judge-model", "openai:judge",
                         "--out", str(out), "--data-dir", str(benchmarks))
     env = {**os.environ, "OPENAI_BASE_URL": server.url, "OPENAI_CONCURRENCY": "1"}
