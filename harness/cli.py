@@ -61,7 +61,11 @@ def task_options(f):
                           "default all 12."),
         click.option("--context", default=None,
                      help="multicodebench: prompt setting: docstring_only (default), "
-                          "import_statement, api_statement, dep, api+dep."),
+                          "import_statement, api_statement, dep, api+dep. javabench: "
+                          "selective (default), minimum, maximum."),
+        click.option("--mode", type=click.Choice(["official", "robust"]), default=None,
+                     help="javabench: official (default) or robust (PA21/PA22 tests time out "
+                          "in a separate thread, so a looping test cannot hang the run)."),
         click.option("--subset", type=click.Choice(["easy", "hard", "all"]), default=None,
                      help="codeif: which half of the benchmark (default all)."),
         click.option("--judge-model", default=None,
@@ -73,8 +77,8 @@ def task_options(f):
     return f
 
 
-def _task_options(domain, context, subset) -> tuple[tuple[str, str], ...]:
-    given = {"domain": domain, "context": context, "subset": subset}
+def _task_options(domain, context, subset, mode=None) -> tuple[tuple[str, str], ...]:
+    given = {"domain": domain, "context": context, "subset": subset, "mode": mode}
     return tuple((k, v) for k, v in given.items() if v is not None)
 
 
@@ -103,7 +107,7 @@ def cli() -> None:
 @task_options
 def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout, hash_seed,
         sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
-        prompt_variant, debug_rounds, trace_granularity, domain, context, subset,
+        prompt_variant, debug_rounds, trace_granularity, domain, context, mode, subset,
         judge_model) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
@@ -113,7 +117,7 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
-                       task_options=_task_options(domain, context, subset),
+                       task_options=_task_options(domain, context, subset, mode),
                        judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
@@ -125,13 +129,14 @@ def run(model, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout
 @shared_options
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             hash_seed, sandbox_python, force, domain, context, subset, judge_model) -> None:
+             hash_seed, sandbox_python, force, domain, context, mode, subset,
+             judge_model) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
-                       task_options=_task_options(domain, context, subset),
+                       task_options=_task_options(domain, context, subset, mode),
                        judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
@@ -150,7 +155,7 @@ def images() -> None:
 
 
 @images.command("build")
-@click.argument("which", type=click.Choice(["base", "python", "classeval", "all"]),
+@click.argument("which", type=click.Choice(["base", "python", "classeval", "java", "all"]),
                 default="all")
 def build_images(which) -> None:
     """Build the base (debootstrap) image and the venv images; unchanged recipes are skipped."""
