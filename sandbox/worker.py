@@ -128,7 +128,7 @@ def run_driver(tests, path, module, emit):
 
     def report_step(name, outcome, **details):
         count[0] += 1
-        emit({**details, "event": "step", "name": str(name),
+        emit({"message": "", **details, "event": "step", "name": str(name),
               "outcome": outcome if outcome in ("passed", "failed", "error") else "error"})
 
     module.__dict__["report_step"] = report_step

@@ -186,7 +186,7 @@ class JavaBench(Task):
         system = SYSTEM.format(context=data["code_context"])
         user = USER.format(code=data["code"])
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
-                       prompt=system + user,
+                       prompt=system + "\n" + user,   # as the official samples record it
                        messages=({"role": "system", "content": system},
                                  {"role": "user", "content": user}),
                        reference=f"```java\n{data['canonical']}```")

@@ -1,0 +1,207 @@
+"""JavaBench: official extraction, assembly and metrics; Java in the sandbox (java image).
+
+The Docker tests run a small subset (PA22: Mockito, per-test timeouts); the full reference run
+and the replay of all 225 official GPT-4o class-wise samples are marked slow
+(`pytest -m slow tests/test_javabench.py`, about 10-20 minutes on two cores).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from codeeval.passk import pass_at_k
+from codeeval.records import Sample
+from codeeval.tasks.javabench import (JavaBench, assemble, extract_java, fractional_pass_at_k,
+                                      has_todo, sample_outcome)
+from codeeval.tasks.sources import DataSource
+
+OFFICIAL = "javabench/reference_results/holistic-selective/{}/gpt-4o-2024-05-13"
+TOTALS = {"PA19": 55, "PA20": 49, "PA21": 222, "PA22": 70}
+
+
+@pytest.fixture(scope="module")
+def problems(benchmarks):
+    return JavaBench().load(DataSource(Path(benchmarks)))
+
+
+def test_fractional_pass_at_k_is_the_official_numpy_estimator():
+    # np.arange(n - c + 1, n + 1) telescopes for k = 1: 1 - (n - c) / (n - c + ceil(c)).
+    for n, c in ((5, 2.5), (5, 0.3), (5, 3.99), (10, 7.25)):
+        assert fractional_pass_at_k(n, c, 1) == pytest.approx(1 - (n - c) / (n - c + math.ceil(c)))
+    assert fractional_pass_at_k(5, 2.5, 1) == pytest.approx(1 - 2.5 / 5.5)   # not 0.5
+    assert fractional_pass_at_k(5, 4.01, 1) == 1.0   # n - c < k
+    for n, c, k in ((5, 0, 1), (5, 3, 1), (5, 3, 2), (10, 4, 5), (5, 5, 5)):
+        assert fractional_pass_at_k(n, c, k) == pytest.approx(pass_at_k(n, c, k))
+
+
+def test_extraction_and_assembly_are_the_official_ones():
+    text = "Here:\n```java\npackage a;\npublic class X {}\n```\nand ```java\nsecond\n```"
+    assert extract_java(text) == "package a;\npublic class X {}\n"
+    assert extract_java("no fence") == ""
+    skeleton = "package a;\nimport b.C;\n\npublic class X { /* TODO */ }\n"
+    assert assemble(skeleton, "package z;\nimport q.Q;\npublic class X { int y; }") == \
+        "package a;\nimport b.C;\n\npublic class X { int y; }"
+    assert assemble(skeleton, "class X {}") is None
+
+
+def test_skeleton_assembly_quirk_is_in_the_data(problems):
+    """Why the reference backend hands over the canonical file verbatim."""
+    assert len(problems) == 45
+    assembled = {p.task_id: assemble(p.data["skeleton"], p.data["canonical"]) for p in problems}
+    assert sorted(t for t, text in assembled.items() if text is None) == \
+        ["PA19/CellStack.java", "PA19/DelayBar.java", "PA19/PipeQueue.java"]
+    lost = [p.task_id for p in problems if assembled[p.task_id]
+            and "org.jetbrains.annotations" in p.data["canonical"]
+            and "org.jetbrains.annotations" not in assembled[p.task_id]]
+    assert len(lost) == 30
+
+
+def test_todo_check_flags_skeletons_not_canonical_classes(problems):
+    assert all(has_todo(p.data["skeleton"], extract_java(p.data["code"])) for p in problems)
+    assert not any(has_todo(p.data["skeleton"], p.data["canonical"]) for p in problems)
+
+
+def test_reference_answer_becomes_the_verbatim_file_and_models_are_assembled(problems):
+    task, problem = JavaBench(), problems[0]
+    request = task.request(problem, 0, "holistic")
+    assert request.messages[0]["content"].startswith("You are a helpful java programmer")
+    assert request.messages[1]["content"].startswith("Complete the code and give the complete class.\n```java")
+    reference = task.sample_from_output(request, request.reference, chat=True)
+    assert reference.solution == problem.data["canonical"] and reference.completion is None
+    model = task.sample_from_output(request, "sure\n" + request.reference, chat=True)
+    assert model.solution is None and model.completion.startswith("sure")
+
+
+def test_prompt_matches_the_official_samples(benchmarks, problems):
+    rows = [json.loads(line) for line in
+            (Path(benchmarks) / OFFICIAL.format("PA22") / "samples.jsonl").open()]
+    task = JavaBench()
+    by_id = {p.task_id: p for p in problems}
+    for row in rows[::5]:
+        assert task.request(by_id[row["task_id"]], 0, "holistic").prompt == row["prompt"]
+
+
+def official_rows(benchmarks, project):
+    return json.loads((Path(benchmarks) / OFFICIAL.format(project) / "single_class.json").read_text())
+
+
+def steps_from_official(row):
+    """The steps a program reports for an official single_class.json row."""
+    steps = [{"name": "assembly", "outcome": "passed", "can_replace": row["can_replace"],
+              "has_todo": row["has_todo"]},
+             {"name": "compile", "outcome": "passed" if row["compile_errors"] == 0 else "failed"}]
+    if row["compile_errors"] == 0:
+        passed, total = row["test_result"]
+        steps.append({"name": "tests", "outcome": "passed" if passed == total else "failed",
+                      "tests": total, "successes": passed})
+    return steps
+
+
+def test_metrics_follow_visual_table_on_the_official_rows(benchmarks, problems):
+    task, results, expected = JavaBench(), {}, {}
+    for project in TOTALS:
+        per_task: dict[str, list] = {}
+        for row in official_rows(benchmarks, project):
+            per_task.setdefault(row["task_id"], []).append(row)
+        scores = {"completion": [], "compilation": [], "pass": []}
+        for task_id, rows in per_task.items():
+            for i, row in enumerate(rows):
+                results[("javabench", task_id, i, "raw")] = {
+                    "status": "failed", "tests": steps_from_official(row)}
+            ok = [r["can_replace"] and not r["has_todo"] for r in rows]
+            compiled = [o and r["compile_errors"] == 0 for o, r in zip(ok, rows)]
+            c = sum(r["test_result"][0] / r["test_result"][1] for o, r in zip(compiled, rows) if o)
+            scores["completion"].append(fractional_pass_at_k(5, sum(ok), 1))
+            scores["compilation"].append(fractional_pass_at_k(5, sum(compiled), 1))
+            scores["pass"].append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
+        expected[project] = {f"{m}@1": pytest.approx(sum(v) / len(v), abs=1e-6)
+                            for m, v in scores.items()}
+    metrics, breakdowns = task.extra_metrics(problems, results, "raw", 5)
+    for project, values in expected.items():
+        assert {k: breakdowns["project"][project][k] for k in values} == values
+    assert metrics["n_tasks"] == 45 and 0 < metrics["pass@1"] < metrics["compilation@1"] <= 1
+
+
+# --- in the java image -----------------------------------------------------------------------
+
+def java_sandbox(parallel=2):
+    from codeeval.sandbox.engine import daemon_available
+    from codeeval.sandbox.images import IMAGES, image_exists
+    if not (daemon_available() and image_exists(IMAGES["java"]().tag)):
+        if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
+            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or java image")
+        pytest.skip("no Docker daemon or java image (codeeval images build java)")
+    from codeeval.sandbox.container import DockerSandbox
+    return DockerSandbox(parallel=parallel, image="java")
+
+
+def reference_outcomes(problems, projects):
+    task = JavaBench()
+    chosen = [p for p in problems if p.data["project"] in projects]
+    programs = {}
+    for problem in chosen:
+        request = task.request(problem, 0, "holistic")
+        sample = task.sample_from_output(request, request.reference, chat=True)
+        programs[sample.key] = (problem, task.program(problem, sample, sanitized=False))
+    with java_sandbox() as box:
+        return {programs[e.key][0].data["project"] + ":" + programs[e.key][0].task_id: e
+                for e in box.run([p for _, p in programs.values()])}
+
+
+def assert_reference_passes(problems, projects):
+    executions = reference_outcomes(problems, projects)
+    assert len(executions) == sum(p.data["project"] in projects for p in problems)
+    for name, execution in executions.items():
+        assert execution.status == "passed", (name, execution.message)
+        outcome = sample_outcome(execution.tests)
+        assert outcome["test_result"] == [TOTALS[name.split(":")[0]]] * 2, name
+
+
+def test_reference_classes_compile_and_pass_every_test_of_pa22(problems):
+    assert_reference_passes(problems, ("PA22",))
+
+
+@pytest.mark.slow
+def test_reference_classes_compile_and_pass_every_test_of_all_projects(problems):
+    assert_reference_passes(problems, tuple(TOTALS))
+
+
+def replay_official(benchmarks, problems, project, limit_tasks=None):
+    """Each official GPT-4o sample through the assembly and the runner: the same compile
+    outcome and [passed, total] as the official single_class.json row."""
+    task = JavaBench()
+    by_id = {p.task_id: p for p in problems}
+    samples = [json.loads(line) for line in
+               (Path(benchmarks) / OFFICIAL.format(project) / "samples.jsonl").open()]
+    rows = official_rows(benchmarks, project)
+    chosen = sorted({s["task_id"] for s in samples}, key=[s["task_id"] for s in samples].index)
+    chosen = chosen[:limit_tasks]
+    programs, expected, index = [], {}, {}
+    for sample_row, row in zip(samples, rows):
+        assert sample_row["task_id"] == row["task_id"]
+        if row["task_id"] not in chosen:
+            continue
+        i = index[row["task_id"]] = index.get(row["task_id"], -1) + 1
+        sample = Sample("javabench", row["task_id"], i, completion=sample_row["completion"])
+        programs.append(task.program(by_id[row["task_id"]], sample, sanitized=False))
+        expected[sample.key] = (row["compile_errors"] == 0,
+                                row["test_result"] if row["compile_errors"] == 0 else [0, 0])
+    with java_sandbox() as box:
+        got = {e.key: sample_outcome(e.tests) for e in box.run(programs)}
+    got = {k: (o["compiled"], o["test_result"]) for k, o in got.items()}
+    assert got == expected
+
+
+def test_official_gpt4o_samples_replay_exactly_pa22_first_two_classes(benchmarks, problems):
+    replay_official(benchmarks, problems, "PA22", limit_tasks=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project", tuple(TOTALS))
+def test_official_gpt4o_samples_replay_exactly(benchmarks, problems, project):
+    replay_official(benchmarks, problems, project)
