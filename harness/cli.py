@@ -141,6 +141,25 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
+@cli.command("javabench-testwise")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--data-dir", default=None, help="Benchmark data (default: CODEEVAL_DATA_DIR).")
+@click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="auto", show_default=True)
+@click.option("--parallel", type=click.IntRange(min=1), default=None)
+@click.option("--n-samples", type=click.IntRange(min=1), default=None,
+              help="Samples per class to use (default: as many as every class has).")
+@click.option("--mode", type=click.Choice(["official", "robust"]), default=None)
+def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode) -> None:
+    """Score a run store's JavaBench samples test-wise (each suite against the k-th samples of
+    its classes); writes RUN_DIR/javabench_testwise.json."""
+    from codeeval.sandbox import make_sandbox
+    from codeeval.tasks.javabench_testwise import run_testwise
+    with make_sandbox(sandbox, parallel=parallel, image="java") as box:
+        report = run_testwise(run_dir, data_dir, box, n_samples, mode)
+    for scope, metrics in report["metrics"].items():
+        click.echo(f"{scope}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+
+
 @cli.command("tasks")
 def list_tasks() -> None:
     """List the tasks with their prompt variants."""

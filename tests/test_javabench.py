@@ -205,3 +205,66 @@ def test_official_gpt4o_samples_replay_exactly_pa22_first_two_classes(benchmarks
 @pytest.mark.parametrize("project", tuple(TOTALS))
 def test_official_gpt4o_samples_replay_exactly(benchmarks, problems, project):
     replay_official(benchmarks, problems, project)
+
+
+# --- test-wise --------------------------------------------------------------------------------
+
+TESTWISE_TOTALS = {"PA19": 38, "PA20": 45, "PA21": 200, "PA22": 64}   # tests in test-wise suites
+
+
+def official_testwise(benchmarks, project):
+    return json.loads((Path(benchmarks) / OFFICIAL.format(project) / "result-full.json").read_text())
+
+
+def test_testwise_metrics_follow_visual_table_on_the_official_rows(benchmarks):
+    from codeeval.tasks.javabench_testwise import summarize_testwise
+    rows, expected = [], {}
+    for project in TOTALS:
+        compilation, passing = [], []
+        for test_id, steps in official_testwise(benchmarks, project).items():
+            for k, step in enumerate(steps):
+                rows.append({"project": project, "test_id": test_id, "k": k,
+                             "completed": step["can_replace"] and not step["has_todo"],
+                             "compilable": step["compilable"], "n_pass": step["n_pass"]})
+            ok = [s for s in steps if s["can_replace"] and not s["has_todo"] and s["compilable"]]
+            c = sum(s["n_pass"][0] / s["n_pass"][1] for s in ok)
+            compilation.append(len(ok) / 5)
+            passing.append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
+        expected[project] = {"compilation@1": pytest.approx(sum(compilation) / len(compilation), abs=1e-6),
+                             "pass@1": pytest.approx(sum(passing) / len(passing), abs=1e-6)}
+    metrics = summarize_testwise(rows, 5)
+    for project, values in expected.items():
+        assert {k: metrics[project][k] for k in values} == values
+    assert metrics["overall"]["n_suites"] == 43
+
+
+def store_samples(run_dir: Path, rows):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_testwise_reference_passes_every_pa22_suite(tmp_path, problems):
+    from codeeval.tasks.javabench_testwise import run_testwise
+    task = JavaBench()
+    rows = []
+    for problem in problems:
+        request = task.request(problem, 0, "holistic")
+        sample = task.sample_from_output(request, request.reference, chat=True)
+        rows.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
+                     "solution": sample.solution})
+    store_samples(tmp_path, rows)
+    with java_sandbox() as box:
+        report = run_testwise(tmp_path, None, _OnlyProject(box, "PA22"))
+    steps = [s for s in report["steps"] if s["project"] == "PA22"]
+    assert len(steps) == 7 and all(s["status"] == "passed" for s in steps), steps
+    assert sum(s["n_pass"][1] for s in steps) == TESTWISE_TOTALS["PA22"]
+
+
+class _OnlyProject:
+    """A sandbox view that runs one project's programs (CI keeps to one project)."""
+
+    def __init__(self, box, project):
+        self.box, self.project = box, project
+
+    def run(self, programs):
+        return self.box.run([p for p in programs if f"/{self.project}/" in p.key])
