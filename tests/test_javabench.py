@@ -1,8 +1,10 @@
 """JavaBench: official extraction, assembly and metrics; Java in the sandbox (java image).
 
-The Docker tests run a small subset (PA22: Mockito, per-test timeouts); the full reference run
-and the replay of all 225 official GPT-4o class-wise samples are marked slow
-(`pytest -m slow tests/test_javabench.py`, about 10-20 minutes on two cores).
+The Docker tests run small subsets (PA22 class-wise reference: Mockito and per-test timeouts;
+PA19/PA20 for the rest: PA21/PA22's 2000 ms per-test timeouts can fire spuriously when the
+machine is heavily loaded, as the official Gradle runs would). The full reference runs and the
+replays of all official GPT-4o samples (225 class-wise, 215 test-wise) are marked slow
+(`pytest -m slow tests/test_javabench.py`, about 10-20 minutes each on two cores).
 """
 
 from __future__ import annotations
@@ -197,8 +199,9 @@ def replay_official(benchmarks, problems, project, limit_tasks=None):
     assert got == expected
 
 
-def test_official_gpt4o_samples_replay_exactly_pa22_first_two_classes(benchmarks, problems):
-    replay_official(benchmarks, problems, "PA22", limit_tasks=2)
+def test_official_gpt4o_samples_replay_exactly_pa20_first_two_classes(benchmarks, problems):
+    # PA20: no 2000 ms per-test timeouts, which can fire spuriously on a loaded machine.
+    replay_official(benchmarks, problems, "PA20", limit_tasks=2)
 
 
 @pytest.mark.slow
@@ -243,7 +246,7 @@ def store_samples(run_dir: Path, rows):
     (run_dir / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-def test_testwise_reference_passes_every_pa22_suite(tmp_path, problems):
+def test_testwise_reference_passes_every_pa19_suite(tmp_path, problems):
     from codeeval.tasks.javabench_testwise import run_testwise
     task = JavaBench()
     rows = []
@@ -254,10 +257,10 @@ def test_testwise_reference_passes_every_pa22_suite(tmp_path, problems):
                      "solution": sample.solution})
     store_samples(tmp_path, rows)
     with java_sandbox() as box:
-        report = run_testwise(tmp_path, None, _OnlyProject(box, "PA22"))
-    steps = [s for s in report["steps"] if s["project"] == "PA22"]
-    assert len(steps) == 7 and all(s["status"] == "passed" for s in steps), steps
-    assert sum(s["n_pass"][1] for s in steps) == TESTWISE_TOTALS["PA22"]
+        report = run_testwise(tmp_path, None, _OnlyProject(box, "PA19"))
+    steps = [s for s in report["steps"] if s["project"] == "PA19"]
+    assert len(steps) == 8 and all(s["status"] == "passed" for s in steps), steps
+    assert sum(s["n_pass"][1] for s in steps) == TESTWISE_TOTALS["PA19"]
 
 
 class _OnlyProject:
@@ -268,3 +271,40 @@ class _OnlyProject:
 
     def run(self, programs):
         return self.box.run([p for p in programs if f"/{self.project}/" in p.key])
+
+
+def replay_testwise(tmp_path, benchmarks, project, limit_suites=None):
+    """The official GPT-4o samples test-wise: the same compilable flag and n_pass as every
+    official result-full.json step."""
+    from codeeval.tasks.javabench_testwise import run_testwise
+    rows, index = [], {}
+    for line in (Path(benchmarks) / OFFICIAL.format(project) / "samples.jsonl").open():
+        sample = json.loads(line)
+        i = index[sample["task_id"]] = index.get(sample["task_id"], -1) + 1
+        rows.append({"task": "javabench", "task_id": sample["task_id"], "sample_idx": i,
+                     "completion": sample["completion"]})
+    store_samples(tmp_path, rows)
+    official = official_testwise(benchmarks, project)
+    chosen = list(official)[:limit_suites]
+
+    class Chosen(_OnlyProject):
+        def run(self, programs):
+            return self.box.run([p for p in programs
+                                 if p.key.rsplit("/", 1)[0].split("/", 1)[1] in chosen])
+
+    with java_sandbox() as box:
+        report = run_testwise(tmp_path, None, Chosen(box, project))
+    got = {(s["test_id"], s["k"]): (s["compilable"], s["n_pass"]) for s in report["steps"]}
+    expected = {(test_id, k): (step["compilable"], step["n_pass"])
+                for test_id in chosen for k, step in enumerate(official[test_id])}
+    assert got == expected
+
+
+def test_official_gpt4o_testwise_replays_exactly_pa20_first_two_suites(tmp_path, benchmarks):
+    replay_testwise(tmp_path, benchmarks, "PA20", limit_suites=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project", tuple(TOTALS))
+def test_official_gpt4o_testwise_replays_exactly(tmp_path, benchmarks, project):
+    replay_testwise(tmp_path, benchmarks, project)
