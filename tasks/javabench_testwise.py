@@ -107,15 +107,19 @@ def run_testwise(run_dir: Path, data_dir: str | None, sandbox, n_samples: int | 
     source = DataSource.from_option(data_dir)
     task = JavaBench(mode=mode)
     jobs = testwise_programs(task, task.load(source), samples, load_suites(source), n)
+    unique = {}   # identical programs (e.g. equal samples) run once
+    for key, (_, program) in jobs.items():
+        unique.setdefault(program.content_hash, []).append(key)
+    programs = [jobs[keys[0]][1] for keys in unique.values()]
     rows = []
-    programs = [program for _, program in jobs.values()]
     for execution in tqdm(sandbox.run(programs), total=len(programs), desc="test-wise",
                           unit="step"):
-        (suite, k), _ = jobs[execution.key]
         outcome = sample_outcome(execution.tests)
-        rows.append({"test_id": suite["test_id"], "project": suite["project"], "k": k,
-                     "completed": outcome["completed"], "compilable": outcome["compiled"],
-                     "n_pass": outcome["test_result"], "status": execution.status})
+        for key in unique[jobs[execution.key][1].content_hash]:
+            suite, k = jobs[key][0]
+            rows.append({"test_id": suite["test_id"], "project": suite["project"], "k": k,
+                         "completed": outcome["completed"], "compilable": outcome["compiled"],
+                         "n_pass": outcome["test_result"], "status": execution.status})
     rows.sort(key=lambda r: (r["project"], r["test_id"], r["k"]))
     report = {"n_samples": n, "metrics": summarize_testwise(rows, n), "steps": rows}
     (run_dir / "javabench_testwise.json").write_text(json.dumps(report, indent=1) + "\n")
