@@ -49,8 +49,9 @@ def testwise_programs(task: JavaBench, problems: list[Problem], samples: list[di
     """Program key -> (suite, k) for every suite and k < n_samples, with the programs."""
     by_target = {(p.data["project"], p.data["target"]): p for p in problems}
     stored = {(s["task_id"], s["sample_idx"]): s for s in samples}
+    covered = {task_id.split("/")[0] for task_id, _ in stored}   # score only those projects
     programs, steps = [], {}
-    for suite in suites:
+    for suite in (s for s in suites if s["project"] in covered):
         deps = [by_target.get((suite["project"], d.replace(".", "/") + ".java"))
                 for d in suite["full_deps"]]
         if None in deps:

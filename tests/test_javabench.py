@@ -1,8 +1,8 @@
 """JavaBench: official extraction, assembly and metrics; Java in the sandbox (java image).
 
-The Docker tests run small subsets (PA22 class-wise reference: Mockito and per-test timeouts;
-PA19/PA20 for the rest: PA21/PA22's 2000 ms per-test timeouts can fire spuriously when the
-machine is heavily loaded, as the official Gradle runs would). The full reference runs and the
+The Docker tests run small subsets of PA19/PA20, whose builds set no per-test timeout: PA21/PA22's
+2000 ms per-test timeouts fire spuriously when the machine is heavily loaded (seen at load
+average 10 on two cores, canonical PA22 classes included), as the official Gradle runs would. The full reference runs and the
 replays of all official GPT-4o samples (225 class-wise, 215 test-wise) are marked slow
 (`pytest -m slow tests/test_javabench.py`, about 10-20 minutes each on two cores).
 """
@@ -164,8 +164,8 @@ def assert_reference_passes(problems, projects):
         assert outcome["test_result"] == [TOTALS[name.split(":")[0]]] * 2, name
 
 
-def test_reference_classes_compile_and_pass_every_test_of_pa22(problems):
-    assert_reference_passes(problems, ("PA22",))
+def test_reference_classes_compile_and_pass_every_test_of_pa19(problems):
+    assert_reference_passes(problems, ("PA19",))
 
 
 @pytest.mark.slow
