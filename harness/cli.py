@@ -61,7 +61,11 @@ def task_options(f):
                           "default all 12."),
         click.option("--context", default=None,
                      help="multicodebench: prompt setting: docstring_only (default), "
-                          "import_statement, api_statement, dep, api+dep."),
+                          "import_statement, api_statement, dep, api+dep. javabench: "
+                          "selective (default), minimum, maximum."),
+        click.option("--mode", type=click.Choice(["official", "robust"]), default=None,
+                     help="javabench: official (default) or robust (PA21/PA22 tests time out "
+                          "in a separate thread, so a looping test cannot hang the run)."),
         click.option("--subset", type=click.Choice(["easy", "hard", "all"]), default=None,
                      help="codeif: which half of the benchmark (default all)."),
         click.option("--judge-model", default=None,
@@ -73,8 +77,8 @@ def task_options(f):
     return f
 
 
-def _task_options(domain, context, subset) -> tuple[tuple[str, str], ...]:
-    given = {"domain": domain, "context": context, "subset": subset}
+def _task_options(domain, context, subset, mode=None) -> tuple[tuple[str, str], ...]:
+    given = {"domain": domain, "context": context, "subset": subset, "mode": mode}
     return tuple((k, v) for k, v in given.items() if v is not None)
 
 
@@ -110,8 +114,9 @@ def cli() -> None:
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
-        timeout, hash_seed, sandbox_python, force, n_samples, temperature, top_p, max_new_tokens, seed,
-        prompt_variant, debug_rounds, trace_granularity, domain, context, subset,
+        timeout, hash_seed, sandbox_python, force, n_samples, temperature, top_p,
+        max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity, domain, context,
+        mode, subset,
         judge_model) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
@@ -124,7 +129,7 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
-                       task_options=_task_options(domain, context, subset),
+                       task_options=_task_options(domain, context, subset, mode),
                        judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
@@ -136,15 +141,35 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @shared_options
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             hash_seed, sandbox_python, force, domain, context, subset, judge_model) -> None:
+             hash_seed, sandbox_python, force, domain, context, mode, subset,
+             judge_model) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
-                       task_options=_task_options(domain, context, subset),
+                       task_options=_task_options(domain, context, subset, mode),
                        judge_model=judge_model)
     _run(config, out, data_dir, force, parallel, sandbox_python)
+
+
+@cli.command("javabench-testwise")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--data-dir", default=None, help="Benchmark data (default: CODEEVAL_DATA_DIR).")
+@click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="auto", show_default=True)
+@click.option("--parallel", type=click.IntRange(min=1), default=None)
+@click.option("--n-samples", type=click.IntRange(min=1), default=None,
+              help="Samples per class to use (default: as many as every class has).")
+@click.option("--mode", type=click.Choice(["official", "robust"]), default=None)
+def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode) -> None:
+    """Score a run store's JavaBench samples test-wise (each suite against the k-th samples of
+    its classes); writes RUN_DIR/javabench_testwise.json."""
+    from codeeval.sandbox import make_sandbox
+    from codeeval.tasks.javabench_testwise import run_testwise
+    with make_sandbox(sandbox, parallel=parallel, image="java") as box:
+        report = run_testwise(run_dir, data_dir, box, n_samples, mode)
+    for scope, metrics in report["metrics"].items():
+        click.echo(f"{scope}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
 
 
 @cli.command("tasks")
@@ -161,7 +186,7 @@ def images() -> None:
 
 
 @images.command("build")
-@click.argument("which", type=click.Choice(["base", "python", "classeval", "all"]),
+@click.argument("which", type=click.Choice(["base", "python", "classeval", "java", "all"]),
                 default="all")
 def build_images(which) -> None:
     """Build the base (debootstrap) image and the venv images; unchanged recipes are skipped."""

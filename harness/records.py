@@ -81,7 +81,8 @@ class Program:
     """A runnable program and how to judge it. Python programs are run by the sandbox's
     worker: the statements before line `test_first_line` are the solution; with the `script`
     framework every later top-level statement is a test step that must run and succeed, with
-    `unittest` each of `test_classes` is one step, limited to `class_timeout_s`."""
+    `unittest` each of `test_classes` is one step, limited to `class_timeout_s`; with `driver`
+    the test statements run an outside tool (javac, JUnit) and report its outcomes as steps."""
 
     key: str
     source: str
@@ -95,7 +96,7 @@ class Program:
     timezone: str = "UTC"            # TZ of the program: some tests encode their authors' zone
     trace: str | None = None         # record an LDB-style trace: "line", "block" or "function"
     timeout_s: float = 10.0
-    memory_mb: int = 4096
+    memory_mb: int = 4096            # address-space limit; 0: none (JVMs; the container caps memory)
 
     @property
     def content_hash(self) -> str:

@@ -5,8 +5,9 @@ in-container worker needs) and `docker import`ed. Each venv image adds, on top o
 venv with one benchmark family's pinned libraries (images/<name>-requirements.txt), installed
 from wheels that `pip wheel` fetched and built on the host, so no build step needs a network.
 `python` carries BigCodeBench's pins (also enough for BigCodeBench-Lite Pro); `classeval`
-carries ClassEval's, which differ. Every image is tagged by a hash of its recipe: a rebuild with
-an unchanged recipe is skipped.
+carries ClassEval's, which differ. `java` is a second debootstrap root that also includes a JDK
+and Debian's JUnit 5 / Mockito jars (JavaBench), since apt inside a Docker build has no network.
+Every image is tagged by a hash of its recipe: a rebuild with an unchanged recipe is skipped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ RECIPES = Path(__file__).with_name("images")
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
+# JavaBench's runner: javac + the JUnit Platform console launcher, jars under /usr/share/java.
+JAVA_PACKAGES = ("python3", "ca-certificates", "openjdk-17-jdk-headless", "junit5",
+                 "libopentest4j-java", "libapiguardian-java", "libjetbrains-annotations-java",
+                 "libmockito-java")
 WHEEL_CACHE = Path.home() / ".cache" / "codeeval" / "wheels"
 
 
@@ -43,9 +48,18 @@ def recipe_hash(*parts: str | bytes) -> str:
     return digest.hexdigest()[:12]
 
 
-def base_image() -> Image:
-    tag = f"codeeval-base:{recipe_hash(SUITE, MIRROR, *BASE_PACKAGES)}"
-    return Image("base", tag, "/usr/bin/python3")
+@dataclass(frozen=True)
+class RootImage(Image):
+    packages: tuple[str, ...] = ()   # what debootstrap --include's
+
+
+def root_image(name: str, packages: tuple[str, ...]) -> RootImage:
+    tag = f"codeeval-{name}:{recipe_hash(SUITE, MIRROR, *packages)}"
+    return RootImage(name, tag, "/usr/bin/python3", packages)
+
+
+def base_image() -> RootImage:
+    return root_image("base", BASE_PACKAGES)
 
 
 def venv_image(name: str) -> Image:
@@ -57,7 +71,8 @@ def venv_image(name: str) -> Image:
 
 VENV_IMAGES = ("python", "classeval")
 IMAGES = {"base": base_image,
-          **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES}}
+          **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES},
+          "java": lambda: root_image("java", JAVA_PACKAGES)}
 
 
 def image_exists(tag: str) -> bool:
@@ -74,8 +89,8 @@ def build(name: str, *, log=print) -> Image:
     if image_exists(image.tag):
         log(f"{image.tag}: up to date")
         return image
-    if name == "base":
-        _build_base(image, log)
+    if isinstance(image, RootImage):
+        _build_root(image, log)
     else:
         _build_venv(image, log)
     return image
@@ -88,13 +103,13 @@ def _run(command: list[str], what: str, **kwargs) -> None:
         raise UserError(f"{what} failed (exit {done.returncode}): {tail[0]}")
 
 
-def _build_base(image: Image, log) -> None:
+def _build_root(image: RootImage, log) -> None:
     if shutil.which("debootstrap") is None:
         raise UserError("debootstrap is not installed: `apt-get install debootstrap` (Debian/"
                         "Ubuntu) builds the base image without a registry")
     with tempfile.TemporaryDirectory(prefix="codeeval-rootfs-") as root:
-        log(f"{image.tag}: debootstrap {SUITE} ({', '.join(BASE_PACKAGES)}) ...")
-        _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
+        log(f"{image.tag}: debootstrap {SUITE} ({', '.join(image.packages)}) ...")
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(image.packages)}",
               SUITE, root, MIRROR], "debootstrap")
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for entry in Path(root, cache).glob("*"):

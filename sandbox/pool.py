@@ -90,9 +90,10 @@ class WorkerPool(Sandbox):
 
     def _run_on_worker(self, slot: int, program: Program) -> Execution:
         nonce = secrets.token_hex(16)
-        limits = {"address_space": program.memory_mb << 20,
-                  "cpu_seconds": int(program.timeout_s) + 1,
+        limits = {"cpu_seconds": int(program.timeout_s) + 1,
                   "file_size": FILE_SIZE_LIMIT, "open_files": 256, "core": 0}
+        if program.memory_mb:   # 0: no address-space limit (a JVM reserves far more than it uses)
+            limits["address_space"] = program.memory_mb << 20
         if self.processes_limit:
             limits["processes"] = self.processes_limit
         request = {"nonce": nonce, "source": program.source, "limits": limits,

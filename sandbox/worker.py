@@ -62,7 +62,8 @@ def last_traceback():
 def run_program(path, request, emit):
     """Execute the solution, then the tests as the request's framework says; report every
     outcome. `script`: each top-level statement from `test_first_line` on is one test step.
-    `unittest`: the whole module runs, then each of `test_classes` is one step."""
+    `unittest`: the whole module runs, then each of `test_classes` is one step. `driver`: the
+    tests drive an outside tool and report its outcomes as steps."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
     try:
@@ -93,6 +94,9 @@ def run_program(path, request, emit):
 
 
 def run_tests(tests, path, module, request, emit):
+    if request.get("framework") == "driver":
+        run_driver(tests, path, module, emit)
+        return
     if request.get("framework") == "unittest":
         if not execute(tests, path, module, "tests", emit):
             return
@@ -114,6 +118,22 @@ def run_tests(tests, path, module, request, emit):
             return  # the reference harnesses stop at the first failing statement too
         emit({"event": "step", "name": name, "outcome": "passed"})
     emit({"event": "done", "steps": len(tests)})
+
+
+def run_driver(tests, path, module, emit):
+    """The `driver` framework: the test statements drive an outside tool (a compiler, a test
+    runner) and report each of its outcomes as one step through `report_step(name, outcome,
+    **counts)`; the program is done only when every statement ran."""
+    count = [0]
+
+    def report_step(name, outcome, **details):
+        count[0] += 1
+        emit({"message": "", **details, "event": "step", "name": str(name),
+              "outcome": outcome if outcome in ("passed", "failed", "error") else "error"})
+
+    module.__dict__["report_step"] = report_step
+    if execute(tests, path, module, "tests", emit):
+        emit({"event": "done", "steps": count[0]})
 
 
 def real_output(step, path, module):

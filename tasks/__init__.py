@@ -7,11 +7,13 @@ from codeeval.tasks.base import Task
 from codeeval.tasks.classeval import ClassEval
 from codeeval.tasks.codeeval_pro import BigCodeBenchLitePro, HumanEvalPro, MBPPPro
 from codeeval.tasks.codeif import CodeIF
+from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.multicodebench import MultiCodeBench
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, ClassEval, MultiCodeBench, CodeIF)
+    for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, ClassEval, MultiCodeBench, CodeIF,
+                 JavaBench)
 }
 
 

@@ -13,7 +13,7 @@ MODULES = ["codeeval.cli", "codeeval.pipeline", "codeeval.tasks.codeeval_pro",
            "codeeval.kernels", "codeeval.kernels.reference", "codeeval.sandbox.process",
            "codeeval.reports.terminal", "codeeval.gate", "codeeval.reports.leaderboard",
            "codeeval.tasks.multicodebench", "codeeval.tasks.codeif", "codeeval.tasks.codebleu.score",
-           "codeeval.sandboxless"]
+           "codeeval.sandboxless", "codeeval.tasks.javabench_testwise"]
 CHECK = ("import importlib, sys; mods = sys.argv[1:]; "
          "[importlib.import_module(m) for m in mods]; "
          "import codeeval.sandbox.pool as p; assert 'run_program' in p.WORKER_SOURCE; "

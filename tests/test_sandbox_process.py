@@ -267,3 +267,27 @@ def test_a_traced_run_reports_blocks_with_the_wrong_value(sandbox):
     blocks = e.trace["blocks"]
     assert [b["kind"] for b in blocks][:2] == ["entry", "loop-guard"]
     assert blocks[-1]["return"] == "3" and blocks[-1]["exit"]["i"] == "1"
+
+
+def driver_program(key: str, tests: str, expected_steps: int) -> Program:
+    head = "COUNTS = {'tests': 3, 'successes': 3}\n"
+    return Program(key=key, source=head + tests, test_first_line=2,
+                   expected_steps=expected_steps, framework="driver", timeout_s=5.0)
+
+
+def test_driver_steps_carry_their_counts_and_need_every_step(sandbox):
+    ok = run(sandbox, driver_program(
+        "drv-ok", "report_step('compile', 'passed')\nreport_step('tests', 'passed', **COUNTS)\n", 2))
+    assert ok.status == "passed", ok
+    assert ok.tests[1] == {"name": "tests", "outcome": "passed", "tests": 3, "successes": 3,
+                           "message": ""}
+    failed = run(sandbox, driver_program(
+        "drv-failed", "report_step('compile', 'failed', errors=2, message='x.java:1: error')\n", 2))
+    assert failed.status == "failed" and failed.tests[0]["errors"] == 2
+    short = run(sandbox, driver_program("drv-short", "report_step('compile', 'passed')\n", 2))
+    assert short.status == "failed"   # one step reported where two were expected
+    odd = run(sandbox, driver_program("drv-odd", "report_step('x', 'great')\n", 1))
+    assert odd.status == "failed" and odd.tests[0]["outcome"] == "error"
+    raised = run(sandbox, driver_program(
+        "drv-raise", "report_step('compile', 'passed')\nraise RuntimeError('boom')\n", 1))
+    assert raised.status == "error"
