@@ -77,16 +77,20 @@ def test_cfg_of_tricky_code():
     assert cfg["Box.area.<locals>.half"] == [("entry", (35, 35))]
 
 
-def test_trace_follows_recursion_and_every_function(tmp_path):
+def traced(tmp_path, source: str, calls) -> tracer.Tracer:
+    """Define `source` as a file, then trace `calls(namespace)` at block granularity."""
     path = tmp_path / "p.py"
-    path.write_text(TRICKY)
-    t = tracer.Tracer(str(path), TRICKY, "block")
+    path.write_text(source)
+    t = tracer.Tracer(str(path), source, "block")
     with t:
         namespace = {}
-        exec(compile(TRICKY, str(path), "exec"), namespace)
-        namespace["fact"](3)
-        namespace["Box"]().area()
-        list(namespace["gen"](3))
+        exec(compile(source, str(path), "exec"), namespace)
+        calls(namespace)
+    return t
+
+
+def test_trace_follows_recursion_and_every_function(tmp_path):
+    t = traced(tmp_path, TRICKY, lambda ns: (ns["fact"](3), ns["Box"]().area(), list(ns["gen"](3))))
     functions = [b["function"] for b in t.events]
     assert functions.count("fact") == 6  # 3 calls, each its test block and one more
     assert "Box.area.<locals>.half" in functions and "gen" in functions
@@ -104,13 +108,7 @@ def test_safe_repr_never_calls_user_repr():
 
 def test_long_traces_keep_head_and_tail(tmp_path):
     source = "def loop(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
-    path = tmp_path / "p.py"
-    path.write_text(source)
-    t = tracer.Tracer(str(path), source, "block")
-    with t:
-        namespace = {}
-        exec(compile(source, str(path), "exec"), namespace)
-        namespace["loop"](50)
+    t = traced(tmp_path, source, lambda ns: ns["loop"](50))
     summary = t.summary()
     assert len(summary["blocks"]) == 10 and summary["skipped"] == len(t.events) - 10
     assert summary["blocks"][-1]["return"] == str(sum(range(50)))
