@@ -127,22 +127,25 @@ class Extractor:
             return by_position(dfg), states
         part, states = self.visit(value, states)
         dfg += part
-        values = [self.text_and_position(s) for s in self.tokens.variable_spans(value)]
-        for span in self.tokens.variable_spans(name):
-            text, pos = self.text_and_position(span)
-            dfg += [(text, pos, "comesFrom", [v_text], [v_pos]) for v_text, v_pos in values]
-            states[text] = [pos]
+        dfg += self.link(name, value, "comesFrom", states)
         return by_position(dfg), states
+
+    def link(self, targets, sources, relation, states):
+        """One `relation` edge from every variable token of `sources` to each variable token
+        of `targets`, which become the latest definitions of their names."""
+        values = [self.text_and_position(s) for s in self.tokens.variable_spans(sources)]
+        dfg = []
+        for span in self.tokens.variable_spans(targets):
+            text, pos = self.text_and_position(span)
+            dfg += [(text, pos, relation, [v_text], [v_pos]) for v_text, v_pos in values]
+            states[text] = [pos]
+        return dfg
 
     def assignment(self, node, states):
         """`left = right`: one edge per (left token, right token) pair."""
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         dfg, states = self.visit(right, states)
-        values = [self.text_and_position(s) for s in self.tokens.variable_spans(right)]
-        for span in self.tokens.variable_spans(left):
-            text, pos = self.text_and_position(span)
-            dfg += [(text, pos, "computedFrom", [v_text], [v_pos]) for v_text, v_pos in values]
-            states[text] = [pos]
+        dfg += self.link(left, right, "computedFrom", states)
         return by_position(dfg), states
 
     def _pairs_from(self, left_nodes, right_nodes, states):
@@ -299,11 +302,7 @@ class Extractor:
         for _ in range(2):
             part, states = self.visit(value, states)
             dfg += part
-            values = [self.text_and_position(s) for s in self.tokens.variable_spans(value)]
-            for span in self.tokens.variable_spans(name):
-                text, pos = self.text_and_position(span)
-                dfg += [(text, pos, "computedFrom", [t2], [p2]) for t2, p2 in values]
-                states[text] = [pos]
+            dfg += self.link(name, value, "computedFrom", states)
             part, states = self.visit(body, states)
             dfg += part
         return merge_repeats(dfg), states
@@ -344,11 +343,7 @@ class Extractor:
             return [], states
         dfg = [(self.text_and_position(s)[0], self.text_and_position(s)[1], "typedAs", [], [])
                for s in self.tokens.variable_spans(node.child_by_field_name("type"))]
-        values = [self.text_and_position(s) for s in self.tokens.variable_spans(value)]
-        for span in self.tokens.variable_spans(pattern):
-            text, pos = self.text_and_position(span)
-            dfg += [(text, pos, "computedFrom", [t2], [p2]) for t2, p2 in values]
-            states[text] = [pos]
+        dfg += self.link(pattern, value, "computedFrom", states)
         return by_position(dfg), states
 
     def scala_declaration(self, node, states):
