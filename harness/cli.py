@@ -47,6 +47,9 @@ def shared_options(f):
                      help="Interpreter for programs in the process sandbox."),
         click.option("--force", is_flag=True,
                      help="Start the run store afresh when it holds a different config."),
+        click.option("--check-ground-truth", is_flag=True,
+                     help="Run the canonical solutions first; report the ground-truth pass "
+                          "rate and each failing problem with its cause."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -54,7 +57,8 @@ def shared_options(f):
 
 
 def task_options(f):
-    """Options of particular tasks, and the judge of judge-scored tasks."""
+    """Options of particular tasks (passed to the tasks that take them, see
+    `Task.option_names`), and the judge of judge-scored tasks."""
     options = [
         click.option("--domain", default=None,
                      help="multicodebench: comma-separated domains (e.g. Block_chain,Game); "
@@ -66,8 +70,14 @@ def task_options(f):
         click.option("--mode", type=click.Choice(["official", "robust"]), default=None,
                      help="javabench: official (default) or robust (PA21/PA22 tests time out "
                           "in a separate thread, so a looping test cannot hang the run)."),
-        click.option("--subset", type=click.Choice(["easy", "hard", "all"]), default=None,
-                     help="codeif: which half of the benchmark (default all)."),
+        click.option("--subset", type=click.Choice(["full", "hard", "easy", "all"]), default=None,
+                     help="bigcodebench: full (default) or hard. codeif: easy, hard or all "
+                          "(default)."),
+        click.option("--split", type=click.Choice(["complete", "instruct"]), default=None,
+                     help="bigcodebench: docstring completion (default) or instruction."),
+        click.option("--dataset-version", default=None,
+                     help="bigcodebench: dataset version to load, e.g. v0.1.0_hf (default: "
+                          "the official loader's; a data dir's only version)."),
         click.option("--judge-model", default=None,
                      help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
                           "(OPENAI_BASE_URL / OPENAI_API_KEY name the server)."),
@@ -77,8 +87,7 @@ def task_options(f):
     return f
 
 
-def _task_options(domain, context, subset, mode=None) -> tuple[tuple[str, str], ...]:
-    given = {"domain": domain, "context": context, "subset": subset, "mode": mode}
+def _task_options(given: dict) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in given.items() if v is not None)
 
 
@@ -114,10 +123,9 @@ def cli() -> None:
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
-        timeout, hash_seed, sandbox_python, force, n_samples, temperature, top_p,
-        max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity, domain, context,
-        mode, subset,
-        judge_model) -> None:
+        timeout, hash_seed, sandbox_python, force, check_ground_truth, n_samples, temperature,
+        top_p, max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity,
+        judge_model, **chosen_task_options) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     options = parse_model_args(model_args)
@@ -129,8 +137,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
-                       task_options=_task_options(domain, context, subset, mode),
-                       judge_model=judge_model)
+                       task_options=_task_options(chosen_task_options), judge_model=judge_model,
+                       check_ground_truth=check_ground_truth)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -141,15 +149,15 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @shared_options
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             hash_seed, sandbox_python, force, domain, context, mode, subset,
-             judge_model) -> None:
+             hash_seed, sandbox_python, force, check_ground_truth, judge_model,
+             **chosen_task_options) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
-                       task_options=_task_options(domain, context, subset, mode),
-                       judge_model=judge_model)
+                       task_options=_task_options(chosen_task_options), judge_model=judge_model,
+                       check_ground_truth=check_ground_truth)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 

@@ -20,7 +20,8 @@ import re
 
 from tqdm import tqdm
 
-from codeeval.records import Program, Request, Sample, text_hash
+from codeeval.execution import result_row
+from codeeval.records import Program, Request, Sample
 from codeeval.store import DEBUG, RESULTS, RunStore
 
 SYSTEM = "You are an expert programming assistant."
@@ -108,7 +109,6 @@ def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, confi
                  run: callable) -> None:
     """Run `config.debug_rounds` repair rounds; `run(programs)` executes programs in the
     sandbox and yields their Executions."""
-    from codeeval.pipeline import result_row   # the pipeline imports this module
     base = "sanitized" if config.sanitize == "sanitized" else "raw"
     by_name = {t.name: t for t in tasks}
     problem_of = {(t.name, p.task_id): p for t in tasks for p in problems[t.name]}

@@ -22,15 +22,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from codeeval import ground_truth
 from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
+from codeeval.execution import Sandboxes, execute, store_executions, stored_results
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample
-from codeeval.sandbox import make_sandbox
 from codeeval.sandboxless import judge, score_similarity
 from codeeval.scoring import summarize_task
-from codeeval.store import RESULTS, ROUNDS, SAMPLES, RunStore
+from codeeval.store import ROUNDS, SAMPLES, RunStore
 from codeeval.tasks import check_options, get_task
 
 FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"]}
@@ -53,6 +54,7 @@ class RunConfig:
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
     task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
     judge_model: str | None = None       # the judge backend of judge-scored tasks
+    check_ground_truth: bool = False     # run the canonical solutions first
 
     def identity(self, datasets: dict) -> dict:
         """Everything a stored result depends on; a resumed run must match it exactly."""
@@ -69,7 +71,8 @@ class RunConfig:
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None) -> dict:
     options = dict(config.task_options)
-    tasks = [get_task(name, options) for name in config.tasks]
+    # a task that takes `timeout_s` derives its limits from --timeout itself
+    tasks = [get_task(name, {**options, "timeout_s": config.timeout_s}) for name in config.tasks]
     check_options(tasks, options)
     judged = [t for t in tasks if t.scoring == "judge"]
     if judged and not config.judge_model:
@@ -84,24 +87,28 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     store = RunStore(out)
     run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
 
-    if config.samples_file:
-        backend_info = {"backend": "external samples", "file": config.samples_file}
-        store_external_samples(store, tasks, problems, Path(config.samples_file))
-    else:
-        backend = make_backend(config.model, config.generation, config.model_args)
-        backend_info = backend.describe()
-        generate(store, backend, tasks, problems, config)
-
-    samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
-    n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
     executed = [t for t in tasks if t.scoring == "execution"]
-    sandbox_info = execute(store, executed, problems, samples, FORMS[config.sanitize], config,
-                           parallel=parallel, sandbox_python=sandbox_python)
-    if config.debug_rounds and not config.samples_file:
-        debug_rounds(store, backend, executed, problems, samples, config,
-                     run=lambda programs: run_programs(programs, executed, config, sandbox_info,
-                                                       parallel=parallel,
-                                                       sandbox_python=sandbox_python))
+    with Sandboxes(executed, config, parallel, sandbox_python) as sandboxes:
+        truths = {}
+        if config.check_ground_truth:
+            truths = ground_truth.check_ground_truth(
+                executed, problems, lambda programs, targets, desc: store_executions(
+                    store, programs, targets, sandboxes, desc=desc),
+                lambda: stored_results(store))
+
+        if config.samples_file:
+            backend_info = {"backend": "external samples", "file": config.samples_file}
+            store_external_samples(store, tasks, problems, Path(config.samples_file))
+        else:
+            backend = make_backend(config.model, config.generation, config.model_args)
+            backend_info = backend.describe()
+            generate(store, backend, tasks, problems, config)
+
+        samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
+        n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
+        execute(store, executed, problems, samples, FORMS[config.sanitize], config, sandboxes)
+        if config.debug_rounds and not config.samples_file:
+            debug_rounds(store, backend, executed, problems, samples, config, run=sandboxes.run)
     score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
     judges = {}
     for task in judged:
@@ -109,19 +116,18 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         judges[task.name] = {**backend.describe(), "model": config.judge_model}
         judge(store, backend, [task], problems, samples, config.judge_model)
 
-    results = {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
-               for r in store.read(RESULTS)}  # later rows (retried infra errors) win
+    results = stored_results(store)
     summary = {
         "run_id": run_id,
         "model": config.model,
         "tasks": {t.name: summarize(t, problems[t.name], results, FORMS[config.sanitize],
-                                    n_samples) for t in tasks},
+                                    n_samples, truths.get(t.name)) for t in tasks},
         "config": config.identity(source.loaded),
         "provenance": provenance(
             datasets=source.loaded,
             prompt_versions={t.name: t.prompt_version for t in tasks},
             backend=backend_info, generation=config.generation.as_dict(),
-            sandbox=sandbox_info),
+            sandbox=sandboxes.described),
     }
     if judges:
         summary["provenance"]["judges"] = judges
@@ -141,11 +147,19 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
 
 def summarize(task, problems: list[Problem], results: dict, forms: list[str],
-              n_samples: int) -> dict:
-    if task.scoring == "execution":
-        return summarize_task(task, problems, results, forms, n_samples)
-    rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
-    return task.summarize(problems, rows, n_samples)
+              n_samples: int, truth_rows: dict | None) -> dict:
+    """The task's summary, with its resolved options and its ground-truth check if one ran."""
+    if task.scoring != "execution":
+        rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
+        return task.summarize(problems, rows, n_samples)
+    summary = summarize_task(task, problems, results, forms, n_samples)
+    if task.describe():
+        summary["options"] = task.describe()
+    checked = ground_truth.ground_truth_summary(task, truth_rows or {})
+    if checked is not None:
+        summary["ground_truth"] = checked
+        ground_truth.mark_failures(summary, checked)
+    return summary
 
 
 def default_run_id(config: RunConfig, out: Path) -> str:
@@ -253,68 +267,3 @@ def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None
                                   solution=row.get("solution")))
     for task in tasks:  # score only the problems the file covers
         problems[task.name] = [p for p in problems[task.name] if (task.name, p.task_id) in seen]
-
-
-def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str],
-            config: RunConfig, *, parallel: int | None, sandbox_python: str | None) -> dict:
-    """Run each stored sample's program once per form; identical programs run once. Programs
-    run in one sandbox per image their tasks need. Returns the sandboxes' descriptions."""
-    done = {(r["task"], r["task_id"], r["sample_idx"], r["form"])
-            for r in store.read(RESULTS) if r["status"] != "infra_error"}
-    by_problem: dict[tuple, list[dict]] = defaultdict(list)
-    for row in samples.values():
-        by_problem[(row["task"], row["task_id"])].append(row)
-    targets: dict[str, list[tuple]] = defaultdict(list)   # program hash -> result keys
-    programs = {}
-    for task in tasks:
-        for problem in problems[task.name]:
-            for row in by_problem[(task.name, problem.task_id)]:
-                sample = Sample(**{k: row.get(k) for k in
-                                   ("task", "task_id", "sample_idx", "completion", "solution",
-                                    "raw", "prompt_hash")})
-                for form in forms:
-                    key = (task.name, problem.task_id, sample.sample_idx, form)
-                    if key in done:
-                        continue
-                    program = assemble(task, problem, sample, form, config)
-                    targets[program.content_hash].append(key)
-                    programs.setdefault(program.content_hash, program)
-    hash_of = {p.key: h for h, p in programs.items()}
-    described: dict = {}
-    with store.appender(RESULTS) as out, tqdm(total=len(programs), desc="execute",
-                                              unit="program", disable=not programs) as bar:
-        for execution in run_programs(list(programs.values()), tasks, config, described,
-                                      parallel=parallel, sandbox_python=sandbox_python):
-            program_hash = hash_of[execution.key]
-            for name, task_id, idx, form in targets[program_hash]:
-                out.append(result_row(name, task_id, idx, form, program_hash, execution))
-            bar.update()
-    return described
-
-
-def result_row(task: str, task_id: str, sample_idx: int, form: str, program_hash: str,
-               execution) -> dict:
-    return {"task": task, "task_id": task_id, "sample_idx": sample_idx, "form": form,
-            "program_hash": program_hash,
-            **{k: v for k, v in dataclasses.asdict(execution).items() if k != "key"}}
-
-
-def run_programs(programs: list, tasks, config: RunConfig, described: dict, *,
-                 parallel: int | None, sandbox_python: str | None):
-    """Every program's Execution, each program run in a sandbox of the image it names (one
-    sandbox per image, its workers preloading what that image's tasks import)."""
-    for image in sorted({p.image for p in programs}):
-        preload = tuple(sorted({m for t in tasks if t.image == image for m in t.preload}))
-        with make_sandbox(config.sandbox, parallel=parallel, python=sandbox_python,
-                          preload=preload, image=image, hash_seed=config.hash_seed) as sandbox:
-            described[image] = sandbox.describe()
-            yield from sandbox.run([p for p in programs if p.image == image])
-
-
-def assemble(task, problem: Problem, sample: Sample, form: str, config: RunConfig):
-    program = task.program(problem, sample, sanitized=form == "sanitized")
-    # The program key is unique per (sample, form), since equal programs share one run.
-    program = dataclasses.replace(program, key=f"{sample.key}/{form}")
-    if config.timeout_s is not None:
-        program = dataclasses.replace(program, timeout_s=config.timeout_s)
-    return program

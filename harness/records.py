@@ -24,13 +24,15 @@ class Problem:
 
     task_id: str
     data: dict[str, Any]
-    meta: dict[str, str] = field(default_factory=dict)
+    # field -> value, or a tuple of values: the problem then counts once per value listed
+    meta: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Request:
     """One sample to generate. One request per (problem, sample index): backends group
-    requests with equal prompts themselves (the prefix tree, or `n` on an API)."""
+    requests with equal prompts themselves (the prefix tree, or `n` on an API). A final
+    assistant message in `messages` is a prefill: the model continues it."""
 
     task: str
     task_id: str
@@ -38,6 +40,7 @@ class Request:
     prompt: str                      # completion form: the full text the model continues
     messages: tuple[dict, ...] = ()  # chat form, when the task defines one
     stop: tuple[str, ...] = ()
+    chat_stop: tuple[str, ...] | None = None   # stop strings of the chat form (None: `stop`)
     reference: str | None = None     # the canonical completion, for the reference backend
     round: int = 0                   # multi-round strategies: which round this request is
     stage: str = "generate"          # or "debug": a repair round's feedback request

@@ -9,9 +9,9 @@ CodeEval-Pro paper reports; `metric_forms` says which form gave each.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 
+from codeeval.failures import MISSING_MODULE, failure_reason
 from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem
 
@@ -72,26 +72,31 @@ def missing_modules(failed: list[dict]) -> dict[str, list[str]]:
     """Problems that failed only because the sandbox lacks a library: module -> problem ids."""
     out: dict[str, list[str]] = defaultdict(list)
     for failure in failed:
-        match = re.search(r"No module named '([\w.]+)'", failure["message"])
+        match = MISSING_MODULE.search(failure["message"])
         if match:
             out[match.group(1).split(".")[0]].append(failure["task_id"])
     return dict(sorted(out.items()))
 
 
 def meta_breakdowns(problems: list[Problem], counts: dict[str, tuple[int, int]]) -> dict:
-    """pass@1 per value of each metadata field the task attaches to its problems."""
+    """pass@1 per value of each metadata field the task attaches to its problems. A problem
+    whose value is a tuple counts once per entry (BigCodeBench's domains: once per library),
+    so pass@1 is weighted as the benchmark's analysis weighs it; n_problems counts each once."""
     groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for problem in problems:
         if counts[problem.task_id][0] > 0:
             for field, value in problem.meta.items():
-                groups[field][value].append(counts[problem.task_id])
-    return {field: {value: {"n_problems": len(nc), "pass@1": round(mean_pass_at_k(nc, 1), 6)}
-                    for value, nc in sorted(values.items())}
+                for one in (value if isinstance(value, tuple) else (value,)):
+                    groups[field][one].append(problem.task_id)
+    return {field: {value: {"n_problems": len(set(ids)),
+                            "pass@1": round(mean_pass_at_k([counts[i] for i in ids], 1), 6)}
+                    for value, ids in sorted(values.items())}
             for field, values in groups.items()}
 
 
 def failures(problems, results, task, form, n_samples, counts) -> list[dict]:
-    """Problems no sample solved, each with its first failing sample's status and message."""
+    """Problems no sample solved, each with its first failing sample's status, message and
+    cause (codeeval.failures; the task's `known_failures` name causes established by hand)."""
     out = []
     for problem in problems:
         n, c = counts[problem.task_id]
@@ -99,12 +104,11 @@ def failures(problems, results, task, form, n_samples, counts) -> list[dict]:
             continue
         rows = [results.get((task.name, problem.task_id, i, form)) for i in range(n_samples)]
         first = next((r for r in rows if r is not None and r["status"] != "passed"), None)
-        failure = {"task_id": problem.task_id,
-                   "status": first["status"] if first else "missing",
-                   "message": (first or {}).get("message", "no result stored")}
-        if problem.task_id in task.known_failures:
-            failure["known_reason"] = task.known_failures[problem.task_id]
-        out.append(failure)
+        out.append({"task_id": problem.task_id,
+                    "status": first["status"] if first else "missing",
+                    "message": (first or {}).get("message", "no result stored"),
+                    "reason": (failure_reason(first, task.known_failures) if first
+                               else "no result stored")})
     return out
 
 

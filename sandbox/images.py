@@ -25,7 +25,10 @@ from codeeval.sandbox.engine import docker_client
 RECIPES = Path(__file__).with_name("images")
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
+# zip, unzip, procps (ps, pgrep, top) and python3-tk (tkinter) as in BigCodeBench's evaluation
+# image: its tests run them
+BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates", "zip", "unzip", "procps",
+                 "python3-tk")
 # JavaBench's runner: javac + the JUnit Platform console launcher, jars under /usr/share/java.
 JAVA_PACKAGES = ("python3", "ca-certificates", "openjdk-17-jdk-headless", "junit5",
                  "libopentest4j-java", "libapiguardian-java", "libjetbrains-annotations-java",

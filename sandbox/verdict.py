@@ -46,6 +46,10 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if "started" not in kinds:
         return result("infra_error", f"the sandbox worker did not start the program (exit code {exit_code})")
     if error is not None:
+        # the one-line message cuts a multi-line exception (nltk's LookupError names the
+        # missing resource mid-message): its traceback stays in `tests`, as the failed phase
+        tests.append({"name": error.get("phase", "program"), "outcome": "error",
+                      "message": error.get("message", "")})
         return result("error", last_line(error.get("message", "")))
     if failed is not None:
         return result("failed", f"{failed['name']}: {last_line(failed['message'])}")

@@ -230,7 +230,10 @@ def program_process(request, config, work, files):
         apply_limits(request["limits"])
         os.chdir(work)
         os.environ.clear()
-        os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work,
+        # the interpreter's own bin first: a program that runs `python` gets this interpreter
+        # and its libraries (a venv's bin is not otherwise on PATH)
+        path = os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin"
+        os.environ.update({"PATH": path, "HOME": work, "TMPDIR": work,
                            "LANG": "C.UTF-8", "TZ": request.get("timezone", "UTC"),
                            "OMP_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",

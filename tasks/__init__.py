@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from codeeval.errors import UserError
 from codeeval.tasks.base import Task
+from codeeval.tasks.bigcodebench import BigCodeBench
 from codeeval.tasks.classeval import ClassEval
 from codeeval.tasks.codeeval_pro import BigCodeBenchLitePro, HumanEvalPro, MBPPPro
 from codeeval.tasks.codeif import CodeIF
@@ -12,8 +13,8 @@ from codeeval.tasks.multicodebench import MultiCodeBench
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, ClassEval, MultiCodeBench, CodeIF,
-                 JavaBench)
+    for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, BigCodeBench, ClassEval,
+                 MultiCodeBench, CodeIF, JavaBench)
 }
 
 

@@ -34,7 +34,14 @@ class Task(ABC):
     # summary.json attaches the reason to such failures, so a reference run names each one.
     known_failures: ClassVar[dict[str, str]] = {}
     scoring: ClassVar[str] = "execution"    # or "similarity" or "judge"
-    option_names: ClassVar[tuple[str, ...]] = ()   # task options the constructor takes
+    # Task options the constructor takes (`--domain`, `--split`, ...). A task that takes
+    # `timeout_s` derives its programs' limits from `--timeout` itself (BigCodeBench:
+    # max(default, ground-truth runtime) + 1); other tasks' programs get `--timeout` as given.
+    option_names: ClassVar[tuple[str, ...]] = ()
+
+    def describe(self) -> dict:
+        """The task's resolved options, recorded in summary.json (empty: nothing to record)."""
+        return {}
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:
@@ -89,6 +96,15 @@ class Task(ABC):
 
     def instruction_for_debug(self, problem: Problem) -> str:
         raise NotImplementedError(f"{self.name} does not support debugging rounds")
+
+    def ground_truth_program(self, problem: Problem) -> Program | None:
+        """The canonical solution as the benchmark's own ground-truth check runs it, for
+        `--check-ground-truth`; None when the benchmark has no such check."""
+        return None
+
+    def use_ground_truth(self, times: dict[str, float | None]) -> None:
+        """Ground-truth runtimes in seconds per problem (None: it failed), before programs are
+        assembled; tasks whose limits depend on them keep them."""
 
     def check_variant(self, variant: str) -> None:
         from codeeval.errors import UserError

@@ -2,11 +2,13 @@
 
 Local files are laid out like `shared/benchmarks/<benchmark>/<file>` and are chosen with
 `--data-dir` or the CODEEVAL_DATA_DIR environment variable. Without either, data is loaded
-from the Hugging Face hub with `datasets`, as the official loaders do.
+from the Hugging Face hub with `datasets`, as the official loaders do. A local file is a JSON
+array of objects, or JSON lines (`.jsonl`), either one optionally gzipped (`.gz`).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -35,12 +37,12 @@ class DataSource:
                             f"{'--data-dir' if data_dir else DATA_DIR_ENV})")
         return cls(path.resolve())
 
-    def json_rows(self, benchmark: str, filename: str, hub_id: str, split: str,
+    def json_rows(self, benchmark: str, filename: str | None, hub_id: str, split: str,
                   required: tuple[str, ...]) -> list[dict]:
-        """Rows of a JSON-array file (local) or of a hub dataset split, each checked to
-        carry the `required` fields."""
-        if self.data_dir is None:
-            rows, origin = self._hub_rows(hub_id, split), f"hub dataset {hub_id}"
+        """Rows of a local file (with a data dir) or of a hub dataset split, each checked to
+        carry the `required` fields. `filename=None` asks the hub even with a data dir."""
+        if self.data_dir is None or filename is None:
+            rows, origin = self.hub_rows(hub_id, split), f"hub dataset {hub_id}"
         else:
             path = self.data_dir / benchmark / filename
             rows, origin = self._file_rows(path), str(path)
@@ -70,22 +72,40 @@ class DataSource:
                             "at a folder laid out like shared/benchmarks/, or unset both to "
                             "load from the Hugging Face hub")
         raw = path.read_bytes()
-        try:
-            if path.suffix == ".jsonl":
-                rows = [json.loads(line) for line in raw.decode("utf-8").splitlines()
-                        if line.strip()]
-            else:
-                rows = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"data file {path} is not valid JSON ({exc}); expected a JSON "
-                            "array of problem objects") from None
+        data = raw
+        if path.suffix == ".gz":
+            try:
+                data = gzip.decompress(raw)
+            except (OSError, EOFError) as exc:
+                raise UserError(f"data file {path} is not valid gzip ({exc})") from None
+        if path.name.removesuffix(".gz").endswith(".jsonl"):
+            rows = self._json_lines(path, data)
+        else:
+            try:
+                rows = json.loads(data)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UserError(f"data file {path} is not valid JSON ({exc}); expected a JSON "
+                                "array of problem objects") from None
         if not isinstance(rows, list):
             raise UserError(f"data file {path} holds a JSON {type(rows).__name__}; expected a "
                             "JSON array of problem objects")
         self.loaded[f"{path.parent.name}/{path.name}"] = hashlib.sha256(raw).hexdigest()
         return rows
 
-    def _hub_rows(self, hub_id: str, split: str) -> list[dict]:
+    @staticmethod
+    def _json_lines(path: Path, data: bytes) -> list:
+        rows = []
+        for line_no, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UserError(f"data file {path}, line {line_no}: not valid JSON ({exc}); "
+                                "expected one problem object per line") from None
+        return rows
+
+    def hub_rows(self, hub_id: str, split: str) -> list[dict]:
         try:
             import datasets
             dataset = datasets.load_dataset(hub_id, split=split)

@@ -119,8 +119,9 @@ def test_unknown_task_is_one_line_and_exit_2(tmp_path):
     proc = cli("run", "--tasks", "humaneval-pr", "--out", str(tmp_path / "o"), check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("error: unknown task 'humaneval-pr'; known tasks: "
-                                   "humaneval-pro, mbpp-pro, bigcodebench-lite-pro, classeval, "
-                                   "multicodebench, codeif, javabench (see `codeeval tasks`)")
+                                   "humaneval-pro, mbpp-pro, bigcodebench-lite-pro, bigcodebench, "
+                                   "classeval, multicodebench, codeif, javabench (see `codeeval "
+                                   "tasks`)")
 
 
 def test_missing_data_is_one_line_and_exit_2(tmp_path):

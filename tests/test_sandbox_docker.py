@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-from codeeval.records import Sample
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
 from conftest import codeeval_cmd
@@ -90,3 +89,20 @@ def test_bigcodebench_lite_pro_ground_truth_passes_in_the_python_image(benchmark
     import json
     summary = json.loads((out / "summary.json").read_text())["tasks"]["bigcodebench-lite-pro"]
     assert summary["metrics"]["pass@1"] == 1.0, summary["failures"]
+
+
+def test_python_in_a_program_is_the_images_venv_interpreter():
+    """Programs that run `python` (BigCodeBench 1101-1104) get the venv with the libraries,
+    not the system interpreter."""
+    if not docker_ready("python"):
+        pytest.skip("no Docker daemon or python image")
+    from codeeval.records import Program
+    from codeeval.sandbox.container import DockerSandbox
+    source = ("import subprocess, sys\nfound = subprocess.run(['python', '-c', 'import sys; "
+              "print(sys.prefix)'], capture_output=True, text=True).stdout.strip()\n")
+    head = source
+    program = Program(key="venv-python", source=head + "assert found == sys.prefix, found\n",
+                      test_first_line=head.count("\n") + 1, expected_steps=1)
+    with DockerSandbox(parallel=1, image="python") as box:
+        [execution] = list(box.run([program]))
+    assert execution.status == "passed", execution

@@ -291,3 +291,21 @@ def test_driver_steps_carry_their_counts_and_need_every_step(sandbox):
     raised = run(sandbox, driver_program(
         "drv-raise", "report_step('compile', 'passed')\nraise RuntimeError('boom')\n", 1))
     assert raised.status == "error"
+
+
+def test_an_error_before_the_tests_keeps_its_whole_traceback(sandbox):
+    """A multi-line exception message (nltk's LookupError) names its cause mid-message; the
+    one-line `message` cannot carry it, so the failed phase's traceback is kept in `tests`."""
+    solution = GOOD + "raise LookupError('\\n*****\\n  Resource stopwords not found.\\n*****')\n"
+    e = run(sandbox, program("lookup", solution, "assert inc(1) == 2\n"))
+    assert e.status == "error" and e.message == "*****"
+    assert e.tests[-1]["name"] == "solution" and e.tests[-1]["outcome"] == "error"
+    assert "Resource stopwords not found" in e.tests[-1]["message"]
+
+
+def test_programs_run_python_as_their_own_interpreter(sandbox):
+    """`python3` on a program's PATH is the interpreter running it (a venv's, say), so that
+    programs which start Python get the same libraries."""
+    probe = program("path", "import os, subprocess, sys\n", "assert os.environ['PATH'].split(':')[0] == os.path.dirname(sys.executable)\n")
+    e = run(sandbox, probe)
+    assert e.status == "passed", e

@@ -80,3 +80,33 @@ def test_hub_failure_is_one_actionable_line(monkeypatch):
     with pytest.raises(UserError) as err:
         get_task("humaneval-pro").load(DataSource(None))
     assert "\n" not in str(err.value) and "--data-dir" in str(err.value)
+
+
+def test_json_lines_files_plain_and_gzipped(tmp_path):
+    import gzip
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    lines = '{"id": 1, "x": "a"}\n\n{"id": 2, "x": "b"}\n'
+    (folder / "data.jsonl").write_text(lines)
+    (folder / "data.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    source = DataSource(tmp_path)
+    for name in ("data.jsonl", "data.jsonl.gz"):
+        rows = source.json_rows("bench", name, "hub/id", "train", ("id", "x"))
+        assert [r["id"] for r in rows] == [1, 2]
+    assert set(source.loaded) == {"bench/data.jsonl", "bench/data.jsonl.gz"}
+
+
+def test_a_bad_json_line_is_named_by_its_number(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    (folder / "data.jsonl").write_text('{"id": 1}\n{"id": \n')
+    with pytest.raises(UserError, match=r"data.jsonl, line 2: not valid JSON"):
+        DataSource(tmp_path).json_rows("bench", "data.jsonl", "hub/id", "train", ("id",))
+
+
+def test_a_corrupt_gzip_file_is_one_line(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    (folder / "data.jsonl.gz").write_bytes(b"not gzip")
+    with pytest.raises(UserError, match="not valid gzip"):
+        DataSource(tmp_path).json_rows("bench", "data.jsonl.gz", "hub/id", "train", ("id",))
