@@ -229,6 +229,8 @@ def program_process(request, config, work, files):
             os.setuid(uid)
         apply_limits(request["limits"])
         os.chdir(work)
+        inherited = {k: os.environ[k] for k in ("PYTHONHASHSEED", "OPENBLAS_CORETYPE")
+                     if k in os.environ}
         os.environ.clear()
         # the interpreter's own bin first: a program that runs `python` gets this interpreter
         # and its libraries (a venv's bin is not otherwise on PATH)
@@ -237,7 +239,7 @@ def program_process(request, config, work, files):
                            "LANG": "C.UTF-8", "TZ": request.get("timezone", "UTC"),
                            "OMP_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-                           "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
+                           "PYTHONHASHSEED": "0", **inherited})
         time.tzset()
         report = files["report"]
         nonce = request["nonce"]

@@ -309,3 +309,12 @@ def test_programs_run_python_as_their_own_interpreter(sandbox):
     probe = program("path", "import os, subprocess, sys\n", "assert os.environ['PATH'].split(':')[0] == os.path.dirname(sys.executable)\n")
     e = run(sandbox, probe)
     assert e.status == "passed", e
+
+
+def test_openblas_uses_one_kernel_family_on_every_x86_host(sandbox):
+    """AVX-512 kernels round differently (ClassEval_51 fails on such hosts without this)."""
+    import platform
+    expected = "Haswell" if platform.machine() == "x86_64" else None
+    probe = program("blas", "import os\n",
+                    f"assert os.environ.get('OPENBLAS_CORETYPE') == {expected!r}\n")
+    assert run(sandbox, probe).status == "passed"
