@@ -32,12 +32,12 @@ def make_sandbox(kind: str, parallel: int | None = None, python: str | None = No
 
 def _auto_kind(image: str) -> str:
     from codeeval.sandbox.engine import daemon_available
-    from codeeval.sandbox.images import IMAGES, image_exists
+    from codeeval.sandbox.images import image_exists, resolve
     if not daemon_available():
         warnings.warn("no Docker daemon answers: using the process sandbox (see `codeeval "
                       "sandbox setup`)", stacklevel=3)
         return "process"
-    if not image_exists(IMAGES[image]().tag):
+    if not image_exists(resolve(image).tag):
         warnings.warn(f"the {image} sandbox image is not built: using the process sandbox "
                       f"(run `codeeval images build {image}`)", stacklevel=3)
         return "process"
