@@ -94,6 +94,7 @@ class CoderEval(Task):
     description = "CoderEval: 230 Python / 230 Java functions from real projects, 6 context levels"
     prompt_variants = ("raw", "human-label")
     option_names = ("language", "codereval_image")
+    builds_root = "/home/travis/builds"    # where the image holds projects and records
 
     def __init__(self, language: str | None = None, codereval_image: str | None = None):
         self.language = language or "python"
@@ -181,7 +182,8 @@ class CoderEval(Task):
 
     def build_program(self, key: str, problem: Problem, code: str | None) -> Program:
         data = problem.data
-        spec = {"language": self.language, "task_id": problem.task_id, "code": code,
+        spec = {"language": self.language, "root": self.builds_root,
+                "task_id": problem.task_id, "code": code,
                 "project": data["project"], "name": data["name"], "file_path": data["file_path"]}
         head = (DRIVER + "\n\nSPEC = load_spec(" +
                 repr(base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()) + ")\n")

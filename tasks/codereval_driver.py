@@ -32,7 +32,6 @@ import subprocess
 import sys
 import zlib
 
-ROOT = "/home/travis/builds"
 PYTHON_LIMIT_S = 30
 JAVA_LIMIT_S = 60
 # Three tasks whose validation files live elsewhere than the standalone naming gives.
@@ -101,7 +100,7 @@ def replace_function(text, name, code):
 
 
 def run_python(spec):
-    root = spec.get("root", ROOT)
+    root = spec["root"]
     path = validation_file(root, spec)
     if path is None:
         report_step("validation", "error", message=f"no validation file for {spec['project']} "
@@ -168,7 +167,7 @@ def shell(command, cwd):
 
 
 def run_java(spec):
-    root = spec.get("root", ROOT)
+    root = spec["root"]
     record = java_record(root, spec["task_id"])
     if record is None:
         report_step("validation", "error", message=f"{root}/java/CoderEval4Java.json has no "

@@ -1,15 +1,23 @@
-"""CoderEval's protocol on a mini image with the authors' layout (/home/travis/builds/repos).
+"""CoderEval's protocol on mini layouts like the authors' image (/home/travis/builds).
 
-The image is the base sandbox image plus two tiny projects made here: a class method whose
-validation file imports a sibling module and runs with the project's venv interpreter, and a
-self-contained function under repos/standalone. The canonical solution (the original function
-left in place) and right samples pass, wrong ones fail, through the same sandbox a run uses.
+Python, in Docker: a mini image (the base sandbox image plus two tiny projects made here: a
+class method whose validation file imports a sibling module and runs with the project's venv
+interpreter, and a self-contained function under repos/standalone). Java, in the process
+sandbox with the host's JDK: a one-class project with its prepared test class, records file and
+path tables in a temporary folder laid out as the image's /home/travis/builds/java. In both,
+the canonical solution (the original function left in place) and right samples pass, wrong
+ones fail, through the same sandbox and driver a run uses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +139,84 @@ def test_a_task_missing_from_the_image_is_an_error_that_names_the_image(mini_ima
     [execution] = verdicts(mini_image, {"absent": (absent, {"solution": CANONICAL})}).values()
     assert execution.status == "failed"
     assert "is the sandbox image the CoderEval evaluation image?" in execution.tests[0]["message"]
+
+
+CALC = """package demo.util;
+
+public class Calc {
+    private int base = 0;
+    public int twice(int x) {
+        return 2 * x + base;
+    }
+}
+"""
+CALC_TEST = """package demo.util;
+
+public class Calc_twice {
+    public static void main(String[] args) {
+        System.out.println(new Calc().twice(21) == 42);
+    }
+}
+"""
+TWICE = Problem("java-twice", {"language": "java", "level": "class_runnable",
+                               "project": "demo", "name": "twice", "file_path": None,
+                               "prompts": {"raw": "public int twice(int x) {",
+                                           "human-label": "public int twice(int x) {"}},
+                {"level": "class_runnable"})
+
+
+@pytest.fixture(scope="module")
+def java_builds():
+    if shutil.which("javac") is None:
+        pytest.skip("no JDK on this machine")
+    # under /tmp itself: pytest's own temporary folders are closed to the programs' uid
+    root = Path(tempfile.mkdtemp(prefix="codereval-builds-"))
+    java_layout(root)
+    yield root
+    shutil.rmtree(root)
+
+
+def java_layout(root: Path) -> None:
+    """One project with its prepared test class, the records and the path tables."""
+    source_root = root / "CoderEval-Java-projects/demo/src/main/java"
+    for projects, files in ((source_root, {"Calc.java": CALC, "Calc_twice.java": CALC_TEST}),
+                            (root / "CoderEval-Java-projects-backready/demo/src/main/java",
+                             {"Calc.java": CALC})):
+        for name, text in files.items():
+            (projects / "demo/util").mkdir(parents=True, exist_ok=True)
+            (projects / "demo/util" / name).write_text(text)
+    # the prepared test class, compiled in advance next to its source, as in the image
+    subprocess.run(["javac", "-cp", str(source_root), "Calc.java", "Calc_twice.java"],
+                   cwd=source_root / "demo/util", check=True)
+    (root / "java").mkdir()
+    (root / "java/CoderEval4Java.json").write_text(json.dumps({"RECORDS": [
+        {"_id": "java-twice", "package": "demo.util", "file_name": "Calc.java",
+         "name": "twice", "lineno": "5", "end_lineno": "7"}]}))
+    (root / "java/new_new_constsave.py").write_text(
+        f"project_name_path_dict = {{'demo.util': {str(source_root)!r}}}\n"
+        "dictt_comile_path = {}\ndictt_path = {}\n")
+    for path in [root, *root.rglob("*")]:   # the programs' uid reads the layout
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_java_method_is_replaced_recompiled_and_its_test_run(java_builds):
+    from codeeval.sandbox import make_sandbox
+    task = CoderEval(language="java")
+    task.builds_root = str(java_builds)
+    cases = {
+        "canonical": {"solution": CANONICAL},
+        "right": {"completion": "\n        return x + x + base;\n    }\n    int extra() {}"},
+        "uses-private-field": {"solution": "public int twice(int x) {\n"
+                                           "        return new Calc().base + 2 * x;\n    }"},
+        "wrong": {"solution": "public int twice(int x) {\n        return x;\n    }"},
+        "broken": {"solution": "public int twice(int x) {\n        return x\n    }"},
+    }
+    programs = [task.build_program(name, TWICE, task.function(TWICE, Sample(
+        "codereval", TWICE.task_id, 0, **fields))) for name, fields in cases.items()]
+    with make_sandbox("process", parallel=2) as box:
+        results = {e.key: e for e in box.run(programs)}
+    assert {k: e.status for k, e in results.items()} == {
+        "canonical": "passed", "right": "passed", "uses-private-field": "passed",
+        "wrong": "failed", "broken": "failed"}, {k: e.tests for k, e in results.items()}
+    assert results["broken"].tests[0]["compiled"] is False
+    assert "false" in results["wrong"].tests[0]["message"]
