@@ -59,7 +59,8 @@ VENV_PYTHONS = ("venv/bin/python", ".venv/bin/python", "env/bin/python")
 def validation_file(root, spec):
     """The task's validation file, looked up as the authors' runner does; None if absent."""
     repos = os.path.join(root, "repos")
-    stem = spec["file_path"][:-len(".py")] if spec["file_path"].endswith(".py") else spec["file_path"]
+    stem = spec["file_path"]
+    stem = stem[:-len(".py")] if stem.endswith(".py") else stem
     standalone = "standalone/" + stem.replace("/", "-") + "-" + spec["name"] + ".py"
     project = spec["project"].replace("/", "---")
     source_root = project + "/src" if project == "neo4j---neo4j-python-driver" else project
@@ -211,12 +212,14 @@ def run_java(spec):
     test_file = path[:-len(".java")] + "_" + record["name"] + ".class"
     keyed = test_file.replace("/src/main/java", "/target/classes")
     if not os.path.exists(path[:-len(".java")] + "_" + record["name"] + ".java"):
-        report_step("validation", "error", message=f"no prepared test {test_class} in {package_dir}")
+        report_step("validation", "error",
+                    message=f"no prepared test {test_class} in {package_dir}")
         return
     if keyed in run_commands:
         command = with_class_path(run_commands[keyed], overlay)
     else:
-        command = ["java", "-cp", overlay + ":.", f"{package}.{test_class}" if package else test_class]
+        command = ["java", "-cp", overlay + ":.",
+                   f"{package}.{test_class}" if package else test_class]
     done = shell(command, prefix)
     if done is None:
         report_step("validation", "failed", timed_out=True,
