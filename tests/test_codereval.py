@@ -125,8 +125,12 @@ def test_without_the_image_run_says_what_to_load(tmp_path, benchmarks):
         assert not (tmp_path / "o" / "samples.jsonl").exists()
 
 
-def test_unknown_language_is_one_line():
+def test_unknown_language_and_a_process_sandbox_are_user_errors():
     from codeeval.errors import UserError
+    from codeeval.sandbox import make_sandbox
     with pytest.raises(UserError, match="python, java"):
         get_task("codereval", {"language": "go"})
+    image = get_task("codereval", {"codereval_image": "codereval:latest"}).image
+    with pytest.raises(UserError, match="use --sandbox docker"):
+        make_sandbox("process", image=image)
 
