@@ -2,7 +2,8 @@
 
 Python, in Docker: a mini image (the base sandbox image plus two tiny projects made here: a
 class method whose validation file imports a sibling module and runs with the project's venv
-interpreter, and a self-contained function under repos/standalone). Java, in the process
+interpreter, a self-contained function under repos/standalone, and made-up validation files
+for the benchmark's first two tasks, so that a whole reference `codeeval run` passes). Java, in the process
 sandbox with the host's JDK: a one-class project with its prepared test class, records file and
 path tables in a temporary folder laid out as the image's /home/travis/builds/java. In both,
 the canonical solution (the original function left in place) and right samples pass, wrong
@@ -23,8 +24,10 @@ import pytest
 
 from codeeval.records import Problem, Sample
 from codeeval.tasks.codereval import CANONICAL, CoderEval
+from conftest import codeeval_cmd
 
 BUILDS = "/home/travis/builds"
+TEMPORAL = "repos/neo4j---neo4j-python-driver/src/neo4j/_codec/hydration/v1/temporal"
 FILES = {
     # project tiny/calc, file calc/ops.py, method Scaler.scale: a class-level task
     "repos/tiny---calc/calc/helpers.py": "def double(x):\n    return 2 * x\n",
@@ -51,6 +54,25 @@ if __name__ == "__main__":
         sys.exit(1)
 ''',
     "repos/tiny---calc/venv/pyvenv.cfg": "home = /usr/bin\ninclude-system-site-packages = true\n",
+    # the first two Python tasks of the benchmark (made-up bodies), for a whole `codeeval run`
+    f"{TEMPORAL}_hydrate_time_passk_validte.py": '''\
+def hydrate_time(nanoseconds, tz=None):
+    return divmod(nanoseconds, 1000000000)
+
+
+if __name__ == "__main__":
+    import sys
+    if hydrate_time(3000000005) != (3, 5):
+        sys.exit(1)
+''',
+    f"{TEMPORAL}_dehydrate_timedelta_passk_validte.py": '''\
+def dehydrate_timedelta(value):
+    return value * 2
+
+
+if __name__ == "__main__":
+    assert dehydrate_timedelta(4) == 8
+''',
     # project tiny/strs, file strs/util.py, function shout: self-contained
     "repos/standalone/strs-util-shout.py": '''\
 def shout(text):
@@ -132,6 +154,21 @@ def test_reference_passes_and_wrong_samples_fail_in_the_image(mini_image):
                         "scale-broken": "failed", "shout-canonical": "passed",
                         "shout-wrong": "failed"}, {k: e.message for k, e in results.items()}
     assert "SyntaxError" in results["scale-broken"].tests[0]["message"]
+
+
+def test_a_reference_run_passes_per_level(mini_image, benchmarks, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.run(codeeval_cmd("run", "--tasks", "codereval", "--codereval-image",
+                                       mini_image, "--limit", "2", "--data-dir",
+                                       str(benchmarks), "--out", str(out)),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["codereval"]
+    assert summary["metrics"]["pass@1"] == 1.0
+    assert summary["breakdowns"]["level"] == {
+        "plib_runnable": {"n_problems": 1, "pass@1": 1.0},
+        "project_runnable": {"n_problems": 1, "pass@1": 1.0}}
+    assert summary["options"] == {"language": "python", "codereval_image": mini_image}
 
 
 def test_a_task_missing_from_the_image_is_an_error_that_names_the_image(mini_image):
