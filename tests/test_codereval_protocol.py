@@ -1,13 +1,13 @@
 """CoderEval's protocol on mini layouts like the authors' image (/home/travis/builds).
 
-Python, in Docker: a mini image (the base sandbox image plus two tiny projects made here: a
-class method whose validation file imports a sibling module and runs with the project's venv
-interpreter, a self-contained function under repos/standalone, and made-up validation files
-for the benchmark's first two tasks, so that a whole reference `codeeval run` passes). Java, in the process
-sandbox with the host's JDK: a one-class project with its prepared test class, records file and
-path tables in a temporary folder laid out as the image's /home/travis/builds/java. In both,
-the canonical solution (the original function left in place) and right samples pass, wrong
-ones fail, through the same sandbox and driver a run uses.
+Python, in Docker: a mini image, the base sandbox image plus what is made here: a class method
+whose validation file imports a sibling module and runs with the project's venv interpreter, a
+self-contained function under repos/standalone, and made-up validation files for the
+benchmark's first two tasks, so that a whole reference `codeeval run` passes. Java, in the
+process sandbox with the host's JDK: a one-class project with its prepared test class, records
+file and path tables in a temporary folder laid out as the image's /home/travis/builds/java.
+In both, the canonical solution (the original function left in place) and right samples pass,
+wrong ones fail, through the same sandbox and driver a run uses.
 """
 
 from __future__ import annotations
