@@ -34,7 +34,6 @@ import json
 import re
 import zlib
 from pathlib import Path
-from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.passk import mean_pass_at_k
@@ -51,7 +50,8 @@ RESULTS = "reference_results/{language}/ChatGPT_Raw_Input_out.jsonl"
 DRIVER = (Path(__file__).with_name("codereval_driver.py")).read_text(encoding="utf-8")
 # The reference backend's sample: the function as the project has it (kept in place).
 CANONICAL = "<the original function, as the CoderEval image holds it>"
-# A completion ends where the function does: at the next line in column 0.
+# A completion ends where the function does: at the next line in column 0 (codeeval's
+# stop strings; the authors' base-model settings are not published).
 PYTHON_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\n@", "\nprint(", "\n#", "\nimport ",
                "\nfrom ")
 FENCE = re.compile(r"```[\w+-]*\r?\n(.*?)```", re.S)
@@ -76,17 +76,17 @@ def close_java_method(prompt: str, completion: str) -> str:
 
 def level_pass_at_k(problems: list[Problem], counts: dict[str, tuple[int, int]],
                     ks: tuple[int, ...]) -> dict:
-    """pass@k over all problems and per level: {"overall"|level: {n_problems, pass@k...}}."""
+    """pass@k per context level ({level: {n_problems, pass@k...}}), every k up to the
+    smallest n; problems without a result are left out."""
     scored = [p for p in problems if counts[p.task_id][0] > 0]
     if not scored:
         return {}
     smallest_n = min(counts[p.task_id][0] for p in scored)
-    groups = {"overall": scored, **{level: [p for p in scored if p.meta["level"] == level]
-                                    for level in LEVELS}}
-    return {name: {"n_problems": len(group),
-                   **{f"pass@{k}": round(mean_pass_at_k([counts[p.task_id] for p in group], k), 6)
-                      for k in ks if k <= smallest_n}}
-            for name, group in groups.items() if group}
+    groups = {level: [p for p in scored if p.meta["level"] == level] for level in LEVELS}
+    return {level: {"n_problems": len(group),
+                    **{f"pass@{k}": round(mean_pass_at_k([counts[p.task_id] for p in group], k), 6)
+                       for k in ks if k <= smallest_n}}
+            for level, group in groups.items() if group}
 
 
 class CoderEval(Task):
@@ -102,7 +102,8 @@ class CoderEval(Task):
             raise UserError(f"unknown CoderEval language {self.language!r}; choose one of: "
                             f"{', '.join(LANGUAGES)}")
         self.codereval_image = codereval_image
-        # Programs run in the user's image itself (codeeval.sandbox.images.external_image).
+        # Programs run in the user's image itself (codeeval.sandbox.images.external_image);
+        # without one, check_environment stops a run before any program is assembled.
         self.image = f"external:{codereval_image}" if codereval_image else "codereval"
 
     def describe(self) -> dict:
@@ -145,8 +146,11 @@ class CoderEval(Task):
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
         prompt = problem.data["prompts"]["raw" if variant == "default" else variant]
+        # The chat form is the same text as the user's message (the authors' ChatGPT prompt
+        # is not published); its answer is the whole function, as their ChatGPT samples are.
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
-                       prompt=prompt, stop=PYTHON_STOP if self.language == "python" else (),
+                       prompt=prompt, messages=({"role": "user", "content": prompt},),
+                       stop=PYTHON_STOP if self.language == "python" else (), chat_stop=(),
                        reference=CANONICAL)
 
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
@@ -154,7 +158,7 @@ class CoderEval(Task):
                     raw=text, prompt_hash=request.prompt_hash)
         if text == request.reference:
             return Sample(**made, solution=CANONICAL)
-        if chat:   # a chat answer is the whole function, as the authors' ChatGPT samples are
+        if chat:
             found = FENCE.search(text)
             return Sample(**made, solution=found.group(1) if found else text)
         return Sample(**made, completion=text)
@@ -165,10 +169,11 @@ class CoderEval(Task):
             return None
         if sample.solution is not None:
             return sample.solution
-        # Evaluated runs have no variant at hand: the prompt is the one the sample's hash names.
-        prompt = next((p for p in problem.data["prompts"].values()
-                       if Request("", "", 0, p).prompt_hash == sample.prompt_hash),
-                      problem.data["prompts"]["raw"])
+        # Programs are assembled without the variant at hand: the prompt is the one whose
+        # request the sample's hash names (raw for external samples, which carry none).
+        prompts = {self.request(problem, 0, variant).prompt_hash: text
+                   for variant, text in problem.data["prompts"].items()}
+        prompt = prompts.get(sample.prompt_hash, problem.data["prompts"]["raw"])
         completion = sample.completion or ""
         if self.language == "java":
             return close_java_method(prompt, completion)
@@ -193,7 +198,6 @@ class CoderEval(Task):
                        timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
 
     def extra_metrics(self, problems, results, form, n_samples):
-        """pass@k (every k up to n) overall and per context level."""
+        """pass@k per context level (the overall pass@k is the summary's own metrics)."""
         counts = count_passes(problems, results, self.name, form, n_samples)
-        by_level = level_pass_at_k(problems, counts, self.ks)
-        return {}, {"level": {k: v for k, v in by_level.items() if k != "overall"}}
+        return {}, {"level": level_pass_at_k(problems, counts, self.ks)}

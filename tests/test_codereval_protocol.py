@@ -92,8 +92,9 @@ DOCKERFILE = (f"ARG BASE\nFROM $BASE\nCOPY builds {BUILDS}\n"
 SCALE = Problem("calc-scale", {"language": "python", "level": "class_runnable",
                                "project": "tiny/calc", "name": "scale",
                                "file_path": "calc/ops.py",
-                               "prompts": {"raw": "def scale(self, value):\n\t\"\"\"Scale.\"\"\"\n\t",
-                                           "human-label": "def scale(self, value):\n\t"}},
+                               "prompts": {
+                                   "raw": "def scale(self, value):\n\t\"\"\"Scale.\"\"\"\n\t",
+                                   "human-label": "def scale(self, value):\n\t"}},
                 {"level": "class_runnable"})
 SHOUT = Problem("strs-shout", {"language": "python", "level": "self_contained",
                                "project": "tiny/strs", "name": "shout",
