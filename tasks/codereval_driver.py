@@ -231,8 +231,7 @@ def run_java(spec):
 
 
 def run_codereval(spec):
-    os.makedirs("codereval")
-    os.chdir("codereval")
+    """Check one sample in the program's fresh work dir (the current directory)."""
     (run_python if spec["language"] == "python" else run_java)(spec)
 
 
