@@ -64,6 +64,7 @@ class DockerSandbox(WorkerPool):
             "--pids-limit", "256", "--cpus", "1", "--ulimit", "nofile=1024:1024",
             "--cap-drop", "ALL", *(f"--cap-add={c}" for c in CAPABILITIES),
             "--security-opt", "no-new-privileges", "--user", "0:0", "--log-driver", "none",
+            "--entrypoint=",   # an image's own entrypoint (a user-loaded one) must not wrap us
             *(f"--env={k}={v}" for k, v in self.worker_env.items() if k != "PATH"),
             self.image.tag, *self.worker_command(self.image.python, config),
         ]

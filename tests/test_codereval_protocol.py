@@ -86,7 +86,8 @@ if __name__ == "__main__":
         sys.exit(1)
 ''',
 }
-DOCKERFILE = (f"ARG BASE\nFROM $BASE\nCOPY builds {BUILDS}\n"
+# The entrypoint stands for whatever a loaded image starts with: the sandbox must bypass it.
+DOCKERFILE = (f"ARG BASE\nFROM $BASE\nCOPY builds {BUILDS}\nENTRYPOINT [\"/bin/false\"]\n"
               f"RUN mkdir -p {BUILDS}/repos/tiny---calc/venv/bin && "
               f"ln -s /usr/bin/python3 {BUILDS}/repos/tiny---calc/venv/bin/python\n")
 SCALE = Problem("calc-scale", {"language": "python", "level": "class_runnable",
