@@ -1,15 +1,14 @@
 """CoderEval's protocol on mini layouts like the authors' image (/home/travis/builds).
 
-Python, in Docker: a mini image, the base sandbox image plus what is made here: a class method
-whose validation file imports a sibling module and runs with the project's venv interpreter, a
+Python: a mini image, the base sandbox image plus what is made here: a class method whose
+validation file imports a sibling module and runs with the project's venv interpreter, a
 self-contained function under repos/standalone, and made-up validation files for the
-benchmark's first two tasks, so that a whole reference `codeeval run` passes. Java, in the
-process sandbox with the host's JDK: a one-class project with its prepared test class, records
-file and path tables in a temporary folder laid out as the image's /home/travis/builds/java.
-In both, the canonical solution (the original function left in place) and right samples pass,
-wrong ones fail, through the same sandbox and driver a run uses.
+benchmark's first two tasks, so that a whole reference `codeeval run` passes. Java: a
+one-class project with its prepared test class, the records file and the path tables, in a
+mini image on top of the `java` image, and in a folder of this machine run with its JDK by the
+process sandbox. In all, the canonical solution (the original function left in place) and right
+samples pass, wrong ones fail, through the same sandbox and driver a run uses.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -104,26 +103,31 @@ SHOUT = Problem("strs-shout", {"language": "python", "level": "self_contained",
                 {"level": "self_contained"})
 
 
-@pytest.fixture(scope="module")
-def mini_image(tmp_path_factory):
+def mini_image_tag(base_name: str, dockerfile: str, files: dict[str, str],
+                   tmp_path_factory) -> str:
+    """A mini image (`dockerfile` with `files` under builds/ in its context) on top of the
+    sandbox image `base_name`, built once per recipe; skips without Docker or that image."""
     from codeeval.sandbox.engine import daemon_available, docker_client
     from codeeval.sandbox.images import IMAGES, image_exists
-    base = IMAGES["base"]().tag
+    base = IMAGES[base_name]().tag
     if not (daemon_available() and image_exists(base)):
         if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
-            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or base image")
-        pytest.skip("no Docker daemon or base image")
-    recipe = hashlib.sha256(repr((base, DOCKERFILE, sorted(FILES.items()))).encode())
-    tag = f"codeeval-test-codereval:{recipe.hexdigest()[:12]}"
+            pytest.fail(f"CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or {base_name} image")
+        pytest.skip(f"no Docker daemon or {base_name} image")
+    recipe = hashlib.sha256(repr((base, dockerfile, sorted(files.items()))).encode())
+    tag = f"codeeval-test-codereval-{base_name}:{recipe.hexdigest()[:12]}"
     if not image_exists(tag):
         context = tmp_path_factory.mktemp("codereval-image")
-        (context / "Dockerfile").write_text(DOCKERFILE)
-        for path, text in FILES.items():
-            (context / "builds" / path).parent.mkdir(parents=True, exist_ok=True)
-            (context / "builds" / path).write_text(text)
+        (context / "Dockerfile").write_text(dockerfile)
+        write_files(context / "builds", files)
         docker_client().images.build(path=str(context), tag=tag, buildargs={"BASE": base},
                                      rm=True, forcerm=True)
     return tag
+
+
+@pytest.fixture(scope="module")
+def mini_image(tmp_path_factory):
+    return mini_image_tag("base", DOCKERFILE, FILES, tmp_path_factory)
 
 
 def verdicts(tag, cases):
@@ -204,44 +208,61 @@ TWICE = Problem("java-twice", {"language": "java", "level": "class_runnable",
                 {"level": "class_runnable"})
 
 
-@pytest.fixture(scope="module")
-def java_builds():
-    if shutil.which("javac") is None:
-        pytest.skip("no JDK on this machine")
-    # under /tmp itself: pytest's own temporary folders are closed to the programs' uid
-    root = Path(tempfile.mkdtemp(prefix="codereval-builds-"))
-    java_layout(root)
-    yield root
-    shutil.rmtree(root)
+PACKAGE_DIR = "CoderEval-Java-projects/demo/src/main/java/demo/util"
 
 
-def java_layout(root: Path) -> None:
-    """One project with its prepared test class, the records and the path tables."""
-    source_root = root / "CoderEval-Java-projects/demo/src/main/java"
-    for projects, files in ((source_root, {"Calc.java": CALC, "Calc_twice.java": CALC_TEST}),
-                            (root / "CoderEval-Java-projects-backready/demo/src/main/java",
-                             {"Calc.java": CALC})):
-        for name, text in files.items():
-            (projects / "demo/util").mkdir(parents=True, exist_ok=True)
-            (projects / "demo/util" / name).write_text(text)
-    # the prepared test class, compiled in advance next to its source, as in the image
-    subprocess.run(["javac", "-cp", str(source_root), "Calc.java", "Calc_twice.java"],
-                   cwd=source_root / "demo/util", check=True)
-    (root / "java").mkdir()
-    (root / "java/CoderEval4Java.json").write_text(json.dumps({"RECORDS": [
-        {"_id": "java-twice", "package": "demo.util", "file_name": "Calc.java",
-         "name": "twice", "lineno": "5", "end_lineno": "7"}]}))
-    (root / "java/new_new_constsave.py").write_text(
-        f"project_name_path_dict = {{'demo.util': {str(source_root)!r}}}\n"
-        "dictt_comile_path = {}\ndictt_path = {}\n")
-    for path in [root, *root.rglob("*")]:   # the programs' uid reads the layout
-        path.chmod(0o755 if path.is_dir() else 0o644)
+def java_files(root: str) -> dict[str, str]:
+    """One project with its prepared test class, the records and the path tables, by path
+    under the builds folder `root`."""
+    source_root = f"{root}/CoderEval-Java-projects/demo/src/main/java"
+    tables = (f"project_name_path_dict = {{'demo.util': {source_root!r}}}\n"
+              "dictt_comile_path = {}\ndictt_path = {}\n")
+    records = {"RECORDS": [{"_id": "java-twice", "package": "demo.util",
+                            "file_name": "Calc.java", "name": "twice", "lineno": "5",
+                            "end_lineno": "7"}]}
+    return {f"{PACKAGE_DIR}/Calc.java": CALC, f"{PACKAGE_DIR}/Calc_twice.java": CALC_TEST,
+            f"CoderEval-Java-projects-backready/demo/src/main/java/demo/util/Calc.java": CALC,
+            "java/CoderEval4Java.json": json.dumps(records),
+            "java/new_new_constsave.py": tables}
 
 
-def test_java_method_is_replaced_recompiled_and_its_test_run(java_builds):
+# the prepared test class, compiled in advance next to its source, as in the image
+PRECOMPILE = ["javac", "-cp", "../..", "Calc.java", "Calc_twice.java"]
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+
+@pytest.fixture(scope="module", params=["docker", "process"])
+def java_setup(request, tmp_path_factory):
+    """(task, sandbox kind): the layout in a mini image built from the `java` image, or in a
+    folder of this machine run with its JDK by the process sandbox."""
+    if request.param == "process":
+        if shutil.which("javac") is None:
+            pytest.skip("no JDK on this machine")
+        # under /tmp itself: pytest's own temporary folders are closed to the programs' uid
+        root = Path(tempfile.mkdtemp(prefix="codereval-builds-"))
+        write_files(root, java_files(str(root)))
+        subprocess.run(PRECOMPILE, cwd=root / PACKAGE_DIR, check=True)
+        for path in [root, *root.rglob("*")]:   # the programs' uid reads the layout
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        task = CoderEval(language="java")
+        task.builds_root = str(root)
+        yield task, "process"
+        shutil.rmtree(root)
+        return
+    dockerfile = (f"ARG BASE\nFROM $BASE\nCOPY builds {BUILDS}\n"
+                  f"RUN cd {BUILDS}/{PACKAGE_DIR} && {' '.join(PRECOMPILE)}\n")
+    tag = mini_image_tag("java", dockerfile, java_files(BUILDS), tmp_path_factory)
+    yield CoderEval(language="java", codereval_image=tag), "docker"
+
+
+def test_java_method_is_replaced_recompiled_and_its_test_run(java_setup):
     from codeeval.sandbox import make_sandbox
-    task = CoderEval(language="java")
-    task.builds_root = str(java_builds)
+    task, kind = java_setup
     cases = {
         "canonical": {"solution": CANONICAL},
         "right": {"completion": "\n        return x + x + base;\n    }\n    int extra() {}"},
@@ -252,7 +273,7 @@ def test_java_method_is_replaced_recompiled_and_its_test_run(java_builds):
     }
     programs = [task.build_program(name, TWICE, task.function(TWICE, Sample(
         "codereval", TWICE.task_id, 0, **fields))) for name, fields in cases.items()]
-    with make_sandbox("process", parallel=2) as box:
+    with make_sandbox(kind, parallel=2, image=task.image) as box:
         results = {e.key: e for e in box.run(programs)}
     assert {k: e.status for k, e in results.items()} == {
         "canonical": "passed", "right": "passed", "uses-private-field": "passed",
