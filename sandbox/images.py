@@ -96,7 +96,7 @@ def image_exists(tag: str) -> bool:
     try:
         docker_client().images.get(tag)
         return True
-    except (docker.errors.ImageNotFound, docker.errors.APIError):   # also a malformed name
+    except docker.errors.APIError:   # ImageNotFound, or a malformed name
         return False
 
 

@@ -112,7 +112,8 @@ def test_pass_at_k_per_level_of_the_official_chatgpt_results(benchmarks, languag
 
 
 def test_without_the_image_run_says_what_to_load(tmp_path, benchmarks):
-    for extra in ([], ["--codereval-image", "codeeval-test/absent:0"]):
+    for extra in ([], ["--codereval-image", "codeeval-test/absent:0"],
+                  ["--codereval-image", "Not A Name"]):
         proc = subprocess.run(codeeval_cmd("run", "--tasks", "codereval", "--limit", "1",
                                            "--out", str(tmp_path / "o"), "--data-dir",
                                            str(benchmarks), *extra),
