@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -58,6 +59,7 @@ FENCE = re.compile(r"```[\w+-]*\r?\n(.*?)```", re.S)
 # Inside the image: the validation's own limit plus the interpreter's start; Java compiles
 # then runs the test, 60 s limit each.
 PROGRAM_TIMEOUT_S = {"python": 45.0, "java": 150.0}
+WORKER_PYTHON_PROBE = "import sys; print('ok' if sys.version_info >= (3, 9) else sys.version)"
 GET_THE_IMAGE = ("download the CoderEval evaluation image from the release linked in the "
                  "CoderEval/CoderEval README (Google Drive), `docker load -i <file>`, then pass "
                  "its name with --codereval-image NAME[:TAG]")
@@ -117,6 +119,14 @@ class CoderEval(Task):
         if not image_exists(self.codereval_image):
             raise UserError(f"--codereval-image {self.codereval_image} is not loaded in Docker: "
                             f"{GET_THE_IMAGE}")
+        # The sandbox's worker runs in the image with its python3: say so now if it cannot.
+        probe = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint=",
+                                self.codereval_image, "python3", "-c", WORKER_PYTHON_PROBE],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() != "ok":
+            raise UserError(f"{self.codereval_image} has no python3 3.9 or newer on its PATH, "
+                            "which the sandbox's worker needs inside the image ("
+                            f"{(probe.stdout + probe.stderr).strip()[-200:] or 'no output'})")
 
     def load(self, source: DataSource) -> list[Problem]:
         name = self.language.capitalize()

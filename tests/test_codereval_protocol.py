@@ -7,7 +7,8 @@ benchmark's first two tasks, so that a whole reference `codeeval run` passes. Ja
 one-class project with its prepared test class, the records file and the path tables, in a
 mini image on top of the `java` image, and in a folder of this machine run with its JDK by the
 process sandbox. In all, the canonical solution (the original function left in place) and right
-samples pass, wrong ones fail, through the same sandbox and driver a run uses.
+samples pass, wrong ones fail, through the same sandbox and driver a run uses. An image
+without a usable python3 (the sandbox's worker runs in the image) is refused before a run.
 """
 from __future__ import annotations
 
@@ -280,3 +281,16 @@ def test_java_method_is_replaced_recompiled_and_its_test_run(java_setup):
         "wrong": "failed", "broken": "failed"}, {k: e.tests for k, e in results.items()}
     assert results["broken"].tests[0]["compiled"] is False
     assert "false" in results["wrong"].tests[0]["message"]
+
+
+def test_an_image_without_a_usable_python3_is_refused_before_the_run(tmp_path):
+    from codeeval.errors import UserError
+    from codeeval.sandbox.engine import daemon_available, docker_client
+    if not daemon_available():
+        pytest.skip("no Docker daemon")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY marker /marker\n")
+    (tmp_path / "marker").write_text("no python here\n")
+    tag = "codeeval-test-codereval-nopython:1"
+    docker_client().images.build(path=str(tmp_path), tag=tag, rm=True, forcerm=True)
+    with pytest.raises(UserError, match="has no python3 3.9 or newer"):
+        CoderEval(codereval_image=tag).check_environment()
