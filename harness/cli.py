@@ -78,6 +78,11 @@ def task_options(f):
         click.option("--dataset-version", default=None,
                      help="bigcodebench: dataset version to load, e.g. v0.1.0_hf (default: "
                           "the official loader's; a data dir's only version)."),
+        click.option("--language", type=click.Choice(["python", "java"]), default=None,
+                     help="codereval: python (default) or java."),
+        click.option("--codereval-image", default=None,
+                     help="codereval: the authors' evaluation image as loaded in Docker "
+                          "(`docker load -i` the file from the CoderEval release), NAME[:TAG]."),
         click.option("--judge-model", default=None,
                      help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
                           "(OPENAI_BASE_URL / OPENAI_API_KEY name the server)."),

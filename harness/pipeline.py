@@ -78,6 +78,9 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     if judged and not config.judge_model:
         raise UserError(f"{judged[0].name} is scored by a judge model: name one with "
                         "--judge-model (e.g. openai:gpt-4o-2024-11-20)")
+    for task in tasks:
+        if task.scoring == "execution":
+            task.check_environment()
     if config.sanitize not in FORMS:
         raise UserError(f"--sanitize must be one of {', '.join(FORMS)}")
     if not config.samples_file:

@@ -1,7 +1,8 @@
 """Sandboxed execution: `make_sandbox(kind)` returns a runner behind the Sandbox interface.
 
 `auto` picks Docker when a daemon answers and the image is built, else the process runner
-with a warning that says why.
+with a warning that says why. An image the user loaded (`external:<tag>`, CoderEval's) holds
+what its programs need, so they run in Docker only.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ SANDBOX_KINDS = ("auto", "docker", "process")
 def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None,
                  preload: tuple[str, ...] = (), image: str = "python",
                  hash_seed: int = 0) -> Sandbox:
+    external = image.startswith("external:")   # an image the user loaded (CoderEval's)
     if kind == "auto":
-        kind = _auto_kind(image)
+        kind = "docker" if external else _auto_kind(image)
+    if kind == "process" and external:
+        raise UserError(f"the programs that need image {image[len('external:'):]} run inside "
+                        "it: use --sandbox docker (or auto), not process")
     if kind == "docker":
         from codeeval.sandbox.container import DockerSandbox
         return DockerSandbox(parallel=parallel, image=image, preload=preload,
@@ -32,12 +37,12 @@ def make_sandbox(kind: str, parallel: int | None = None, python: str | None = No
 
 def _auto_kind(image: str) -> str:
     from codeeval.sandbox.engine import daemon_available
-    from codeeval.sandbox.images import IMAGES, image_exists
+    from codeeval.sandbox.images import image_exists, resolve
     if not daemon_available():
         warnings.warn("no Docker daemon answers: using the process sandbox (see `codeeval "
                       "sandbox setup`)", stacklevel=3)
         return "process"
-    if not image_exists(IMAGES[image]().tag):
+    if not image_exists(resolve(image).tag):
         warnings.warn(f"the {image} sandbox image is not built: using the process sandbox "
                       f"(run `codeeval images build {image}`)", stacklevel=3)
         return "process"

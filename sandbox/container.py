@@ -19,7 +19,7 @@ import subprocess
 
 from codeeval.errors import UserError
 from codeeval.sandbox.engine import docker_client
-from codeeval.sandbox.images import IMAGES, image_exists
+from codeeval.sandbox.images import image_exists, resolve
 from codeeval.sandbox.pool import WorkerPool
 
 PROGRAM_UID = 10001
@@ -35,10 +35,12 @@ class DockerSandbox(WorkerPool):
                  preload: tuple[str, ...] = (), memory_mb: int = 4096, hash_seed: int = 0):
         super().__init__(parallel, hash_seed)
         docker_client()  # one clear line when the daemon is down
-        self.image = IMAGES[image]()
+        self.image = resolve(image)
         if not image_exists(self.image.tag):
             raise UserError(f"sandbox image {self.image.tag} is not built: run "
-                            f"`codeeval images build {image}` (no registry needed)")
+                            f"`codeeval images build {image}` (no registry needed)"
+                            if self.image.name == image else
+                            f"sandbox image {self.image.tag} is not loaded in Docker")
         self.preload = list(preload)
         self.memory_mb = memory_mb
         # Slots start workers from several threads at once: a generator here would raise
@@ -62,6 +64,7 @@ class DockerSandbox(WorkerPool):
             "--pids-limit", "256", "--cpus", "1", "--ulimit", "nofile=1024:1024",
             "--cap-drop", "ALL", *(f"--cap-add={c}" for c in CAPABILITIES),
             "--security-opt", "no-new-privileges", "--user", "0:0", "--log-driver", "none",
+            "--entrypoint=",   # an image's own entrypoint (a user-loaded one) must not wrap us
             *(f"--env={k}={v}" for k, v in self.worker_env.items() if k != "PATH"),
             self.image.tag, *self.worker_command(self.image.python, config),
         ]

@@ -72,6 +72,19 @@ def venv_image(name: str) -> Image:
     return Image(name, tag, "/opt/venv/bin/python3")
 
 
+def external_image(tag: str) -> Image:
+    """An image the user loaded (CoderEval's evaluation image): run as it is, its worker
+    started with the `python3` on the image's PATH (Python >= 3.9)."""
+    return Image(f"external:{tag}", tag, "python3")
+
+
+def resolve(name: str) -> Image:
+    """The image a program names: one of IMAGES, or `external:<tag>`."""
+    if name.startswith("external:"):
+        return external_image(name[len("external:"):])
+    return IMAGES[name]()
+
+
 VENV_IMAGES = ("python", "classeval")
 IMAGES = {"base": base_image,
           **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES},
@@ -83,7 +96,7 @@ def image_exists(tag: str) -> bool:
     try:
         docker_client().images.get(tag)
         return True
-    except docker.errors.ImageNotFound:
+    except docker.errors.APIError:   # ImageNotFound, or a malformed name
         return False
 
 

@@ -32,7 +32,8 @@ WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeo
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
 # the worker's hash seed, and some benchmark tests depend on set order (ClassEval_22).
 WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC",
-              "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+              "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+              "PYTHONSAFEPATH": "1"}
 # OpenBLAS picks its kernels by the host CPU, and the AVX-512 ones round differently from the
 # AVX2 ones the official runs had: ClassEval_51 expects 0.2115748928799344 exactly and gets
 # ...433 on an AVX-512 host. One kernel family on every x86-64 host keeps verdicts identical
@@ -66,10 +67,11 @@ class WorkerPool(Sandbox):
         worker.wait()
 
     def worker_command(self, python: str, config: dict) -> list[str]:
-        # -s -P rather than -I: no user site, no cwd on sys.path, but PYTHONHASHSEED (which -I
-        # would ignore) is honoured, so set iteration order is the same in every program.
+        # -s and PYTHONSAFEPATH rather than -I: no user site, no cwd on sys.path, but
+        # PYTHONHASHSEED (which -I would ignore) is honoured, so set iteration order is the
+        # same in every program. The variable, unlike -P, lets an image's older Python start.
         config = {**config, "modules": WORKER_MODULES}
-        return [python, "-s", "-P", "-c", WORKER_SOURCE, json.dumps(config)]
+        return [python, "-s", "-c", WORKER_SOURCE, json.dumps(config)]
 
     def close(self) -> None:
         for slot, worker in list(self._workers.items()):

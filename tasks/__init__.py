@@ -8,13 +8,14 @@ from codeeval.tasks.bigcodebench import BigCodeBench
 from codeeval.tasks.classeval import ClassEval
 from codeeval.tasks.codeeval_pro import BigCodeBenchLitePro, HumanEvalPro, MBPPPro
 from codeeval.tasks.codeif import CodeIF
+from codeeval.tasks.codereval import CoderEval
 from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.multicodebench import MultiCodeBench
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
     for task in (HumanEvalPro, MBPPPro, BigCodeBenchLitePro, BigCodeBench, ClassEval,
-                 MultiCodeBench, CodeIF, JavaBench)
+                 MultiCodeBench, CodeIF, JavaBench, CoderEval)
 }
 
 

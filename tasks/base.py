@@ -106,6 +106,10 @@ class Task(ABC):
         """Ground-truth runtimes in seconds per problem (None: it failed), before programs are
         assembled; tasks whose limits depend on them keep them."""
 
+    def check_environment(self) -> None:
+        """Raise a UserError when something that running this task's programs needs is
+        missing (CoderEval: the authors' evaluation image), before anything is generated."""
+
     def check_variant(self, variant: str) -> None:
         from codeeval.errors import UserError
         if variant not in self.prompt_variants:

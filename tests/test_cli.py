@@ -120,7 +120,8 @@ def test_unknown_task_is_one_line_and_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("error: unknown task 'humaneval-pr'; known tasks: "
                                    "humaneval-pro, mbpp-pro, bigcodebench-lite-pro, bigcodebench, "
-                                   "classeval, multicodebench, codeif, javabench (see `codeeval "
+                                   "classeval, multicodebench, codeif, javabench, codereval (see "
+                                   "`codeeval "
                                    "tasks`)")
 
 

@@ -1,0 +1,137 @@
+"""CoderEval: prompts from Input4Models, samples, and pass@k per level from recorded verdicts.
+
+The official ChatGPT result files carry each sample's verdict from the authors' image; scored
+through the task's scoring path they must give what the authors' formula gives directly. The
+protocol itself runs in tests/test_codereval_docker.py (a mini image with the same layout).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codeeval.sandbox.engine import daemon_available
+from codeeval.scoring import summarize_task
+from codeeval.tasks import get_task
+from codeeval.tasks.codereval import CANONICAL, LEVELS, close_java_method
+from codeeval.tasks.sources import DataSource
+from conftest import codeeval_cmd
+
+N = 10   # samples per task in the official results
+
+
+def load(benchmarks, language):
+    task = get_task("codereval", {"language": language})
+    return task, task.load(DataSource(Path(benchmarks)))
+
+
+def official(benchmarks, language, variant):
+    path = Path(benchmarks) / "codereval/reference_results" / language / \
+        f"ChatGPT_{variant}_Input_out.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def authors_pass_at_k(n, c, k):
+    """The authors' per-task term: 1 - prod(1 - k / arange(n - c + 1, n + 1)), 1 if n - c < k."""
+    if n - c < k:
+        return 1.0
+    value = 1.0
+    for i in range(n - c + 1, n + 1):
+        value *= 1.0 - k / i
+    return 1.0 - value
+
+
+@pytest.mark.parametrize("language", ["python", "java"])
+def test_prompts_are_the_official_inputs_for_both_variants(benchmarks, language):
+    task, problems = load(benchmarks, language)
+    assert len(problems) == 230
+    assert {p.meta["level"] for p in problems} == set(LEVELS)
+    stem = "Python" if language == "python" else "Java"
+    for variant, name in (("raw", "Raw"), ("human-label", "HumanLabel")):
+        path = Path(benchmarks) / f"codereval/Input4Models/CE{stem}{name}.jsonl"
+        inputs = {row["question_id"]: row["input"]
+                  for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+        for problem in problems:
+            assert task.request(problem, 0, variant).prompt == inputs[problem.task_id]
+    first = problems[0]
+    assert task.request(first, 0, "default").prompt == first.data["prompts"]["raw"]
+    assert first.data["prompts"]["raw"] != first.data["prompts"]["human-label"]
+    if language == "python":
+        assert first.data["prompts"]["raw"].startswith("def hydrate_time(nanoseconds, tz=None):")
+    else:
+        assert first.data["prompts"]["raw"].startswith("/**")
+
+
+def test_samples_become_whole_functions(benchmarks):
+    task, problems = load(benchmarks, "python")
+    problem = problems[0]
+    human = task.request(problem, 0, "human-label")
+    sample = task.sample_from_output(human, "return Time(nanoseconds)\n", chat=False)
+    assert task.function(problem, sample) == human.prompt + "return Time(nanoseconds)\n"
+    chat = task.sample_from_output(human, "Sure:\n```python\ndef hydrate_time(n):\n    pass\n```",
+                                   chat=True)
+    assert task.function(problem, chat) == "def hydrate_time(n):\n    pass\n"
+    reference = task.sample_from_output(human, human.reference, chat=False)
+    assert reference.solution == CANONICAL and task.function(problem, reference) is None
+    assert close_java_method("int f(){", "\n  if (x) { return 1; }\n  return 2;\n}\nint g(){}") \
+        == "int f(){\n  if (x) { return 1; }\n  return 2;\n}"
+    assert close_java_method("int f(){", " return 1;") == "int f(){ return 1;\n}"
+
+
+@pytest.mark.parametrize("language", ["python", "java"])
+@pytest.mark.parametrize("variant", ["Raw", "HumanLabel"])
+def test_pass_at_k_per_level_of_the_official_chatgpt_results(benchmarks, language, variant):
+    task, problems = load(benchmarks, language)
+    rows = official(benchmarks, language, variant)
+    # The authors' runner drops a sample whose validation timed out, and still divides by 10:
+    # a missing verdict is a failed one.
+    results, direct = {}, {}
+    for row in rows:
+        verdicts = [r["is_pass"] for r in row["generate_results"]]
+        verdicts += [False] * (N - len(verdicts))
+        for i, passed in enumerate(verdicts):
+            results[("codereval", row["_id"], i, "raw")] = {
+                "task": "codereval", "task_id": row["_id"], "sample_idx": i, "form": "raw",
+                "status": "passed" if passed else "failed", "message": "", "tests": []}
+        level = row.get("level") or row.get("code_level")
+        direct.setdefault(level, []).append(sum(verdicts))
+    summary = summarize_task(task, problems, results, ["raw"], N)
+    everything = [c for counts in direct.values() for c in counts]
+    for k in (1, 5, 10):
+        expected = sum(authors_pass_at_k(N, c, k) for c in everything) / len(everything)
+        assert summary["metrics"][f"pass@{k}"] == pytest.approx(expected, abs=1e-6)
+        for level, counts in direct.items():
+            expected = sum(authors_pass_at_k(N, c, k) for c in counts) / len(counts)
+            assert summary["breakdowns"]["level"][level][f"pass@{k}"] == \
+                pytest.approx(expected, abs=1e-6)
+    assert {level: v["n_problems"] for level, v in summary["breakdowns"]["level"].items()} == \
+        {level: len(counts) for level, counts in direct.items()}
+
+
+def test_without_the_image_run_says_what_to_load(tmp_path, benchmarks):
+    for extra in ([], ["--codereval-image", "codeeval-test/absent:0"],
+                  ["--codereval-image", "Not A Name"]):
+        proc = subprocess.run(codeeval_cmd("run", "--tasks", "codereval", "--limit", "1",
+                                           "--out", str(tmp_path / "o"), "--data-dir",
+                                           str(benchmarks), *extra),
+                              capture_output=True, text=True)
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ")
+        if not extra or daemon_available():   # (with no daemon, the line says to start one)
+            assert "docker load" in lines[0] and "--codereval-image" in lines[0]
+        assert not (tmp_path / "o" / "samples.jsonl").exists()
+
+
+def test_unknown_language_and_a_process_sandbox_are_user_errors():
+    from codeeval.errors import UserError
+    from codeeval.sandbox import make_sandbox
+    with pytest.raises(UserError, match="python, java"):
+        get_task("codereval", {"language": "go"})
+    image = get_task("codereval", {"codereval_image": "codereval:latest"}).image
+    with pytest.raises(UserError, match="use --sandbox docker"):
+        make_sandbox("process", image=image)
+
