@@ -19,6 +19,17 @@ from codeeval.records import Problem, Program, Request, Sample
 from codeeval.tasks.sources import DataSource
 
 
+def option_choice(task: str, option: str, value: str | None, choices: tuple[str, ...]) -> str:
+    """A task option's value (the first choice when not given), or a UserError naming the
+    choices."""
+    from codeeval.errors import UserError
+    if value is None:
+        return choices[0]
+    if value not in choices:
+        raise UserError(f"{task} has no {option} {value!r}; choose one of: {', '.join(choices)}")
+    return value
+
+
 class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str]

@@ -52,7 +52,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Task, option_choice
 from codeeval.tasks.bigcodebench_sanitize import sanitize
 from codeeval.tasks.sources import DataSource
 
@@ -114,13 +114,8 @@ class BigCodeBench(Task):
 
     def __init__(self, split: str | None = None, subset: str | None = None,
                  dataset_version: str | None = None, timeout_s: float | None = None) -> None:
-        self.split, self.subset = split or "complete", subset or "full"
-        if self.split not in SPLITS:
-            raise UserError(f"bigcodebench has no split {self.split!r}; choose one of: "
-                            f"{', '.join(SPLITS)}")
-        if self.subset not in SUBSETS:
-            raise UserError(f"bigcodebench has no subset {self.subset!r}; choose one of: "
-                            f"{', '.join(SUBSETS)}")
+        self.split = option_choice("bigcodebench", "split", split, SPLITS)
+        self.subset = option_choice("bigcodebench", "subset", subset, SUBSETS)
         self.version = VERSION_NAMES.get(dataset_version, dataset_version)
         # `--timeout` replaces the official default, as BIGCODEBENCH_TIMEOUT_PER_TASK does
         self.default_timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s

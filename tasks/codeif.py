@@ -29,11 +29,10 @@ import ast
 import re
 from typing import ClassVar
 
-from codeeval.errors import UserError
 from codeeval.generation.base import GenerationConfig
 from codeeval.records import Problem, Request, Sample
 from codeeval.scoring import summary_without_sandbox
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Task, option_choice
 from codeeval.tasks.sources import DataSource
 
 GENERATION_PROMPT = """
@@ -139,10 +138,7 @@ class CodeIF(Task):
         n_samples=1, temperature=0.5, max_new_tokens=4096)
 
     def __init__(self, subset: str | None = None):
-        self.subset = subset or "all"
-        if self.subset not in SUBSETS:
-            raise UserError(f"unknown CodeIF subset {self.subset!r}; choose one of: "
-                            f"{', '.join(SUBSETS)}")
+        self.subset = option_choice("codeif", "subset", subset, SUBSETS)
 
     def load(self, source: DataSource) -> list[Problem]:
         rows = source.local_rows("codeif", "question/final_release_1200.jsonl", FIELDS)

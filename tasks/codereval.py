@@ -40,7 +40,7 @@ from codeeval.errors import UserError
 from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
 from codeeval.scoring import count_passes
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Task, option_choice
 from codeeval.tasks.sources import DataSource
 
 LANGUAGES = ("python", "java")
@@ -99,10 +99,7 @@ class CoderEval(Task):
     builds_root = "/home/travis/builds"    # where the image holds projects and records
 
     def __init__(self, language: str | None = None, codereval_image: str | None = None):
-        self.language = language or "python"
-        if self.language not in LANGUAGES:
-            raise UserError(f"unknown CoderEval language {self.language!r}; choose one of: "
-                            f"{', '.join(LANGUAGES)}")
+        self.language = option_choice("codereval", "language", language, LANGUAGES)
         self.codereval_image = codereval_image
         # Programs run in the user's image itself (codeeval.sandbox.images.external_image);
         # without one, check_environment stops a run before any program is assembled.

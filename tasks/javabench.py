@@ -57,7 +57,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Task, option_choice
 from codeeval.tasks.sources import DataSource
 
 PROJECTS = ("PA19", "PA20", "PA21", "PA22")
@@ -154,14 +154,8 @@ class JavaBench(Task):
     option_names = ("context", "mode")
 
     def __init__(self, context: str | None = None, mode: str | None = None):
-        self.context = context or "selective"
-        self.mode = mode or "official"
-        if self.context not in CONTEXTS:
-            raise UserError(f"unknown JavaBench context {self.context!r}; choose one of: "
-                            f"{', '.join(CONTEXTS)}")
-        if self.mode not in MODES:
-            raise UserError(f"unknown JavaBench mode {self.mode!r}; choose one of: "
-                            f"{', '.join(MODES)}")
+        self.context = option_choice("javabench", "context", context, CONTEXTS)
+        self.mode = option_choice("javabench", "mode", mode, MODES)
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []

@@ -28,7 +28,7 @@ import re
 from codeeval.errors import UserError
 from codeeval.records import Problem, Request, Sample
 from codeeval.scoring import summary_without_sandbox
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Task, option_choice
 from codeeval.tasks.codebleu import codebleu
 from codeeval.tasks.sources import DataSource
 
@@ -74,10 +74,7 @@ class MultiCodeBench(Task):
 
     def __init__(self, domain: str | None = None, context: str | None = None):
         self.domains = _parse_domains(domain)
-        self.context = context or "docstring_only"
-        if self.context not in CONTEXTS:
-            raise UserError(f"unknown MultiCodeBench context {self.context!r}; choose one of: "
-                            f"{', '.join(CONTEXTS)}")
+        self.context = option_choice("multicodebench", "context", context, CONTEXTS)
         if self.context == "local_file_context":
             raise UserError("MultiCodeBench's data holds no file contents, so the "
                             "local_file_context setting cannot be built; choose another "

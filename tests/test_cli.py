@@ -125,6 +125,14 @@ def test_unknown_task_is_one_line_and_exit_2(tmp_path):
                                    "tasks`)")
 
 
+def test_unknown_task_option_value_is_one_line_naming_the_choices(tmp_path):
+    proc = cli("run", "--tasks", "javabench", "--context", "everything",
+               "--out", str(tmp_path / "o"), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: javabench has no context 'everything'; choose one "
+                                   "of: selective, minimum, maximum")
+
+
 def test_missing_data_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "humaneval-pro").mkdir()
     proc = cli("run", "--out", str(tmp_path / "o"), data_dir=tmp_path, check=False)
