@@ -131,13 +131,17 @@ def test_metrics_follow_visual_table_on_the_official_rows(benchmarks, problems):
 
 # --- in the java image -----------------------------------------------------------------------
 
-def java_sandbox(parallel=2):
+def require_java_image():
     from codeeval.sandbox.engine import daemon_available
     from codeeval.sandbox.images import IMAGES, image_exists
     if not (daemon_available() and image_exists(IMAGES["java"]().tag)):
         if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
             pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or java image")
         pytest.skip("no Docker daemon or java image (codeeval images build java)")
+
+
+def java_sandbox(parallel=2):
+    require_java_image()
     from codeeval.sandbox.container import DockerSandbox
     return DockerSandbox(parallel=parallel, image="java")
 
