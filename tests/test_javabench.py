@@ -4,8 +4,8 @@ The Docker tests run small subsets of PA19/PA20, whose builds set no per-test ti
 2000 ms per-test timeouts fire spuriously when the machine is heavily loaded (seen at load
 average 10 on two cores, canonical PA22 classes included), as the official Gradle runs would.
 The full reference runs and the replays of all official GPT-4o samples (225 class-wise, 215
-test-wise) are marked slow (`pytest -m slow tests/test_javabench.py`; measured on two shared
-cores at load average 10-14: class-wise replay 9 min, test-wise 6 min, all matching).
+test-wise) are marked slow (`pytest -m slow tests/test_javabench.py`; measured twice on two
+shared cores at load average 6-14: class-wise replay 9 min, test-wise 4-6 min, all matching).
 """
 
 from __future__ import annotations
