@@ -200,9 +200,9 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
                 waiting[request.key] = (task, problem, i)
             for request, text in backend.generate(requests):
                 task, problem, i = waiting[request.key]
-                if task.rounds(problem, variant) == 1:
-                    samples_out.append(task.sample_from_output(
-                        request, text, chat=backend.uses_chat(request)))
+                if task.rounds(problem, variant) == 1:   # the strategy's own assembly
+                    samples_out.append(task.sample_from_rounds(
+                        problem, i, variant, [text], chat=backend.uses_chat(request)))
                 else:
                     rounds_out.append({"task": task.name, "task_id": problem.task_id,
                                        "sample_idx": i, "round": request.round, "text": text})

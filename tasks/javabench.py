@@ -8,8 +8,21 @@ What it measures: whether a model can complete whole Java classes (45 classes wi
 JUnit 5 suites (396 tests) pass. The prompt is the official one (system: the Java programmer
 preamble plus the context; user: "Complete the code and give the complete class." plus the
 skeleton) under one of the three context settings (`--context selective|minimum|maximum`,
-default selective, which the published results use); generation strategy holistic (the whole
-class in one query).
+default selective, which the published results use).
+
+Generation strategies (`--prompt-variant`, upstream inference.py's modes): holistic (the whole
+class in one query), independent and incremental (one query per TODO method, in document
+order, each with the same prompt whose class has that method's TODO body only: every other
+TODO body is emptied to `{}`; independent starts each prompt from the skeleton, incremental
+from the class with the bodies generated so far). Each answer's ```java block gives the body
+of the method with the same name and overload number, spliced into the class
+(javabench_methods.py); a method whose answer has none keeps its TODO body. The sample is the
+composed class, assembled like a holistic answer. Multi-step strategies run in rounds, one
+batch across all classes per round. Upstream's incremental orders `rev` and `rand` are not
+offered (`seq`, its default, is). Even perfect method answers (the canonical bodies) pass
+every test in only 31 of the 45 classes: the other skeletons lack helpers, equals/hashCode or
+imports the canonical bodies use, rename parameters, or keep placeholder bodies in methods
+that are not TODO. The reference backend hands over the canonical file, as under holistic.
 
 Assembly as the official evaluation: the code is the completion's first ```java block; a fresh
 copy of the project's Solution, the target file replaced by the skeleton file's text up to its
@@ -58,11 +71,13 @@ from typing import ClassVar
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
 from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
 PROJECTS = ("PA19", "PA20", "PA21", "PA22")
 CONTEXTS = ("selective", "minimum", "maximum")
 MODES = ("official", "robust")
+METHOD_STRATEGIES = ("independent", "incremental")
 SYSTEM = ("You are a helpful java programmer that write the project based on the following "
           "context. \nJava is a high-level, class-based, object-oriented programming language "
           "that is designed to have as few implementation dependencies as possible.\n{context}\n")
@@ -148,7 +163,7 @@ def fractional_pass_at_k(n: int, c: float, k: int) -> float:
 class JavaBench(Task):
     name = "javabench"
     description = "JavaBench: 45 Java classes in 4 projects, 396 JUnit tests (class-wise)"
-    prompt_variants = ("holistic",)
+    prompt_variants = ("holistic",) + METHOD_STRATEGIES
     image = "java"
     ks: ClassVar[tuple[int, ...]] = (1, 5)
     option_names = ("context", "mode")
@@ -179,16 +194,27 @@ class JavaBench(Task):
     def check_variant(self, variant: str) -> None:
         super().check_variant("holistic" if variant == "default" else variant)
 
+    def rounds(self, problem: Problem, variant: str) -> int:
+        if variant not in METHOD_STRATEGIES:
+            return 1
+        return len(todo_methods(problem.data["code"]))
+
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
+        code = data["code"]
+        if variant in METHOD_STRATEGIES:
+            target = todo_methods(code)[len(previous)]
+            if variant == "incremental":
+                code = compose(code, previous)
+            code = retain_todo(code, target.name, target.seq)
         system = SYSTEM.format(context=data["code_context"])
-        user = USER.format(code=data["code"])
+        user = USER.format(code=code)
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
                        prompt=system + "\n" + user,   # as the official samples record it
                        messages=({"role": "system", "content": system},
                                  {"role": "user", "content": user}),
-                       reference=f"```java\n{data['canonical']}```")
+                       reference=reference_answer(data), round=len(previous))
 
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
         if text == request.reference:   # the reference backend: the canonical file, verbatim
@@ -196,6 +222,16 @@ class JavaBench(Task):
                           solution=extract_java(text), raw=text, prompt_hash=request.prompt_hash)
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
+
+    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
+                           texts: list[str], *, chat: bool) -> Sample:
+        if variant not in METHOD_STRATEGIES:
+            return super().sample_from_rounds(problem, sample_idx, variant, texts, chat=chat)
+        if all(text == reference_answer(problem.data) for text in texts):   # as holistic
+            return Sample(self.name, problem.task_id, sample_idx,
+                          solution=problem.data["canonical"], raw="\n\n".join(texts))
+        return Sample(self.name, problem.task_id, sample_idx,
+                      completion=compose(problem.data["code"], texts), raw="\n\n".join(texts))
 
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
         data = problem.data
@@ -253,6 +289,18 @@ class JavaBench(Task):
                       for m in ("completion", "compilation", "pass")}
         projects = {name: summarize(counts, ks) for name, counts in sorted(per_project.items())}
         return summarize(everything, ks), {"project": projects}
+
+
+def reference_answer(data: dict) -> str:
+    return f"```java\n{data['canonical']}```"
+
+
+def compose(code: str, texts) -> str:
+    """The prompt's fenced class with the body each method round's answer gives (the i-th
+    text answers the i-th TODO method of `code`)."""
+    for method, text in zip(todo_methods(code), texts):
+        code = replace_body(code, extract_java(text), method.name, method.seq)
+    return code
 
 
 def sample_outcome(steps: list[dict]) -> dict:

@@ -2,9 +2,10 @@
 
 The Docker tests run small subsets of PA19/PA20, whose builds set no per-test timeout: PA21/PA22's
 2000 ms per-test timeouts fire spuriously when the machine is heavily loaded (seen at load
-average 10 on two cores, canonical PA22 classes included), as the official Gradle runs would. The full reference runs and the
-replays of all official GPT-4o samples (225 class-wise, 215 test-wise) are marked slow
-(`pytest -m slow tests/test_javabench.py`, about 10-20 minutes each on two cores).
+average 10 on two cores, canonical PA22 classes included), as the official Gradle runs would.
+The full reference runs and the replays of all official GPT-4o samples (225 class-wise, 215
+test-wise) are marked slow (`pytest -m slow tests/test_javabench.py`; measured twice on two
+shared cores at load average 6-14: class-wise replay 9 min, test-wise 4-6 min, all matching).
 """
 
 from __future__ import annotations
@@ -131,13 +132,17 @@ def test_metrics_follow_visual_table_on_the_official_rows(benchmarks, problems):
 
 # --- in the java image -----------------------------------------------------------------------
 
-def java_sandbox(parallel=2):
+def require_java_image():
     from codeeval.sandbox.engine import daemon_available
     from codeeval.sandbox.images import IMAGES, image_exists
     if not (daemon_available() and image_exists(IMAGES["java"]().tag)):
         if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
             pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or java image")
         pytest.skip("no Docker daemon or java image (codeeval images build java)")
+
+
+def java_sandbox(parallel=2):
+    require_java_image()
     from codeeval.sandbox.container import DockerSandbox
     return DockerSandbox(parallel=parallel, image="java")
 
@@ -196,7 +201,16 @@ def replay_official(benchmarks, problems, project, limit_tasks=None):
     with java_sandbox() as box:
         got = {e.key: sample_outcome(e.tests) for e in box.run(programs)}
     got = {k: (o["compiled"], o["test_result"]) for k, o in got.items()}
-    assert got == expected
+    assert_all_match(got, expected)
+
+
+def assert_all_match(got: dict, expected: dict) -> None:
+    """Equal outcomes for every official result; on a mismatch, say how many matched."""
+    differing = {k: {"here": got.get(k), "official": v} for k, v in expected.items()
+                 if got.get(k) != v}
+    assert not differing and got.keys() == expected.keys(), (
+        f"{len(expected) - len(differing)}/{len(expected)} official results matched; "
+        f"differing: {differing}; not official: {sorted(set(got) - set(expected))}")
 
 
 def test_official_gpt4o_samples_replay_exactly_pa20_first_two_classes(benchmarks, problems):
@@ -297,7 +311,7 @@ def replay_testwise(tmp_path, benchmarks, project, limit_suites=None):
     got = {(s["test_id"], s["k"]): (s["compilable"], s["n_pass"]) for s in report["steps"]}
     expected = {(test_id, k): (step["compilable"], step["n_pass"])
                 for test_id in chosen for k, step in enumerate(official[test_id])}
-    assert got == expected
+    assert_all_match(got, expected)
 
 
 def test_official_gpt4o_testwise_replays_exactly_pa20_first_two_suites(tmp_path, benchmarks):
