@@ -1,0 +1,171 @@
+"""`--executor ray`: programs run in sandboxes on the nodes of a Ray cluster.
+
+This process (the Ray driver) cuts the programs into batches and submits each batch as a Ray
+task. A task runs its batch in a sandbox on its node, opened with `make_sandbox` and the
+run's own arguments (Docker or process, image, preload, hash seed) with one slot, and keeps
+that sandbox in its Ray worker process for the next batches, so a node starts its sandbox
+workers and preloads libraries once per worker process, not once per batch. Each task
+reserves one Ray CPU: a node runs as many programs at once as `ray start --num-cpus` gives it.
+
+Executions come back batch by batch, as each finishes, through the same
+`Sandboxes.run` -> `store_executions` path as the local executor: the run store, resume and
+the infra_error retry are unchanged. A batch whose node or worker process dies is run again
+elsewhere by Ray (task `max_retries`); only a batch that still fails after those retries
+comes back as `infra_error`, which a rerun of the same command executes again.
+
+Every node needs the same codeeval installation (and, for Docker, the images built), since
+tasks import codeeval there. `import ray` happens here only, so Ray stays an optional extra.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import math
+import os
+import warnings
+
+from codeeval.errors import UserError
+from codeeval.records import Execution
+from codeeval.sandbox import make_sandbox
+from codeeval.sandbox.base import Sandbox
+
+BATCH = 16                 # programs per task at most
+BATCHES_PER_CPU = 2        # in flight per cluster CPU, so no node waits for the driver
+MAX_RETRIES = 3            # Ray's reruns of a batch whose node or worker process died
+LOOPBACK = ("127.0.0.1", "localhost")
+
+# In a Ray worker process: the sandboxes its batches opened, by their arguments.
+_sandboxes: dict[str, tuple[Sandbox, dict]] = {}
+
+
+def run_batch(sandbox_args: dict, programs: list) -> tuple[dict, list[Execution]]:
+    """The Ray task: (where it ran, the batch's executions), in a sandbox on this node."""
+    import ray
+    key = json.dumps(sandbox_args, sort_keys=True)
+    if key not in _sandboxes:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sandbox = make_sandbox(**sandbox_args)
+        atexit.register(sandbox.close)
+        described = {"sandbox": sandbox.describe(),
+                     "warnings": sorted({str(w.message) for w in caught})}
+        _sandboxes[key] = sandbox, described
+    sandbox, described = _sandboxes[key]
+    node = {"node_id": ray.get_runtime_context().get_node_id(),
+            "node_ip": ray.util.get_node_ip_address(), **described}
+    return node, list(sandbox.run(programs))
+
+
+def import_ray(address: str | None):
+    """Ray, or one line saying how to install it. For a loopback address (a cluster on this
+    machine, `ray start --head --node-ip-address 127.0.0.1`), Ray is kept in single-host
+    mode: otherwise it rewrites 127.0.0.1 to this host's outward address, where such a
+    cluster does not listen."""
+    if address and address.rsplit(":", 1)[0] in LOOPBACK:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    try:
+        import ray
+    except ImportError:
+        raise UserError("--executor ray needs Ray: pip install 'codeeval[ray]'") from None
+    return ray
+
+
+class RayExecutor:
+    """Connects to the cluster when the run first needs a sandbox; disconnects at the end."""
+
+    def __init__(self, address: str | None):
+        self.address = address
+        self.ray = None
+        self.connected_here = False
+
+    def open(self, *, parallel: int | None, **sandbox_args) -> RaySandbox:
+        if parallel is not None:
+            raise UserError("--parallel sets this machine's slots; with --executor ray each "
+                            "node runs as many programs at once as its Ray CPUs "
+                            "(ray start --num-cpus)")
+        if self.ray is None:
+            self.ray = self._connect()
+        return RaySandbox(self.ray, self.address, sandbox_args)
+
+    def _connect(self):
+        ray = import_ray(self.address)
+        if not ray.is_initialized():
+            try:
+                # "auto": RAY_ADDRESS, else the cluster `ray start` last started on this node
+                ray.init(address=self.address or "auto", log_to_driver=False,
+                         logging_level="warning")
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = self.address or "RAY_ADDRESS or a local `ray start`"
+                raise UserError(f"no Ray cluster at {where}: {str(exc).splitlines()[0]}") \
+                    from None
+            self.connected_here = True
+        return ray
+
+    def close(self) -> None:
+        if self.connected_here:
+            self.ray.shutdown()
+            self.connected_here = False
+
+
+class RaySandbox(Sandbox):
+    """One image's sandbox, spread over the cluster's nodes."""
+
+    kind = "ray"
+
+    def __init__(self, ray, address: str | None, sandbox_args: dict):
+        self.ray = ray
+        self.args = {**sandbox_args, "parallel": 1}
+        self.task = ray.remote(run_batch).options(num_cpus=1, max_retries=MAX_RETRIES)
+        self.nodes: dict[str, dict] = {}
+        self.warned: set[str] = set()
+        # The nodes fill in as their first batches report, so provenance (which keeps this
+        # very dict) names every node that ran programs.
+        self.description = {"kind": self.kind, "address": address,
+                            "sandbox": sandbox_args["kind"], "nodes": self.nodes}
+
+    def describe(self) -> dict:
+        return self.description
+
+    def run(self, programs):
+        programs = list(programs)
+        if not programs:
+            return
+        cpus = int(self.ray.cluster_resources().get("CPU", 0))
+        if cpus < 1:
+            raise UserError("the Ray cluster has no CPUs for tasks: start its nodes with "
+                            "--num-cpus of at least 1")
+        size = max(1, min(BATCH, math.ceil(len(programs) / cpus)))
+        batches = iter([programs[i:i + size] for i in range(0, len(programs), size)])
+        pending: dict = {}
+        self._submit(batches, pending, BATCHES_PER_CPU * cpus)
+        while pending:
+            [ref], _ = self.ray.wait(list(pending), num_returns=1)
+            yield from self._collect(ref, pending.pop(ref))
+            self._submit(batches, pending, 1)
+
+    def _submit(self, batches, pending: dict, count: int) -> None:
+        for batch in batches:
+            pending[self.task.remote(self.args, batch)] = batch
+            count -= 1
+            if not count:
+                return
+
+    def _collect(self, ref, batch: list):
+        try:
+            node, executions = self.ray.get(ref)
+        except self.ray.exceptions.RayTaskError as exc:
+            if isinstance(exc.cause, UserError):   # e.g. an image not built on that node
+                raise UserError(f"on a Ray node: {exc.cause}") from None
+            raise
+        except self.ray.exceptions.RayError as exc:   # the node died beyond Ray's retries
+            message = f"Ray batch lost after {MAX_RETRIES} retries: {type(exc).__name__}"
+            yield from (Execution(key=p.key, status="infra_error", message=message)
+                        for p in batch)
+            return
+        for message in node.pop("warnings"):
+            if message not in self.warned:
+                self.warned.add(message)
+                warnings.warn(f"{message} (Ray node {node['node_ip']})", stacklevel=2)
+        self.nodes.setdefault(node.pop("node_id"), node)
+        yield from executions

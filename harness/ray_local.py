@@ -1,0 +1,78 @@
+"""A Ray cluster on this machine, on loopback only: a head node and worker nodes, each its own
+set of Ray processes. For trying `--executor ray`, for its tests and for
+benchmarks/scale.py; a real cluster is started with `ray start` on each machine.
+
+Every node listens on 127.0.0.1, has no dashboard, a small object store and the CPUs it is
+given; usage statistics are off; Ray's files go to a private temporary folder, removed with
+the cluster. A node that dies is noticed within about a second (the default health check
+allows half a minute, made for networks, not for processes on one machine).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from codeeval.ray_executor import import_ray
+
+HOST = "127.0.0.1"
+OBJECT_STORE_BYTES = 100 << 20    # per node: batches of programs are small
+FAST_FAILURE_DETECTION = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500,
+                          "health_check_failure_threshold": 2}
+
+
+class LoopbackCluster:
+    """`with LoopbackCluster(head_cpus=1, worker_cpus=[1]) as cluster:` then
+    `--ray-address cluster.address`; `cluster.kill(node)` kills a worker node's processes."""
+
+    def __init__(self, head_cpus: int, worker_cpus: list[int]):
+        self.head_cpus, self.worker_cpus = head_cpus, worker_cpus
+        self.workers: list = []
+        self._cluster = None
+
+    def __enter__(self) -> LoopbackCluster:
+        self._temp = tempfile.mkdtemp(prefix="codeeval-ray-")  # short: Ray puts sockets there
+        self._saved = {name: os.environ.get(name) for name in ("RAY_TMPDIR",
+                                                               "RAY_USAGE_STATS_ENABLED")}
+        os.environ.update({"RAY_TMPDIR": self._temp, "RAY_USAGE_STATS_ENABLED": "0"})
+        ray = import_ray(HOST)
+        from ray.cluster_utils import Cluster
+        try:
+            self._cluster = Cluster(initialize_head=True, head_node_args=dict(
+                num_cpus=self.head_cpus, node_ip_address=HOST, include_dashboard=False,
+                object_store_memory=OBJECT_STORE_BYTES, _system_config=FAST_FAILURE_DETECTION))
+            self.workers = [self._cluster.add_node(num_cpus=cpus, node_ip_address=HOST,
+                                                   object_store_memory=OBJECT_STORE_BYTES)
+                            for cpus in self.worker_cpus]
+            self._cluster.wait_for_nodes()
+        except BaseException:
+            self.__exit__()
+            raise
+        self.ray = ray
+        return self
+
+    @property
+    def address(self) -> str:
+        return self._cluster.address
+
+    def processes(self, node) -> list:
+        """The node's own Ray processes (psutil), whose children are its Ray workers."""
+        import psutil
+        return [psutil.Process(info.process.pid) for infos in node.all_processes.values()
+                for info in infos if info.process.poll() is None]
+
+    def kill(self, node) -> None:
+        self._cluster.remove_node(node, allow_graceful=False)
+        self.workers.remove(node)
+
+    def __exit__(self, *exc) -> None:
+        if self._cluster is not None:
+            self._cluster.shutdown()
+            self._cluster = None
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(self._temp, ignore_errors=True)
