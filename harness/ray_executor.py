@@ -23,6 +23,7 @@ import atexit
 import json
 import math
 import os
+import socket
 import warnings
 
 from codeeval.errors import UserError
@@ -71,6 +72,17 @@ def import_ray(address: str | None):
     return ray
 
 
+def check_listening(address: str) -> None:
+    """One line now for a host:port where nothing listens (Ray would retry for minutes)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not port.isdigit():
+        return   # a Ray Client address (ray://) or a name Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as exc:
+        raise UserError(f"no Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
 class RayExecutor:
     """Connects to the cluster when the run first needs a sandbox; disconnects at the end."""
 
@@ -91,6 +103,8 @@ class RayExecutor:
     def _connect(self):
         ray = import_ray(self.address)
         if not ray.is_initialized():
+            if self.address:
+                check_listening(self.address)
             try:
                 # "auto": RAY_ADDRESS, else the cluster `ray start` last started on this node
                 ray.init(address=self.address or "auto", log_to_driver=False,

@@ -56,6 +56,10 @@ class LoopbackCluster:
     def address(self) -> str:
         return self._cluster.address
 
+    @property
+    def nodes(self) -> list:
+        return [self._cluster.head_node, *self.workers]
+
     def processes(self, node) -> list:
         """The node's own Ray processes (psutil), whose children are its Ray workers."""
         import psutil

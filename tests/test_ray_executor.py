@@ -1,0 +1,134 @@
+"""`--executor ray` on a Ray cluster on this machine (loopback only): a head node and one
+worker node, each its own Ray processes. A HumanEval Pro reference evaluation whose worker node
+is killed while it runs a program scores the same as the local executor, with every result
+stored once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import codeeval_cmd
+
+LIMIT = 40
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from codeeval.ray_local import LoopbackCluster
+    cluster = LoopbackCluster(head_cpus=1, worker_cpus=[1])
+    try:
+        cluster.__enter__()
+    except Exception as exc:  # noqa: BLE001 - Ray itself could not start on this machine
+        pytest.skip(f"a local Ray cluster cannot start here: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.__exit__()
+
+
+def run_args(benchmarks, out, *extra):
+    return codeeval_cmd("run", "--tasks", "humaneval-pro", "--limit", str(LIMIT),
+                        "--sandbox", "process", "--data-dir", str(benchmarks),
+                        "--out", str(out), *extra)
+
+
+def results(out) -> dict:
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    keyed = {(r["task_id"], r["sample_idx"], r["form"]): r["status"] for r in rows}
+    assert len(keyed) == len(rows), "a program's result was stored twice"
+    return keyed
+
+
+def running_program(cluster, node) -> bool:
+    """Whether a program runs on `node` now: a sandbox worker there (a Ray worker's child
+    started as `python -s -P -c WORKER`) has forked one."""
+    import psutil
+    for ray_process in cluster.processes(node):
+        try:
+            for process in ray_process.children(recursive=True):
+                if process.cmdline()[1:4] == ["-s", "-P", "-c"] and process.children():
+                    return True
+        except psutil.NoSuchProcess:
+            continue
+    return False
+
+
+def kill_mid_run(cluster, node, run: subprocess.Popen, timeout=120) -> None:
+    deadline = time.monotonic() + timeout
+    while not running_program(cluster, node):
+        assert run.poll() is None, "the run finished before the worker node ran a program"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    cluster.kill(node)
+
+
+def test_cluster_listens_on_loopback_only(cluster):
+    import psutil
+    pids = {p.pid for node in cluster.nodes for ray_process in cluster.processes(node)
+            for p in [ray_process, *ray_process.children(recursive=True)]}
+    listening = [c.laddr for c in psutil.net_connections("inet")
+                 if c.status == psutil.CONN_LISTEN and c.pid in pids]
+    assert listening
+    assert {address.ip for address in listening} <= {"127.0.0.1", "::ffff:127.0.0.1"}
+
+
+def test_killed_worker_node_loses_nothing(cluster, benchmarks, tmp_path):
+    local = subprocess.run(run_args(benchmarks, tmp_path / "local"), capture_output=True,
+                           text=True, timeout=300)
+    assert local.returncode == 0, local.stderr
+
+    out = tmp_path / "ray"
+    run = subprocess.Popen(run_args(benchmarks, out, "--executor", "ray",
+                                    "--ray-address", cluster.address),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        kill_mid_run(cluster, cluster.workers[0], run)
+        stdout, stderr = run.communicate(timeout=300)
+    finally:
+        run.kill()
+    assert run.returncode == 0, stderr
+
+    # the batch the dead node was running was run again on the head: nothing missing
+    assert results(out) == results(tmp_path / "local")
+    assert len(results(out)) == LIMIT
+    summary = json.loads((out / "summary.json").read_text())
+    local_summary = json.loads((tmp_path / "local" / "summary.json").read_text())
+    assert summary["tasks"]["humaneval-pro"]["metrics"] == \
+        local_summary["tasks"]["humaneval-pro"]["metrics"] == {"pass@1": 1.0}
+    sandbox = summary["provenance"]["sandbox"]["base"]
+    assert sandbox["kind"] == "ray" and sandbox["nodes"]
+
+    # where programs ran is not part of the run's identity: the local executor resumes it
+    rows = (out / "results.jsonl").read_text()
+    resumed = subprocess.run(run_args(benchmarks, out), capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "results.jsonl").read_text() == rows
+
+
+def test_missing_ray_is_one_line(benchmarks, tmp_path):
+    hide_ray = "import sys; sys.modules['ray'] = None; from codeeval.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", hide_ray,
+                           *run_args(benchmarks, tmp_path / "run", "--executor", "ray")[3:]],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == \
+        "error: --executor ray needs Ray: pip install 'codeeval[ray]'"
+
+
+def test_no_cluster_at_the_address_is_one_line(benchmarks, tmp_path):
+    import socket
+    with socket.socket() as s:   # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run(run_args(benchmarks, tmp_path / "run", "--executor", "ray",
+                                   "--ray-address", f"127.0.0.1:{port}"),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        f"error: no Ray cluster at 127.0.0.1:{port}")
