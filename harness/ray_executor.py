@@ -84,12 +84,17 @@ def check_listening(address: str) -> None:
 
 
 class RayExecutor:
-    """Connects to the cluster when the run first needs a sandbox; disconnects at the end."""
+    """Connects to the cluster when the run first needs a sandbox; disconnects at the end.
+    A missing Ray or an address where nothing listens is reported at once, before hours of
+    generation."""
 
     def __init__(self, address: str | None):
         self.address = address
         self.ray = None
         self.connected_here = False
+        self.ray_module = import_ray(address)
+        if address:
+            check_listening(address)
 
     def open(self, *, parallel: int | None, **sandbox_args) -> RaySandbox:
         if parallel is not None:
@@ -101,10 +106,8 @@ class RayExecutor:
         return RaySandbox(self.ray, self.address, sandbox_args)
 
     def _connect(self):
-        ray = import_ray(self.address)
+        ray = self.ray_module
         if not ray.is_initialized():
-            if self.address:
-                check_listening(self.address)
             try:
                 # "auto": RAY_ADDRESS, else the cluster `ray start` last started on this node
                 ray.init(address=self.address or "auto", log_to_driver=False,

@@ -42,9 +42,8 @@ class LoopbackCluster:
             self._cluster = Cluster(initialize_head=True, head_node_args=dict(
                 num_cpus=self.head_cpus, node_ip_address=HOST, include_dashboard=False,
                 object_store_memory=OBJECT_STORE_BYTES, _system_config=FAST_FAILURE_DETECTION))
-            self.workers = [self._cluster.add_node(num_cpus=cpus, node_ip_address=HOST,
-                                                   object_store_memory=OBJECT_STORE_BYTES)
-                            for cpus in self.worker_cpus]
+            for cpus in self.worker_cpus:
+                self.add_worker(cpus)
             self._cluster.wait_for_nodes()
         except BaseException:
             self.__exit__()
@@ -65,6 +64,12 @@ class LoopbackCluster:
         import psutil
         return [psutil.Process(info.process.pid) for infos in node.all_processes.values()
                 for info in infos if info.process.poll() is None]
+
+    def add_worker(self, cpus: int):
+        node = self._cluster.add_node(num_cpus=cpus, node_ip_address=HOST,
+                                      object_store_memory=OBJECT_STORE_BYTES)
+        self.workers.append(node)
+        return node
 
     def kill(self, node) -> None:
         self._cluster.remove_node(node, allow_graceful=False)

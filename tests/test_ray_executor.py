@@ -1,7 +1,7 @@
 """`--executor ray` on a Ray cluster on this machine (loopback only): a head node and one
 worker node, each its own Ray processes. A HumanEval Pro reference evaluation whose worker node
 is killed while it runs a program scores the same as the local executor, with every result
-stored once."""
+stored once; Docker's sandbox too where a daemon and the base image are there."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import time
 import pytest
 
 from conftest import codeeval_cmd
+from test_sandbox_docker import docker_ready
 
 LIMIT = 40
 
@@ -33,8 +34,7 @@ def cluster():
 
 def run_args(benchmarks, out, *extra):
     return codeeval_cmd("run", "--tasks", "humaneval-pro", "--limit", str(LIMIT),
-                        "--sandbox", "process", "--data-dir", str(benchmarks),
-                        "--out", str(out), *extra)
+                        "--data-dir", str(benchmarks), "--out", str(out), *extra)
 
 
 def results(out) -> dict:
@@ -44,24 +44,23 @@ def results(out) -> dict:
     return keyed
 
 
-def running_program(cluster, node) -> bool:
-    """Whether a program runs on `node` now: a sandbox worker there (a Ray worker's child
-    started as `python -s -P -c WORKER`) has forked one."""
+def running_batch(cluster, node) -> bool:
+    """Whether a Ray worker process of `node` is inside a batch now (Ray titles a worker
+    process by the task it runs, `ray::IDLE` between tasks)."""
     import psutil
     for ray_process in cluster.processes(node):
         try:
-            for process in ray_process.children(recursive=True):
-                if process.cmdline()[1:4] == ["-s", "-P", "-c"] and process.children():
-                    return True
+            if any(p.name() == "ray::run_batch" for p in ray_process.children(recursive=True)):
+                return True
         except psutil.NoSuchProcess:
             continue
     return False
 
 
-def kill_mid_run(cluster, node, run: subprocess.Popen, timeout=120) -> None:
+def kill_mid_batch(cluster, node, run: subprocess.Popen, timeout=120) -> None:
     deadline = time.monotonic() + timeout
-    while not running_program(cluster, node):
-        assert run.poll() is None, "the run finished before the worker node ran a program"
+    while not running_batch(cluster, node):
+        assert run.poll() is None, "the run finished before the worker node ran a batch"
         assert time.monotonic() < deadline
         time.sleep(0.005)
     cluster.kill(node)
@@ -77,17 +76,24 @@ def test_cluster_listens_on_loopback_only(cluster):
     assert {address.ip for address in listening} <= {"127.0.0.1", "::ffff:127.0.0.1"}
 
 
-def test_killed_worker_node_loses_nothing(cluster, benchmarks, tmp_path):
-    local = subprocess.run(run_args(benchmarks, tmp_path / "local"), capture_output=True,
-                           text=True, timeout=300)
+@pytest.mark.parametrize("sandbox", ["process", "docker"])
+def test_killed_worker_node_loses_nothing(cluster, benchmarks, tmp_path, sandbox):
+    """The worker node is killed while it runs a batch; Ray runs that batch again on the head
+    (the first two batches go one to each node: the head's one CPU is busy with the other)."""
+    if sandbox == "docker" and not docker_ready("base"):
+        pytest.skip("no Docker daemon or base image")
+    if not cluster.workers:
+        cluster.add_worker(1)
+    local = subprocess.run(run_args(benchmarks, tmp_path / "local", "--sandbox", sandbox),
+                           capture_output=True, text=True, timeout=300)
     assert local.returncode == 0, local.stderr
 
     out = tmp_path / "ray"
-    run = subprocess.Popen(run_args(benchmarks, out, "--executor", "ray",
+    run = subprocess.Popen(run_args(benchmarks, out, "--sandbox", sandbox, "--executor", "ray",
                                     "--ray-address", cluster.address),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        kill_mid_run(cluster, cluster.workers[0], run)
+        kill_mid_batch(cluster, cluster.workers[0], run)
         stdout, stderr = run.communicate(timeout=300)
     finally:
         run.kill()
@@ -100,13 +106,13 @@ def test_killed_worker_node_loses_nothing(cluster, benchmarks, tmp_path):
     local_summary = json.loads((tmp_path / "local" / "summary.json").read_text())
     assert summary["tasks"]["humaneval-pro"]["metrics"] == \
         local_summary["tasks"]["humaneval-pro"]["metrics"] == {"pass@1": 1.0}
-    sandbox = summary["provenance"]["sandbox"]["base"]
-    assert sandbox["kind"] == "ray" and sandbox["nodes"]
+    described = summary["provenance"]["sandbox"]["base"]
+    assert described["kind"] == "ray" and described["nodes"]
 
     # where programs ran is not part of the run's identity: the local executor resumes it
     rows = (out / "results.jsonl").read_text()
-    resumed = subprocess.run(run_args(benchmarks, out), capture_output=True, text=True,
-                             timeout=300)
+    resumed = subprocess.run(run_args(benchmarks, out, "--sandbox", sandbox),
+                             capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert (out / "results.jsonl").read_text() == rows
 
