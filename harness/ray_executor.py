@@ -20,6 +20,7 @@ tasks import codeeval there. `import ray` happens here only, so Ray stays an opt
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import math
 import os
@@ -157,16 +158,17 @@ class RaySandbox(Sandbox):
         pending: dict = {}
         self._submit(batches, pending, BATCHES_PER_CPU * cpus)
         while pending:
-            [ref], _ = self.ray.wait(list(pending), num_returns=1)
-            yield from self._collect(ref, pending.pop(ref))
-            self._submit(batches, pending, 1)
+            self.ray.wait(list(pending), num_returns=1)
+            # every batch done by now, not only the first: one wait per finished batch
+            # would cost the driver a pass over all in-flight batches each time
+            done, _ = self.ray.wait(list(pending), num_returns=len(pending), timeout=0)
+            for ref in done:
+                yield from self._collect(ref, pending.pop(ref))
+            self._submit(batches, pending, len(done))
 
     def _submit(self, batches, pending: dict, count: int) -> None:
-        for batch in batches:
+        for batch in itertools.islice(batches, count):
             pending[self.task.remote(self.args, batch)] = batch
-            count -= 1
-            if not count:
-                return
 
     def _collect(self, ref, batch: list):
         try:
