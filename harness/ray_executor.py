@@ -1,11 +1,12 @@
 """`--executor ray`: programs run in sandboxes on the nodes of a Ray cluster.
 
-This process (the Ray driver) cuts the programs into batches and submits each batch as a Ray
-task. A task runs its batch in a sandbox on its node, opened with `make_sandbox` and the
-run's own arguments (Docker or process, image, preload, hash seed) with one slot, and keeps
-that sandbox in its Ray worker process for the next batches, so a node starts its sandbox
-workers and preloads libraries once per worker process, not once per batch. Each task
-reserves one Ray CPU: a node runs as many programs at once as `ray start --num-cpus` gives it.
+This process (the Ray driver) cuts the programs into batches (sized by the programs' run
+times, see Batches) and submits each batch as a Ray task. A task runs its batch in a sandbox
+on its node, opened with `make_sandbox` and the run's own arguments (Docker or process,
+image, preload, hash seed) with one slot, and keeps that sandbox in its Ray worker process for
+the next batches, so a node starts its sandbox workers and preloads libraries once per worker
+process, not once per batch. Each task reserves one Ray CPU: a node runs as many programs at
+once as `ray start --num-cpus` gives it.
 
 Executions come back batch by batch, as each finishes, through the same
 `Sandboxes.run` -> `store_executions` path as the local executor: the run store, resume and
@@ -20,7 +21,7 @@ tasks import codeeval there. `import ray` happens here only, so Ray stays an opt
 from __future__ import annotations
 
 import atexit
-import itertools
+import collections
 import json
 import math
 import os
@@ -32,7 +33,10 @@ from codeeval.records import Execution
 from codeeval.sandbox import make_sandbox
 from codeeval.sandbox.base import Sandbox
 
-BATCH = 16                 # programs per task at most
+BATCH_S = 5.0              # seconds of programs per batch: a task costs the driver ~ms
+MAX_BATCH = 64             # programs per batch at most
+FIRST_GUESS_S = 1.0        # a program's seconds before any has come back
+TAIL_SHARE = 4             # a batch takes at most 1/(TAIL_SHARE * CPUs) of what is left
 BATCHES_PER_CPU = 2        # in flight per cluster CPU, so no node waits for the driver
 MAX_RETRIES = 3            # Ray's reruns of a batch whose node or worker process died
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -146,29 +150,26 @@ class RaySandbox(Sandbox):
         return self.description
 
     def run(self, programs):
-        programs = list(programs)
-        if not programs:
+        queue = Batches(programs)
+        if not queue:
             return
         cpus = int(self.ray.cluster_resources().get("CPU", 0))
         if cpus < 1:
             raise UserError("the Ray cluster has no CPUs for tasks: start its nodes with "
                             "--num-cpus of at least 1")
-        size = max(1, min(BATCH, math.ceil(len(programs) / cpus)))
-        batches = iter([programs[i:i + size] for i in range(0, len(programs), size)])
         pending: dict = {}
-        self._submit(batches, pending, BATCHES_PER_CPU * cpus)
-        while pending:
+        while queue or pending:
+            while queue and len(pending) < BATCHES_PER_CPU * cpus:
+                batch = queue.next(cpus)
+                pending[self.task.remote(self.args, batch)] = batch
             self.ray.wait(list(pending), num_returns=1)
             # every batch done by now, not only the first: one wait per finished batch
             # would cost the driver a pass over all in-flight batches each time
             done, _ = self.ray.wait(list(pending), num_returns=len(pending), timeout=0)
             for ref in done:
-                yield from self._collect(ref, pending.pop(ref))
-            self._submit(batches, pending, len(done))
-
-    def _submit(self, batches, pending: dict, count: int) -> None:
-        for batch in itertools.islice(batches, count):
-            pending[self.task.remote(self.args, batch)] = batch
+                for execution in self._collect(ref, pending.pop(ref)):
+                    queue.ran(execution.duration_s)
+                    yield execution
 
     def _collect(self, ref, batch: list):
         try:
@@ -188,3 +189,28 @@ class RaySandbox(Sandbox):
                 warnings.warn(f"{message} (Ray node {node['node_ip']})", stacklevel=2)
         self.nodes.setdefault(node.pop("node_id"), node)
         yield from executions
+
+
+class Batches:
+    """The programs left, cut into batches as they are submitted. A batch holds about
+    BATCH_S seconds of programs, judged by the mean run time so far, so that a task's cost
+    stays small against its programs' (fast programs: big batches) while one batch of slow
+    programs cannot hold up the end of the run; and at most a 1/(TAIL_SHARE * CPUs) share of
+    what is left, so the last batches shrink to single programs and every CPU stays busy to
+    the end."""
+
+    def __init__(self, programs):
+        self.left = collections.deque(programs)
+        self.seconds, self.count = FIRST_GUESS_S, 1
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def ran(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.count += 1
+
+    def next(self, cpus: int) -> list:
+        by_time = int(BATCH_S / max(self.seconds / self.count, 1e-3))
+        size = max(1, min(MAX_BATCH, by_time, math.ceil(len(self.left) / (TAIL_SHARE * cpus))))
+        return [self.left.popleft() for _ in range(min(size, len(self.left)))]
