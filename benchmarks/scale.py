@@ -7,10 +7,11 @@ cores), so the comparison shows what Ray costs, not what more machines give:
   - ray, 1 worker: a loopback Ray cluster, a head with no CPUs for tasks and one worker node
     with `--slots` CPUs,
   - ray, 2 workers: the head and two worker nodes with half the CPUs each.
-Each runs the programs twice through the executor's sandbox: the cold pass includes starting
-the sandbox workers (and Ray's worker processes), the warm pass does not. Overhead is the
-local executor's programs/s over the configuration's, minus one, on the warm pass. Every
-configuration must give the same status per program as the local executor.
+The local sandbox stays open throughout. Each Ray configuration runs a cold pass (its sandboxes
+and Ray worker processes start), then `--rounds` warm passes, each right after a warm pass of
+the local executor: on a machine shared with other jobs, only such neighbouring passes are
+comparable. Overhead is the median over rounds of the Ray pass's seconds over the local
+pass's, minus one. Every pass must give the same status per program as the local executor.
 
     python benchmarks/scale.py --data-dir ../shared/benchmarks [--task mbpp-pro] [--sandbox docker]
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 from codeeval.execution import make_executor
@@ -27,19 +29,11 @@ from codeeval.tasks import get_task
 from sandbox import ground_truth_programs   # benchmarks/sandbox.py
 
 
-def timed_passes(executor, sandbox_args: dict, programs) -> tuple[list[float], dict]:
-    """Seconds of a cold and a warm pass over `programs`, and the statuses by program key."""
-    seconds, statuses = [], {}
-    sandbox = executor.open(**sandbox_args)
-    try:
-        for _ in range(2):
-            start = time.perf_counter()
-            statuses = {e.key: e.status for e in sandbox.run(programs)}
-            seconds.append(time.perf_counter() - start)
-    finally:
-        sandbox.close()
-        executor.close()
-    return seconds, statuses
+def timed(sandbox, programs) -> tuple[float, dict]:
+    """Seconds of one pass over `programs`, and the statuses by program key."""
+    start = time.perf_counter()
+    statuses = {e.key: e.status for e in sandbox.run(programs)}
+    return time.perf_counter() - start, statuses
 
 
 def main() -> None:
@@ -49,33 +43,48 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--sandbox", default="process", choices=["process", "docker"])
     parser.add_argument("--slots", type=int, default=2, help="even: two workers split them")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     task = get_task(args.task)
     programs = ground_truth_programs(args.task, args.data_dir, args.limit)
     sandbox_args = dict(kind=args.sandbox, python=None, preload=tuple(task.preload),
                         image=task.image, hash_seed=0)
+    local_executor = make_executor("local")
+    local = local_executor.open(**sandbox_args, parallel=args.slots)
+    local_cold, expected = timed(local, programs)
     rows = []
-    seconds, expected = timed_passes(make_executor("local"), {**sandbox_args,
-                                                                "parallel": args.slots}, programs)
-    rows.append(("local", seconds))
     for workers in (1, 2):
         with LoopbackCluster(head_cpus=0, worker_cpus=[args.slots // workers] * workers) as cluster:
-            seconds, statuses = timed_passes(make_executor("ray", cluster.address),
-                                             {**sandbox_args, "parallel": None}, programs)
-        assert statuses == expected, f"ray with {workers} workers: statuses differ from local"
-        rows.append((f"ray, {workers} worker{'s' * (workers > 1)}", seconds))
+            executor = make_executor("ray", cluster.address)
+            ray = executor.open(**sandbox_args, parallel=None)
+            cold, statuses = timed(ray, programs)
+            passes = [statuses]
+            local_s, ray_s = [], []
+            for _ in range(args.rounds):
+                seconds, _ = timed(local, programs)
+                local_s.append(seconds)
+                seconds, statuses = timed(ray, programs)
+                ray_s.append(seconds)
+                passes.append(statuses)
+            executor.close()
+        assert all(p == expected for p in passes), f"ray, {workers} workers: statuses differ"
+        rows.append((f"ray, {workers} worker{'s' * (workers > 1)}", cold, local_s, ray_s))
+    local.close()
 
     passed = sum(status == "passed" for status in expected.values())
     print(f"{args.task}: {len(programs)} programs ({passed} pass), {args.sandbox} sandbox, "
-          f"{args.slots} slots in every configuration, {os.cpu_count()} cores")
+          f"{args.slots} slots in every configuration, {os.cpu_count()} cores, "
+          f"{args.rounds} warm rounds (medians)")
     print(f"{'executor':<16}{'cold s':>8}{'cold prog/s':>13}{'warm s':>8}{'warm prog/s':>13}"
-          f"{'overhead':>10}")
-    local_rate = len(programs) / rows[0][1][1]
-    for name, (cold, warm) in rows:
-        rate = len(programs) / warm
-        print(f"{name:<16}{cold:>8.2f}{len(programs) / cold:>13.1f}{warm:>8.2f}{rate:>13.1f}"
-              f"{local_rate / rate - 1:>+10.1%}")
+          f"{'local warm s':>14}{'overhead':>10}")
+    print(f"{'local':<16}{local_cold:>8.2f}{len(programs) / local_cold:>13.1f}")
+    for name, cold, local_s, ray_s in rows:
+        warm = statistics.median(ray_s)
+        overhead = statistics.median(r / l for r, l in zip(ray_s, local_s)) - 1
+        print(f"{name:<16}{cold:>8.2f}{len(programs) / cold:>13.1f}{warm:>8.2f}"
+              f"{len(programs) / warm:>13.1f}{statistics.median(local_s):>14.2f}"
+              f"{overhead:>+10.1%}")
 
 
 if __name__ == "__main__":

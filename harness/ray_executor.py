@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import collections
 import json
+import logging
 import math
 import os
 import socket
@@ -95,34 +96,27 @@ class RayExecutor:
 
     def __init__(self, address: str | None):
         self.address = address
-        self.ray = None
-        self.connected_here = False
-        self.ray_module = import_ray(address)
+        self.ray = import_ray(address)
         if address:
             check_listening(address)
+        self.connected_here = False
 
     def open(self, *, parallel: int | None, **sandbox_args) -> RaySandbox:
         if parallel is not None:
             raise UserError("--parallel sets this machine's slots; with --executor ray each "
                             "node runs as many programs at once as its Ray CPUs "
                             "(ray start --num-cpus)")
-        if self.ray is None:
-            self.ray = self._connect()
-        return RaySandbox(self.ray, self.address, sandbox_args)
-
-    def _connect(self):
-        ray = self.ray_module
-        if not ray.is_initialized():
+        if not self.ray.is_initialized():
             try:
                 # "auto": RAY_ADDRESS, else the cluster `ray start` last started on this node
-                ray.init(address=self.address or "auto", log_to_driver=False,
-                         logging_level="warning")
+                self.ray.init(address=self.address or "auto", log_to_driver=False,
+                              logging_level=logging.WARNING)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = self.address or "RAY_ADDRESS or a local `ray start`"
-                raise UserError(f"no Ray cluster at {where}: {str(exc).splitlines()[0]}") \
-                    from None
+                raise UserError(f"cannot connect to the Ray cluster at {where}: "
+                                f"{str(exc).splitlines()[0]}") from None
             self.connected_here = True
-        return ray
+        return RaySandbox(self.ray, self.address, sandbox_args)
 
     def close(self) -> None:
         if self.connected_here:
