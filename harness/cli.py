@@ -46,8 +46,7 @@ def shared_options(f):
                           "(needs the ray extra; each node runs as many programs at once as "
                           "its Ray CPUs)."),
         click.option("--ray-address", default=None,
-                     help="Ray cluster to run on, e.g. 10.0.0.1:6379 (default: RAY_ADDRESS, "
-                          "else the cluster `ray start` started on this machine)."),
+                     help="The Ray cluster's head, e.g. 10.0.0.1:6379 (default: RAY_ADDRESS)."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                      help="Per-program wall-clock limit in seconds (default: the task's)."),
         click.option("--hash-seed", type=int, default=0, show_default=True,

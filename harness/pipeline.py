@@ -56,7 +56,7 @@ class RunConfig:
     judge_model: str | None = None       # the judge backend of judge-scored tasks
     check_ground_truth: bool = False     # run the canonical solutions first
     executor: str = "local"              # where sandboxes run: local, or ray (a Ray cluster)
-    ray_address: str | None = None       # the Ray cluster (default: RAY_ADDRESS, a local one)
+    ray_address: str | None = None       # the Ray cluster's head (default: RAY_ADDRESS)
 
     def identity(self, datasets: dict) -> dict:
         """Everything a stored result depends on; a resumed run must match it exactly.

@@ -95,10 +95,12 @@ class RayExecutor:
     generation."""
 
     def __init__(self, address: str | None):
-        self.address = address
-        self.ray = import_ray(address)
-        if address:
-            check_listening(address)
+        self.address = address or os.environ.get("RAY_ADDRESS")
+        if not self.address:
+            raise UserError("--executor ray needs the cluster's address: --ray-address HOST:PORT "
+                            "(or RAY_ADDRESS)")
+        self.ray = import_ray(self.address)
+        check_listening(self.address)
         self.connected_here = False
 
     def open(self, *, parallel: int | None, **sandbox_args) -> RaySandbox:
@@ -108,12 +110,10 @@ class RayExecutor:
                             "(ray start --num-cpus)")
         if not self.ray.is_initialized():
             try:
-                # "auto": RAY_ADDRESS, else the cluster `ray start` last started on this node
-                self.ray.init(address=self.address or "auto", log_to_driver=False,
+                self.ray.init(address=self.address, log_to_driver=False,
                               logging_level=logging.WARNING)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = self.address or "RAY_ADDRESS or a local `ray start`"
-                raise UserError(f"cannot connect to the Ray cluster at {where}: "
+                raise UserError(f"cannot connect to the Ray cluster at {self.address}: "
                                 f"{str(exc).splitlines()[0]}") from None
             self.connected_here = True
         return RaySandbox(self.ray, self.address, sandbox_args)
@@ -129,7 +129,7 @@ class RaySandbox(Sandbox):
 
     kind = "ray"
 
-    def __init__(self, ray, address: str | None, sandbox_args: dict):
+    def __init__(self, ray, address: str, sandbox_args: dict):
         self.ray = ray
         self.args = {**sandbox_args, "parallel": 1}
         self.task = ray.remote(run_batch).options(num_cpus=1, max_retries=MAX_RETRIES)

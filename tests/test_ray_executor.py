@@ -120,11 +120,21 @@ def test_killed_worker_node_loses_nothing(cluster, benchmarks, tmp_path, sandbox
 def test_missing_ray_is_one_line(benchmarks, tmp_path):
     hide_ray = "import sys; sys.modules['ray'] = None; from codeeval.cli import main; main()"
     proc = subprocess.run([sys.executable, "-c", hide_ray,
-                           *run_args(benchmarks, tmp_path / "run", "--executor", "ray")[3:]],
+                           *run_args(benchmarks, tmp_path / "run", "--executor", "ray",
+                                     "--ray-address", "127.0.0.1:1")[3:]],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == \
         "error: --executor ray needs Ray: pip install 'codeeval[ray]'"
+
+
+def test_no_address_is_one_line(benchmarks, tmp_path, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    proc = subprocess.run(run_args(benchmarks, tmp_path / "run", "--executor", "ray"),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == ("error: --executor ray needs the cluster's "
+                                                    "address: --ray-address HOST:PORT (or RAY_ADDRESS)")
 
 
 def test_no_cluster_at_the_address_is_one_line(benchmarks, tmp_path):
