@@ -33,8 +33,8 @@ class LoopbackCluster:
 
     def __enter__(self) -> LoopbackCluster:
         self._temp = tempfile.mkdtemp(prefix="codeeval-ray-")  # short: Ray puts sockets there
-        self._saved = {name: os.environ.get(name) for name in ("RAY_TMPDIR",
-                                                               "RAY_USAGE_STATS_ENABLED")}
+        self._saved = {name: os.environ.get(name) for name in (
+            "RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
         os.environ.update({"RAY_TMPDIR": self._temp, "RAY_USAGE_STATS_ENABLED": "0"})
         ray = import_ray(HOST)
         from ray.cluster_utils import Cluster

@@ -6,6 +6,7 @@ stored once; Docker's sandbox too where a daemon and the base image are there.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,6 +26,8 @@ def cluster():
     try:
         cluster.__enter__()
     except Exception as exc:  # noqa: BLE001 - Ray itself could not start on this machine
+        if os.environ.get("CODEEVAL_REQUIRE_RAY") == "1":
+            raise
         pytest.skip(f"a local Ray cluster cannot start here: {exc}")
     try:
         yield cluster
