@@ -1,6 +1,6 @@
 """`--executor ray` on a Ray cluster on this machine (loopback only): a head node and one
 worker node, each its own Ray processes. A HumanEval Pro reference evaluation whose worker node
-is killed while it runs a program scores the same as the local executor, with every result
+is killed while it runs a batch scores the same as the local executor, with every result
 stored once; Docker's sandbox too where a daemon and the base image are there."""
 
 from __future__ import annotations
@@ -136,8 +136,9 @@ def test_no_address_is_one_line(benchmarks, tmp_path, monkeypatch):
     proc = subprocess.run(run_args(benchmarks, tmp_path / "run", "--executor", "ray"),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == ("error: --executor ray needs the cluster's "
-                                                    "address: --ray-address HOST:PORT (or RAY_ADDRESS)")
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: --executor ray needs the cluster's address: --ray-address HOST:PORT "
+        "(or RAY_ADDRESS)")
 
 
 def test_no_cluster_at_the_address_is_one_line(benchmarks, tmp_path):
