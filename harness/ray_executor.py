@@ -195,7 +195,7 @@ class Batches:
 
     def __init__(self, programs):
         self.left = collections.deque(programs)
-        self.seconds, self.count = FIRST_GUESS_S, 1
+        self.seconds, self.count = 0.0, 0
 
     def __len__(self) -> int:
         return len(self.left)
@@ -205,6 +205,7 @@ class Batches:
         self.count += 1
 
     def next(self, cpus: int) -> list:
-        by_time = int(BATCH_S / max(self.seconds / self.count, 1e-3))
+        per_program = self.seconds / self.count if self.count else FIRST_GUESS_S
+        by_time = int(BATCH_S / max(per_program, 1e-3))
         size = max(1, min(MAX_BATCH, by_time, math.ceil(len(self.left) / (TAIL_SHARE * cpus))))
         return [self.left.popleft() for _ in range(min(size, len(self.left)))]

@@ -152,3 +152,21 @@ def test_no_cluster_at_the_address_is_one_line(benchmarks, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith(
         f"error: no Ray cluster at 127.0.0.1:{port}")
+
+
+def test_batches_follow_run_times_and_shrink_at_the_end():
+    from codeeval.ray_executor import MAX_BATCH, Batches
+    fast = Batches(range(10_000))
+    first = fast.next(cpus=2)
+    for _ in range(len(first)):
+        fast.ran(0.01)
+    assert len(fast.next(cpus=2)) == MAX_BATCH          # fast programs: full batches
+    slow = Batches(range(10_000))
+    for _ in range(100):
+        slow.ran(2.0)
+    assert len(slow.next(cpus=2)) == 2                  # ~5 s of 2 s programs
+    sizes = []
+    while slow:
+        sizes.append(len(slow.next(cpus=2)))
+    assert sizes[-8:] == [1] * 8                        # the last ones one by one
+    assert sum(sizes) == 10_000 - 2
