@@ -34,7 +34,8 @@ from codeeval.records import Execution
 from codeeval.sandbox import make_sandbox
 from codeeval.sandbox.base import Sandbox
 
-BATCH_S = 5.0              # seconds of programs per batch: a task costs the driver ~ms
+BATCH_S = 5.0              # seconds of programs per batch at most ...
+MIN_BATCH_S = 0.5          # ... and at least, as far as there are programs: a task costs ~ms
 MAX_BATCH = 64             # programs per batch at most
 FIRST_GUESS_S = 1.0        # a program's seconds before any has come back
 TAIL_SHARE = 4             # a batch takes at most 1/(TAIL_SHARE * CPUs) of what is left
@@ -186,12 +187,12 @@ class RaySandbox(Sandbox):
 
 
 class Batches:
-    """The programs left, cut into batches as they are submitted. A batch holds about
-    BATCH_S seconds of programs, judged by the mean run time so far, so that a task's cost
-    stays small against its programs' (fast programs: big batches) while one batch of slow
-    programs cannot hold up the end of the run; and at most a 1/(TAIL_SHARE * CPUs) share of
-    what is left, so the last batches shrink to single programs and every CPU stays busy to
-    the end."""
+    """The programs left, cut into batches as they are submitted. A batch holds at most a
+    1/(TAIL_SHARE * CPUs) share of what is left, so batches shrink towards the end and every
+    CPU stays busy to the end; and between MIN_BATCH_S and BATCH_S seconds of programs, judged
+    by the mean run time so far, so that a task's cost stays small against its programs'
+    (fast programs: big batches to the end) while a batch of slow programs cannot hold up the
+    end of the run (BigCodeBench: single programs at the end)."""
 
     def __init__(self, programs):
         self.left = collections.deque(programs)
@@ -205,7 +206,8 @@ class Batches:
         self.count += 1
 
     def next(self, cpus: int) -> list:
-        per_program = self.seconds / self.count if self.count else FIRST_GUESS_S
-        by_time = int(BATCH_S / max(per_program, 1e-3))
-        size = max(1, min(MAX_BATCH, by_time, math.ceil(len(self.left) / (TAIL_SHARE * cpus))))
+        per_program = max(self.seconds / self.count if self.count else FIRST_GUESS_S, 1e-3)
+        share = math.ceil(len(self.left) / (TAIL_SHARE * cpus))
+        size = min(BATCH_S / per_program, max(MIN_BATCH_S / per_program, share))
+        size = max(1, min(MAX_BATCH, int(size)))
         return [self.left.popleft() for _ in range(min(size, len(self.left)))]
