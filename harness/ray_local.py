@@ -10,6 +10,7 @@ allows half a minute, made for networks, not for processes on one machine).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -22,6 +23,20 @@ FAST_FAILURE_DETECTION = {"health_check_initial_delay_ms": 0, "health_check_peri
                           "health_check_failure_threshold": 2}
 
 
+_process_temp: list[str] = []
+
+
+def process_temp() -> str:
+    """This process's folder for Ray's files (short: Ray puts sockets there), removed when the
+    process ends. Each cluster gets a folder inside; the folder of a cluster that has ended
+    can reappear, empty, while a later one runs in the same process (Ray's driver keeps the
+    first session's paths), so the parent goes only at exit."""
+    if not _process_temp:
+        _process_temp.append(tempfile.mkdtemp(prefix="codeeval-ray-"))
+        atexit.register(shutil.rmtree, _process_temp[0], ignore_errors=True)
+    return _process_temp[0]
+
+
 class LoopbackCluster:
     """`with LoopbackCluster(head_cpus=1, worker_cpus=[1]) as cluster:` then
     `--ray-address cluster.address`; `cluster.kill(node)` kills a worker node's processes."""
@@ -32,7 +47,7 @@ class LoopbackCluster:
         self._cluster = None
 
     def __enter__(self) -> LoopbackCluster:
-        self._temp = tempfile.mkdtemp(prefix="codeeval-ray-")  # short: Ray puts sockets there
+        self._temp = tempfile.mkdtemp(prefix="", dir=process_temp())
         self._saved = {name: os.environ.get(name) for name in (
             "RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
         os.environ.update({"RAY_TMPDIR": self._temp, "RAY_USAGE_STATS_ENABLED": "0"})
@@ -40,8 +55,8 @@ class LoopbackCluster:
         from ray.cluster_utils import Cluster
         try:
             self._cluster = Cluster(initialize_head=True, head_node_args=dict(
-                num_cpus=self.head_cpus, node_ip_address=HOST, include_dashboard=False,
-                object_store_memory=OBJECT_STORE_BYTES, _system_config=FAST_FAILURE_DETECTION))
+                num_cpus=self.head_cpus, include_dashboard=False,
+                _system_config=FAST_FAILURE_DETECTION, **self._node_args()))
             for cpus in self.worker_cpus:
                 self.add_worker(cpus)
             self._cluster.wait_for_nodes()
@@ -50,6 +65,10 @@ class LoopbackCluster:
             raise
         self.ray = ray
         return self
+
+    @staticmethod
+    def _node_args() -> dict:
+        return dict(node_ip_address=HOST, object_store_memory=OBJECT_STORE_BYTES)
 
     @property
     def address(self) -> str:
@@ -66,8 +85,7 @@ class LoopbackCluster:
                 for info in infos if info.process.poll() is None]
 
     def add_worker(self, cpus: int):
-        node = self._cluster.add_node(num_cpus=cpus, node_ip_address=HOST,
-                                      object_store_memory=OBJECT_STORE_BYTES)
+        node = self._cluster.add_node(num_cpus=cpus, **self._node_args())
         self.workers.append(node)
         return node
 
