@@ -11,6 +11,7 @@ import click
 
 from codeeval import __version__
 from codeeval.errors import UserError
+from codeeval.execution import EXECUTORS
 from codeeval.generation import GenerationConfig
 from codeeval.pipeline import FORMS, RunConfig, run_pipeline
 from codeeval.sandbox import SANDBOX_KINDS
@@ -39,6 +40,13 @@ def shared_options(f):
                           "image is built, else process."),
         click.option("--parallel", type=click.IntRange(min=1), default=None,
                      help="Programs run at once (default: number of cores)."),
+        click.option("--executor", type=click.Choice(EXECUTORS), default="local",
+                     show_default=True,
+                     help="Where sandboxes run: this machine, or the nodes of a Ray cluster "
+                          "(needs the ray extra; each node runs as many programs at once as "
+                          "its Ray CPUs)."),
+        click.option("--ray-address", default=None,
+                     help="The Ray cluster's head, e.g. 10.0.0.1:6379 (default: RAY_ADDRESS)."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                      help="Per-program wall-clock limit in seconds (default: the task's)."),
         click.option("--hash-seed", type=int, default=0, show_default=True,
@@ -128,9 +136,9 @@ def cli() -> None:
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
-        timeout, hash_seed, sandbox_python, force, check_ground_truth, n_samples, temperature,
-        top_p, max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity,
-        judge_model, **chosen_task_options) -> None:
+        executor, ray_address, timeout, hash_seed, sandbox_python, force, check_ground_truth,
+        n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant, debug_rounds,
+        trace_granularity, judge_model, **chosen_task_options) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     options = parse_model_args(model_args)
@@ -143,7 +151,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
                        task_options=_task_options(chosen_task_options), judge_model=judge_model,
-                       check_ground_truth=check_ground_truth)
+                       check_ground_truth=check_ground_truth, executor=executor,
+                       ray_address=ray_address)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -153,16 +162,17 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
               help="JSONL with task_id and solution or completion per line.")
 @shared_options
 @task_options
-def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, timeout,
-             hash_seed, sandbox_python, force, check_ground_truth, judge_model,
-             **chosen_task_options) -> None:
+def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, executor,
+             ray_address, timeout, hash_seed, sandbox_python, force, check_ground_truth,
+             judge_model, **chosen_task_options) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
                        task_options=_task_options(chosen_task_options), judge_model=judge_model,
-                       check_ground_truth=check_ground_truth)
+                       check_ground_truth=check_ground_truth, executor=executor,
+                       ray_address=ray_address)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 

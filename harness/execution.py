@@ -4,6 +4,10 @@ of the image it names, and store one result row per (task, task_id, sample_idx, 
 A run opens one sandbox per image when a program first needs it and keeps it until the run
 ends, so workers start (and preload their libraries) once per run, whether the programs come
 from the ground-truth check, the samples or the debugging rounds.
+
+Where the sandboxes run is the executor's choice: `local` opens them on this machine; `ray`
+(codeeval.ray_executor) opens them on the nodes of a Ray cluster and streams the executions
+back, so everything above `Sandboxes.run` (the store, resume, retries, scoring) is the same.
 """
 
 from __future__ import annotations
@@ -13,9 +17,32 @@ from collections import defaultdict
 
 from tqdm import tqdm
 
+from codeeval.errors import UserError
 from codeeval.records import Problem, Sample
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
+
+
+EXECUTORS = ("local", "ray")
+
+
+class LocalExecutor:
+    """Sandboxes on this machine."""
+
+    def open(self, **sandbox_args):
+        return make_sandbox(**sandbox_args)
+
+    def close(self) -> None:
+        pass
+
+
+def make_executor(kind: str, ray_address: str | None = None):
+    if kind == "local":
+        return LocalExecutor()
+    if kind == "ray":
+        from codeeval.ray_executor import RayExecutor
+        return RayExecutor(ray_address)
+    raise UserError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTORS)}")
 
 
 class Sandboxes:
@@ -24,6 +51,7 @@ class Sandboxes:
     def __init__(self, tasks, config, parallel: int | None, sandbox_python: str | None):
         self.tasks, self.config = tasks, config
         self.parallel, self.sandbox_python = parallel, sandbox_python
+        self.executor = make_executor(config.executor, config.ray_address)
         self.opened: dict = {}
         self.described: dict = {}   # image -> the sandbox's description, for provenance
 
@@ -31,9 +59,9 @@ class Sandboxes:
         if image not in self.opened:
             preload = tuple(sorted({m for t in self.tasks if t.image == image
                                     for m in t.preload}))
-            self.opened[image] = make_sandbox(self.config.sandbox, parallel=self.parallel,
-                                              python=self.sandbox_python, preload=preload,
-                                              image=image, hash_seed=self.config.hash_seed)
+            self.opened[image] = self.executor.open(
+                kind=self.config.sandbox, parallel=self.parallel, python=self.sandbox_python,
+                preload=preload, image=image, hash_seed=self.config.hash_seed)
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
 
@@ -48,6 +76,7 @@ class Sandboxes:
     def __exit__(self, *exc) -> None:
         for sandbox in self.opened.values():
             sandbox.close()
+        self.executor.close()
 
 
 def stored_results(store: RunStore) -> dict[tuple, dict]:

@@ -55,10 +55,14 @@ class RunConfig:
     task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
     judge_model: str | None = None       # the judge backend of judge-scored tasks
     check_ground_truth: bool = False     # run the canonical solutions first
+    executor: str = "local"              # where sandboxes run: local, or ray (a Ray cluster)
+    ray_address: str | None = None       # the Ray cluster's head (default: RAY_ADDRESS)
 
     def identity(self, datasets: dict) -> dict:
-        """Everything a stored result depends on; a resumed run must match it exactly."""
+        """Everything a stored result depends on; a resumed run must match it exactly.
+        Where programs ran is not: a run started here may be resumed on a Ray cluster."""
         data = dataclasses.asdict(self)
+        del data["executor"], data["ray_address"]
         data["generation"] = self.generation.as_dict()
         data["tasks"] = list(self.tasks)
         data["task_options"] = dict(self.task_options)
