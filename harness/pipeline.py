@@ -217,8 +217,8 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
 
 
 def external_rows(path: Path):
-    """(where, row) for each sample of a samples file: JSON lines, or a JSON array of rows
-    (the format of ClassEval's official outputs, whose `predict` lists several samples)."""
+    """(where, row) for each sample of a samples file: JSON lines, or a JSON array of rows.
+    A row may hold several samples, as official outputs do (`samples_of`)."""
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("["):
         try:
@@ -226,24 +226,35 @@ def external_rows(path: Path):
         except ValueError:
             raise UserError(f"{path}: not valid JSON (a JSON array of samples was expected)") from None
         for index, row in enumerate(rows):
-            predictions = row.get("predict") if isinstance(row, dict) else None
-            for prediction in predictions if isinstance(predictions, list) else [None]:
-                if prediction is None:
-                    yield f"{path}[{index}]", row
-                else:
-                    yield f"{path}[{index}]", {"task_id": row.get("task_id"), "completion": prediction}
+            for sample in samples_of(row):
+                yield f"{path}[{index}]", sample
         return
     for line_no, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                yield f"{path}:{line_no}", json.loads(line)
+                row = json.loads(line)
             except ValueError:
                 raise UserError(f"{path}:{line_no}: not valid JSON") from None
+            for sample in samples_of(row):
+                yield f"{path}:{line_no}", sample
+
+
+def samples_of(row) -> list:
+    """The samples one row holds: ClassEval's official outputs list completions in `predict`,
+    CoderEval's list whole functions in `generate_results` (`generate_code`) under the task's
+    `_id`; other rows are one sample each."""
+    if isinstance(row, dict) and isinstance(row.get("predict"), list):
+        return [{"task_id": row.get("task_id"), "completion": p} for p in row["predict"]]
+    if isinstance(row, dict) and "_id" in row and isinstance(row.get("generate_results"), list):
+        return [{"task_id": row["_id"], "solution": result.get("generate_code")}
+                for result in row["generate_results"]]
+    return [row]
 
 
 def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None:
-    """Samples from another tool (evalplus/bigcodebench style JSONL, or a JSON array with
-    ClassEval's `predict` lists): `task_id` plus `solution` (a whole program) or `completion`;
+    """Samples from another tool (evalplus/bigcodebench style JSONL, a JSON array with
+    ClassEval's `predict` lists, or CoderEval's result files with `_id` and `generate_results`):
+    `task_id` plus `solution` (a whole program) or `completion`;
     `task` is needed when several tasks are evaluated at once. A sample's index is its order
     among its problem's samples in the file."""
     if not path.is_file():

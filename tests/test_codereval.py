@@ -2,7 +2,7 @@
 
 The official ChatGPT result files carry each sample's verdict from the authors' image; scored
 through the task's scoring path they must give what the authors' formula gives directly. The
-protocol itself runs in tests/test_codereval_docker.py (a mini image with the same layout).
+protocol itself runs in tests/test_codereval_protocol.py (a mini image with the same layout).
 """
 
 from __future__ import annotations
@@ -79,6 +79,29 @@ def test_samples_become_whole_functions(benchmarks):
     assert close_java_method("int f(){", "\n  if (x) { return 1; }\n  return 2;\n}\nint g(){}") \
         == "int f(){\n  if (x) { return 1; }\n  return 2;\n}"
     assert close_java_method("int f(){", " return 1;") == "int f(){ return 1;\n}"
+
+
+@pytest.mark.parametrize("language", ["python", "java"])
+def test_official_result_files_are_samples_for_evaluate(benchmarks, tmp_path, language):
+    """`codeeval evaluate --samples <official result file>`: each row's `generate_results`
+    become that task's samples, in order, each a whole function that replaces the original."""
+    from codeeval.pipeline import store_external_samples
+    from codeeval.store import SAMPLES, RunStore
+    task, problems = load(benchmarks, language)
+    rows = official(benchmarks, language, "Raw")
+    store = RunStore(tmp_path / "run")
+    store.open({}, "run", force=False)
+    chosen = {task.name: problems}
+    path = Path(benchmarks) / "codereval/reference_results" / language / \
+        "ChatGPT_Raw_Input_out.jsonl"
+    store_external_samples(store, [task], chosen, path)
+    samples = store.read(SAMPLES)
+    assert len(samples) == sum(len(row["generate_results"]) for row in rows)
+    first = rows[0]
+    mine = [s for s in samples if s["task_id"] == first["_id"]]
+    assert [s["solution"] for s in sorted(mine, key=lambda s: s["sample_idx"])] == \
+        [result["generate_code"] for result in first["generate_results"]]
+    assert len(chosen[task.name]) == len(rows)
 
 
 @pytest.mark.parametrize("language", ["python", "java"])
