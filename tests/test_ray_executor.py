@@ -172,3 +172,40 @@ def test_batches_follow_run_times_and_shrink_at_the_end():
         sizes.append(len(slow.next(cpus=2)))
     assert sizes[-8:] == [1] * 8                        # the last ones one by one
     assert sum(sizes) == 10_000 - 2
+
+
+def test_a_batch_lost_beyond_rays_retries_comes_back_as_infra_errors():
+    """When Ray gives up on a batch (its node died more than max_retries times), each of its
+    programs is an infra_error, which the next run of the same command executes again."""
+    ray = pytest.importorskip("ray")
+    from types import SimpleNamespace
+
+    from codeeval.ray_executor import RaySandbox
+    from codeeval.records import Program
+
+    class GivingUpRay:
+        exceptions = ray.exceptions
+
+        @staticmethod
+        def remote(function):
+            return SimpleNamespace(options=lambda **_: SimpleNamespace(
+                remote=lambda args, batch: object()))
+
+        @staticmethod
+        def cluster_resources():
+            return {"CPU": 2}
+
+        @staticmethod
+        def wait(refs, num_returns, timeout=None):
+            return refs[:num_returns], refs[num_returns:]
+
+        @staticmethod
+        def get(ref):
+            raise ray.exceptions.NodeDiedError("node died")
+
+    programs = [Program(f"p{i}", "x = 1\n", 2, 0) for i in range(5)]
+    box = RaySandbox(GivingUpRay, "127.0.0.1:1", {"kind": "process"})
+    executions = list(box.run(programs))
+    assert sorted(e.key for e in executions) == [p.key for p in programs]
+    assert {e.status for e in executions} == {"infra_error"}
+    assert all("lost after 3 retries" in e.message for e in executions)
