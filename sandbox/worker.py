@@ -207,6 +207,18 @@ def run_test_class(module, name, timeout_s):
             "message": "\n".join(f"{tid} {kind}: {text[-1500:]}" for tid, kind, text in problems)[-4000:]}
 
 
+def reseed_inherited_generators():
+    """Seed the preloaded libraries' global generators from the OS, as a fresh interpreter
+    does: a forked program inherits the worker's states, so every program would draw the same
+    "random" values. Python's `random` reseeds itself at fork; numpy's and Faker's do not."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+    faker_generator = sys.modules.get("faker.generator")
+    if faker_generator is not None:
+        faker_generator.random.seed()
+
+
 def program_process(request, config, work, files):
     """In the forked child: isolate, then run the program. Never returns.
 
@@ -241,6 +253,7 @@ def program_process(request, config, work, files):
                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                            "PYTHONHASHSEED": "0", **inherited})
         time.tzset()
+        reseed_inherited_generators()
         report = files["report"]
         nonce = request["nonce"]
 

@@ -106,3 +106,23 @@ def test_python_in_a_program_is_the_images_venv_interpreter():
     with DockerSandbox(parallel=1, image="python") as box:
         [execution] = list(box.run([program]))
     assert execution.status == "passed", execution
+
+
+def test_programs_draw_fresh_random_numbers_like_a_fresh_interpreter():
+    """Each program forked from a worker must not inherit the worker's generator states:
+    numpy's and Faker's global generators are seeded once at import, and without a reseed
+    every program of a worker would draw the same "random" values (BigCodeBench/236 passes
+    or fails on Faker's random names, so all samples on a worker would share one verdict)."""
+    if not docker_ready("python"):
+        pytest.skip("no Docker daemon or python image")
+    from codeeval.records import Program
+    from codeeval.sandbox import make_sandbox
+    source = ("import random, numpy, faker\n"
+              "print(numpy.random.randint(1 << 30), random.getrandbits(30), "
+              "faker.Faker().pyint(0, 1 << 30))\n"
+              "assert True\n")
+    programs = [Program(f"draw{i}", source, 3, 1) for i in range(4)]
+    with make_sandbox("docker", parallel=1, image="python", preload=("numpy", "faker")) as box:
+        draws = [e.stdout.split() for e in box.run(programs)]
+    for generator in zip(*draws):   # numpy, random, Faker: four programs, four values each
+        assert len(set(generator)) == len(draws), draws
