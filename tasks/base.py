@@ -12,6 +12,9 @@ no sandbox: the task implements `judge_request`, `judged` and `summarize`).
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -28,6 +31,14 @@ def option_choice(task: str, option: str, value: str | None, choices: tuple[str,
     if value not in choices:
         raise UserError(f"{task} has no {option} {value!r}; choose one of: {', '.join(choices)}")
     return value
+
+
+def driver_head(driver: str, spec: dict) -> str:
+    """The head of a `driver` program: the driver's source, then its spec as `SPEC`, packed
+    (base64 of zlib of JSON) so that whole projects travel in the program text; every driver
+    defines `load_spec` to unpack it inside the sandbox."""
+    packed = base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()
+    return f"{driver}\n\nSPEC = load_spec({packed!r})\n"
 
 
 class Task(ABC):

@@ -29,18 +29,15 @@ files.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import subprocess
-import zlib
 from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
 from codeeval.scoring import count_passes
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Task, driver_head, option_choice
 from codeeval.tasks.sources import DataSource
 
 LANGUAGES = ("python", "java")
@@ -197,8 +194,7 @@ class CoderEval(Task):
         spec = {"language": self.language, "root": self.builds_root,
                 "task_id": problem.task_id, "code": code,
                 "project": data["project"], "name": data["name"], "file_path": data["file_path"]}
-        head = (DRIVER + "\n\nSPEC = load_spec(" +
-                repr(base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()) + ")\n")
+        head = driver_head(DRIVER, spec)
         return Program(key=key, source=head + "run_codereval(SPEC)\n",
                        test_first_line=head.count("\n") + 1, expected_steps=1,
                        framework="driver", language=self.language, image=self.image,

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 import re
 import tarfile
@@ -70,7 +69,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Task, driver_head, option_choice
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
@@ -256,8 +255,7 @@ class JavaBench(Task):
                 "mockito": project in MOCKITO_PROJECTS,
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
                 "separate_thread": self.mode == "robust", "select_class": select_class}
-        head = (DRIVER + "\n\nSPEC = load_spec(" +
-                repr(base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()) + ")\n")
+        head = driver_head(DRIVER, spec)
         steps = ["report_step('assembly', 'passed' if %r else 'failed', can_replace=%r, "
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]
         if can_replace:
