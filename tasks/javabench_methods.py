@@ -20,9 +20,9 @@ which only differs for non-ASCII text before a method (no prompt has any).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from codeeval.errors import UserError
+from codeeval.tasks.codebleu.grammars import parser
 
 METHOD_NODES = ("constructor_declaration", "method_declaration")
 
@@ -37,17 +37,6 @@ class MethodBody:
     has_error: bool     # the body holds a syntax error
 
 
-@cache
-def java_parser():
-    try:
-        import tree_sitter
-        import tree_sitter_java
-    except ImportError:
-        raise UserError("JavaBench's independent and incremental strategies need tree-sitter "
-                        "and tree-sitter-java: pip install 'codeeval[javabench]'") from None
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_java.language()))
-
-
 def _walk(node):
     """The subtree in pre-order (document order, outer before inner), without recursion."""
     stack = [node]
@@ -58,7 +47,8 @@ def _walk(node):
 
 
 def _methods(code: str, todo_only: bool) -> list[MethodBody]:
-    tree = java_parser().parse(code.encode("utf-8"))
+    tree = parser("java", "JavaBench's independent and incremental strategies",
+                  "javabench").parse(code.encode("utf-8"))
     seqs: dict[str, int] = {}
     found = []
     for node in _walk(tree.root_node):

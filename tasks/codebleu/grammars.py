@@ -61,15 +61,16 @@ def language_key(name: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def parser(key: str):
-    """A tree-sitter Parser for a language key (one per language, reused)."""
+def parser(key: str, user: str = "CodeBLEU", extra: str = "multicodebench"):
+    """A tree-sitter Parser for a language key (one per language, reused); `user` and `extra`
+    name what needs it and the install extra that brings the grammar, for the error line."""
     try:
         import tree_sitter
         module_name, function, *arguments = GRAMMARS[key]
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise UserError(f"CodeBLEU needs the tree-sitter grammar wheels ({exc.name} is missing); "
-                        "install them with: pip install 'codeeval[multicodebench]'") from None
+        raise UserError(f"{user} needs the tree-sitter grammar wheels ({exc.name} is missing); "
+                        f"install them with: pip install 'codeeval[{extra}]'") from None
     grammar = getattr(module, function)(*arguments)
     if not isinstance(grammar, tree_sitter.Language):
         with warnings.catch_warnings():   # older grammar wheels hand over a plain int pointer
