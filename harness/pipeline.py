@@ -160,8 +160,9 @@ def summarize(task, problems: list[Problem], results: dict, forms: list[str],
         rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
         return task.summarize(problems, rows, n_samples)
     summary = summarize_task(task, problems, results, forms, n_samples)
-    if task.describe():
-        summary["options"] = task.describe()
+    options = task.describe()
+    if options:
+        summary["options"] = options
     checked = ground_truth.ground_truth_summary(task, truth_rows or {})
     if checked is not None:
         summary["ground_truth"] = checked
