@@ -101,6 +101,12 @@ class Program:
     timeout_s: float = 10.0
     memory_mb: int = 4096            # address-space limit; 0: none (JVMs; the container caps memory)
 
+    @classmethod
+    def joined(cls, key: str, head: str, tests: str, **fields) -> Program:
+        """The program `head + tests`: `head` (the solution, newline-terminated) is everything
+        before the tests' first line."""
+        return cls(key=key, source=head + tests, test_first_line=head.count("\n") + 1, **fields)
+
     @property
     def content_hash(self) -> str:
         return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"

@@ -256,7 +256,6 @@ class BigCodeBench(Task):
 
     def unittest_program(self, key: str, code: str, test: str, class_limit: float) -> Program:
         head = PRELUDE + "\n" + code + "\n"
-        return Program(key=key, source=head + test, test_first_line=head.count("\n") + 1,
-                       expected_steps=1, framework="unittest", test_classes=("TestCases",),
-                       class_timeout_s=class_limit, image=self.image,
-                       timeout_s=class_limit + 1, memory_mb=MEMORY_MB)
+        return Program.joined(key, head, test, expected_steps=1, framework="unittest",
+                              test_classes=("TestCases",), class_timeout_s=class_limit,
+                              image=self.image, timeout_s=class_limit + 1, memory_mb=MEMORY_MB)

@@ -213,11 +213,10 @@ class ClassEval(Task):
             extract_class_code(sample.completion or "")
         head = "\n".join(data["import_statement"]) + "\n" + code + "\n"
         classes = tuple(data["test_classes"])
-        return Program(key=sample.key, source=head + data["test"],
-                       test_first_line=head.count("\n") + 1, expected_steps=len(classes),
-                       framework="unittest", test_classes=classes,
-                       class_timeout_s=CLASS_TIMEOUT_S, image=self.image,
-                       timeout_s=CLASS_TIMEOUT_S * len(classes) + 30, memory_mb=4096)
+        return Program.joined(sample.key, head, data["test"], expected_steps=len(classes),
+                              framework="unittest", test_classes=classes,
+                              class_timeout_s=CLASS_TIMEOUT_S, image=self.image,
+                              timeout_s=CLASS_TIMEOUT_S * len(classes) + 30, memory_mb=4096)
 
     def extra_metrics(self, problems, results, form, n_samples):
         """class/fun success and partial success pass@k, fun success per dependency type."""

@@ -124,10 +124,10 @@ class CodeEvalProTask(Task):
 
     def _program(self, key: str, code: str, test_code: str) -> Program:
         head = code + "\n"
-        return Program(key=key, source=head + test_code, test_first_line=head.count("\n") + 1,
-                       expected_steps=len(ast.parse(test_code).body), image=self.image,
-                       timezone=self.timezone, timeout_s=self.timeout_s,
-                       memory_mb=self.memory_mb)
+        return Program.joined(key, head, test_code,
+                              expected_steps=len(ast.parse(test_code).body), image=self.image,
+                              timezone=self.timezone, timeout_s=self.timeout_s,
+                              memory_mb=self.memory_mb)
 
 
 class HumanEvalPro(CodeEvalProTask):

@@ -195,10 +195,9 @@ class CoderEval(Task):
                 "task_id": problem.task_id, "code": code,
                 "project": data["project"], "name": data["name"], "file_path": data["file_path"]}
         head = driver_head(DRIVER, spec)
-        return Program(key=key, source=head + "run_codereval(SPEC)\n",
-                       test_first_line=head.count("\n") + 1, expected_steps=1,
-                       framework="driver", language=self.language, image=self.image,
-                       timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
+        return Program.joined(key, head, "run_codereval(SPEC)\n", expected_steps=1,
+                              framework="driver", language=self.language, image=self.image,
+                              timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
 
     def extra_metrics(self, problems, results, form, n_samples):
         """pass@k per context level (the overall pass@k is the summary's own metrics)."""

@@ -260,10 +260,9 @@ class JavaBench(Task):
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]
         if can_replace:
             steps.append("run_javabench(SPEC)")
-        return Program(key=key, source=head + "\n".join(steps) + "\n",
-                       test_first_line=head.count("\n") + 1, expected_steps=3,
-                       framework="driver", language="java", image=self.image,
-                       timeout_s=PROGRAM_TIMEOUT_S, memory_mb=0)
+        return Program.joined(key, head, "\n".join(steps) + "\n", expected_steps=3,
+                              framework="driver", language="java", image=self.image,
+                              timeout_s=PROGRAM_TIMEOUT_S, memory_mb=0)
 
     def extra_metrics(self, problems, results, form, n_samples):
         """Completion@k, Compilation@k and Pass@k (fractional c), per project and overall."""
