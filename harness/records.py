@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -141,3 +142,19 @@ class Execution:
 def to_json(record: Any) -> str:
     data = dataclasses.asdict(record) if dataclasses.is_dataclass(record) else record
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def parse_jsonl(text: str) -> list[Any]:
+    """The records of a JSON-lines text. Lines end at "\n" only: `str.splitlines` also breaks
+    at U+2028, U+0085 and other separators that JSON leaves unescaped inside strings, so a
+    model's completion holding one would tear its record in two."""
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """A JSON-lines file's records, read only; a torn last line (a run killed mid-write) is
+    skipped. A missing file has none."""
+    if not Path(path).is_file():
+        return []
+    text = Path(path).read_text(encoding="utf-8")
+    return parse_jsonl(text[:text.rfind("\n") + 1])

@@ -16,21 +16,11 @@ from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.passk import pass_at_k
+from codeeval.records import read_jsonl
 from codeeval.store import RESULTS, SAMPLES
 
 PASS_AT = re.compile(r"pass@(\d+)")
 SUMMARY = "summary.json"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """JSON lines, read only; a torn last line (a run killed mid-write) is skipped."""
-    if not path.is_file():
-        return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    if lines and not text.endswith("\n"):
-        lines.pop()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 def problem_order(task_id: str) -> tuple:

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.records import to_json
+from codeeval.records import parse_jsonl, to_json
 
 SAMPLES = "samples.jsonl"
 ROUNDS = "rounds.jsonl"      # multi-round strategies: each round's model text
@@ -58,7 +58,7 @@ class RunStore:
         if end != len(data):  # a torn last line from a killed run: drop it
             with open(path, "r+b") as f:
                 f.truncate(end)
-        return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+        return parse_jsonl(data[:end].decode("utf-8"))
 
     def appender(self, name: str) -> Appender:
         return Appender(self.path / name)

@@ -21,7 +21,7 @@ from pathlib import Path
 from codeeval.errors import UserError
 from tqdm import tqdm
 
-from codeeval.records import Problem
+from codeeval.records import Problem, read_jsonl
 from codeeval.tasks.javabench import (PROJECTS, JavaBench, assemble, extract_java,
                                       fractional_pass_at_k, has_todo, sample_outcome)
 from codeeval.tasks.sources import DataSource
@@ -99,8 +99,7 @@ def run_testwise(run_dir: Path, data_dir: str | None, sandbox, n_samples: int | 
     path = run_dir / "samples.jsonl"
     if not path.is_file():
         raise UserError(f"{run_dir} is not a run store (no samples.jsonl)")
-    samples = [s for s in map(json.loads, path.read_text(encoding="utf-8").splitlines())
-               if s.get("task") == "javabench"]
+    samples = [s for s in read_jsonl(path) if s.get("task") == "javabench"]
     if not samples:
         raise UserError(f"{path} holds no javabench samples")
     n = n_samples or min(

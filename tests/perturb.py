@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from codeeval.records import read_jsonl
+
 MUTATIONS = ((" + 1", " + 2"), ("<=", "<"), (" < ", " <= "), (">=", ">"), (" > ", " >= "),
              ("==", "!="), ("return ", "return None and "))
 SAMPLES_PER_PROBLEM = 5
@@ -23,7 +25,7 @@ def perturbed_samples(samples_jsonl: Path, task: str, problems: int, out: Path) 
     """SAMPLES_PER_PROBLEM samples for each of the first `problems` problems of `task`:
     some correct, some mutated, one that does not compile, a few that never finish; every
     eighth problem has no correct sample at all."""
-    rows = [json.loads(line) for line in samples_jsonl.read_text().splitlines()]
+    rows = read_jsonl(samples_jsonl)
     rows = sorted((r for r in rows if r["task"] == task), key=lambda r: int(r["task_id"]))
     lines = []
     for i, row in enumerate(rows[:problems]):

@@ -18,6 +18,7 @@ import subprocess
 import pytest
 
 from codeeval.failures import failure_reason
+from codeeval.records import read_jsonl
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
 from conftest import codeeval_cmd
@@ -111,7 +112,7 @@ def test_cli_ground_truth_check_reports_rate_reasons_and_marks_failures(benchmar
                                     "ground_truth_failed": True}]
     assert summary["metrics"]["pass@1"] == pytest.approx(2 / 3, abs=1e-6)
     assert summary["options"]["dataset_version"] == "v0.1.0_hf"
-    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    results = read_jsonl(out / "results.jsonl")
     assert sorted(r["form"] for r in results) == ["ground_truth"] * 3 + ["raw"] * 3
 
 

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
 
 
@@ -17,10 +18,6 @@ def cli(*args, data_dir=None, check=True):
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_reference_scores_one_on_humaneval_pro_and_mbpp_pro(benchmarks, tmp_path):
@@ -105,6 +102,29 @@ def test_evaluate_external_samples(benchmarks, tmp_path):
     summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
     assert summary["n_problems"] == 2
     assert summary["metrics"]["pass@1"] == pytest.approx(0.5)
+
+
+def test_line_separators_inside_completions_keep_records_whole(benchmarks, tmp_path):
+    """JSON leaves U+0085, U+2028 and U+2029 unescaped in strings and str.splitlines breaks at
+    them: a model's completion holding one must not tear its record (CI met one from a tiny
+    random model)."""
+    problem = json.loads((benchmarks / "humaneval-pro" / "humaneval_pro.json").read_text())[0]
+    odd = "    # odd separators: \x85 \u2028 \u2029\n"
+    completion = odd + problem["raw_solution"] + problem["new_problem"] + problem["new_solution"]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": 0, "completion": completion}, ensure_ascii=False)
+                       + "\n", encoding="utf-8")
+    assert len(samples.read_text(encoding="utf-8").splitlines()) == 4   # what used to happen
+    out = tmp_path / "eval"
+    args = ("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out))
+    cli(*args, data_dir=benchmarks)
+    stored = read_jsonl(out / "samples.jsonl")
+    assert [s["completion"] for s in stored] == [completion]
+    assert [r["status"] for r in read_jsonl(out / "results.jsonl")] == ["passed"]
+    cli(*args, data_dir=benchmarks)                                     # resumes from the store
+    assert len(read_jsonl(out / "results.jsonl")) == 1
+    cli("report", str(out), "-o", str(tmp_path / "board.html"))
+    assert "humaneval-pro" in (tmp_path / "board.html").read_text(encoding="utf-8")
 
 
 def test_evaluate_rejects_an_unknown_problem(benchmarks, tmp_path):

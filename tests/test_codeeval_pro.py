@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from codeeval.records import Sample
 from codeeval.tasks import get_task
 from codeeval.tasks.codeeval_pro import sanitize
 from codeeval.tasks.sources import DataSource
@@ -29,7 +28,7 @@ def test_prompt_has_both_problems_and_the_response_prefix(problems):
     request = task.request(problem, 0, "default")
     raw, new = problem.data["raw_problem"].strip(), problem.data["new_problem"].strip()
     assert request.prompt.startswith("You are an exceptionally intelligent coding assistant")
-    assert f"@@ Instruction\nWrite a solution of python file" in request.prompt
+    assert "@@ Instruction\nWrite a solution of python file" in request.prompt
     assert f"```python\n{raw}\n{new}\n```\n\n@@ Response\n```python\n{raw}\n" in request.prompt
     assert request.prompt.endswith(f"@@ Response\n```python\n{raw}\n")
     assert request.messages[0]["role"] == "system"

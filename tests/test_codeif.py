@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from codeeval.errors import UserError
-from codeeval.records import Problem
+from codeeval.records import Problem, read_jsonl
 from codeeval.tasks.codeif import CodeIF, parse_verdicts, sample_scores
 from codeeval.tasks.sources import DataSource
 from conftest import codeeval_cmd
@@ -164,7 +164,7 @@ def test_run_with_a_judge_over_loopback(benchmarks, tmp_path):
         assert server.calls == {"generate": 3, "judge": 3}     # nothing asked twice
     finally:
         server.close()
-    judgements = [json.loads(line) for line in (out / "judgements.jsonl").read_text().splitlines()]
+    judgements = read_jsonl(out / "judgements.jsonl")
     assert len(judgements) == 3 and {j["judge"] for j in judgements} == {"openai:judge"}
     summary = json.loads((out / "summary.json").read_text())
     task = summary["tasks"]["codeif"]

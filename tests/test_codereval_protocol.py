@@ -222,7 +222,7 @@ def java_files(root: str) -> dict[str, str]:
                             "file_name": "Calc.java", "name": "twice", "lineno": "5",
                             "end_lineno": "7"}]}
     return {f"{PACKAGE_DIR}/Calc.java": CALC, f"{PACKAGE_DIR}/Calc_twice.java": CALC_TEST,
-            f"CoderEval-Java-projects-backready/demo/src/main/java/demo/util/Calc.java": CALC,
+            "CoderEval-Java-projects-backready/demo/src/main/java/demo/util/Calc.java": CALC,
             "java/CoderEval4Java.json": json.dumps(records),
             "java/new_new_constsave.py": tables}
 

@@ -10,8 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
+from codeeval.records import read_jsonl
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
 from conftest import codeeval_cmd
@@ -188,10 +187,10 @@ def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
         server.shutdown()
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
-    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    results = read_jsonl(out / "results.jsonl")
     assert summary["debug"]["pass@1_by_round"] == [0.0, 1.0, 1.0], \
         [(r["task_id"], r["form"], r["status"], r["message"]) for r in results]
-    debug = [json.loads(line) for line in (out / "debug.jsonl").read_text().splitlines()]
+    debug = read_jsonl(out / "debug.jsonl")
     assert len(debug) == 2 and all(r["round"] == 1 for r in debug)
     assert all(r["verdicts"][0]["correct"] == "False" and r["trace"]["blocks"] for r in debug)
     assert "[BLOCK-0]" in ScriptedModel.feedback[0] and "# Real Execution Output:" in \

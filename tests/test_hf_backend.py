@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
 from tinymodels import save_tiny_model
 
@@ -25,7 +26,7 @@ def run(*args, timeout=600):
 
 
 def samples(out):
-    return [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    return read_jsonl(out / "samples.jsonl")
 
 
 def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmarks, tmp_path):
@@ -45,7 +46,7 @@ def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmark
     assert task["n_samples"] == 10 and 0.0 <= task["metrics"]["pass@1"] <= 1.0
     assert summary["config"]["model_args"] == {"share_min_tokens": "8",
                                                "max_batch_tokens": "4000"}
-    assert len((out / "results.jsonl").read_text().splitlines()) == 10
+    assert len(read_jsonl(out / "results.jsonl")) == 10
     # a resumed run regenerates nothing
     (out / "summary.json").unlink()
     assert run(*args).returncode == 0
@@ -93,11 +94,10 @@ def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     task = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
     assert len(task["debug"]["pass@1_by_round"]) == 2
-    debug = [json.loads(line) for line in (out / "debug.jsonl").read_text().splitlines()]
-    failing = [r for r in (json.loads(line) for line in
-                           (out / "results.jsonl").read_text().splitlines())
+    debug = read_jsonl(out / "debug.jsonl")
+    failing = [r for r in read_jsonl(out / "results.jsonl")
                if r["form"] == "raw" and r["status"] != "passed"]
     assert len(debug) == len(failing) > 0
     assert all(r["round"] == 1 and "reply" in r for r in debug)
-    forms = {json.loads(line)["form"] for line in (out / "results.jsonl").read_text().splitlines()}
+    forms = {r["form"] for r in read_jsonl(out / "results.jsonl")}
     assert forms == {"raw", "debug1"}

@@ -17,7 +17,7 @@ from codeeval.kernels.triton_segments import MAX_BLOCK_M, attend_segments_triton
 
 def direct_attention(q, k, v, ranges, scale):
     """Row r attends the concatenation of its KV ranges; plain softmax in fp64."""
-    heads, group = q.shape[1], q.shape[1] // k.shape[0]
+    group = q.shape[1] // k.shape[0]
     out = torch.zeros(q.shape, dtype=torch.float64)
     for row, spans in enumerate(ranges):
         index = [i for start, length in spans for i in range(start, start + length)]

@@ -11,6 +11,7 @@ import pytest
 
 from codeeval.errors import UserError
 from codeeval.generation import GenerationConfig, make_backend
+from codeeval.records import read_jsonl
 from codeeval.tasks.codebleu.dataflow import data_flow
 from codeeval.tasks.codebleu.grammars import language_key
 from codeeval.tasks.codebleu.keywords import KEYWORDS
@@ -130,7 +131,7 @@ def test_run_scores_without_a_sandbox(benchmarks, tmp_path):
     assert task["breakdowns"]["domain"]["Block_chain"]["n_samples"] == 25
     assert summary["provenance"]["sandbox"] == {}
     assert "tree-sitter-python" in summary["provenance"]["libraries"]
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(out / "results.jsonl")
     assert len(rows) == 25 and {r["status"] for r in rows} == {"scored"}
     assert "multicodebench" in proc.stdout and "codebleu" in proc.stdout
 
@@ -156,7 +157,7 @@ def test_evaluate_official_outputs_reproduces_their_scores(benchmarks, tmp_path)
         str(samples), "--out", str(out), "--data-dir", str(benchmarks)),
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(out / "results.jsonl")
     got = {(r["task_id"], r["sample_idx"]): r["scores"]["codebleu"] for r in rows}
     assert set(got) == set(expected)
     for key, value in expected.items():

@@ -21,7 +21,7 @@ from tinymodels import save_tiny_model
 
 from codeeval.errors import UserError
 from codeeval.generation import GenerationConfig, make_backend
-from codeeval.records import Request
+from codeeval.records import Request, read_jsonl
 
 
 class ScriptedServer:
@@ -182,7 +182,7 @@ def test_run_against_transformers_serve(transformers_server, benchmarks, tmp_pat
         "--temperature", "0.7", "--max-new-tokens", "8", "--out", str(out),
         "--data-dir", str(benchmarks)), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    rows = read_jsonl(out / "samples.jsonl")
     # the server answers n=2 with one choice: the client asked again for the second sample
     assert sorted((r["task_id"], r["sample_idx"]) for r in rows) == \
         [("0", 0), ("0", 1), ("1", 0), ("1", 1)]

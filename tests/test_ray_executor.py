@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
 from test_sandbox_docker import docker_ready
 
@@ -41,7 +42,7 @@ def run_args(benchmarks, out, *extra):
 
 
 def results(out) -> dict:
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(out / "results.jsonl")
     keyed = {(r["task_id"], r["sample_idx"], r["form"]): r["status"] for r in rows}
     assert len(keyed) == len(rows), "a program's result was stored twice"
     return keyed

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
 from perturb import perturbed_samples
 
@@ -32,7 +33,7 @@ def cli(*args, check=True):
 
 def broken_copy(samples: Path, out: Path) -> Path:
     """The stored samples, with every tenth HumanEval Pro problem made to fail."""
-    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    rows = read_jsonl(samples)
     for row in rows:
         if row["task"] == HE and int(row["task_id"]) % 10 == 0:
             row["completion"] += "\nraise AssertionError('broken on purpose')\n"
