@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
 from codeeval.generation.sampling import sample_seed
-from codeeval.records import Request
+from codeeval.records import Request, utf8_text
 
 OPTIONS = {
     "base_url": "the server's API root, e.g. http://127.0.0.1:8000/v1",
@@ -124,8 +124,8 @@ class OpenAIBackend(Backend):
         reply = self._post("/chat/completions" if chat else "/completions", body)
         choices = sorted(reply.get("choices") or [], key=lambda c: c.get("index", 0))
         if chat:
-            return [(c.get("message") or {}).get("content") or "" for c in choices]
-        return [c.get("text") or "" for c in choices]
+            return [utf8_text((c.get("message") or {}).get("content") or "") for c in choices]
+        return [utf8_text(c.get("text") or "") for c in choices]
 
     def _post(self, path: str, body: dict) -> dict:
         data = json.dumps(body).encode()

@@ -28,7 +28,7 @@ from codeeval.errors import UserError
 from codeeval.execution import Sandboxes, execute, store_executions, stored_results
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
-from codeeval.records import Problem, Sample
+from codeeval.records import Problem, Sample, utf8_text
 from codeeval.sandboxless import judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
@@ -282,7 +282,7 @@ def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None
             index = seen[(task, task_id)]
             seen[(task, task_id)] += 1
             if (task, task_id, index) not in done:
-                out.append(Sample(task, task_id, index, completion=row.get("completion"),
-                                  solution=row.get("solution")))
+                out.append(Sample(task, task_id, index, completion=utf8_text(row.get("completion")),
+                                  solution=utf8_text(row.get("solution"))))
     for task in tasks:  # score only the problems the file covers
         problems[task.name] = [p for p in problems[task.name] if (task.name, p.task_id) in seen]

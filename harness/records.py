@@ -14,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 
+def utf8_text(text: str | None) -> str | None:
+    """Text from outside (a server's JSON, a samples file) made encodable: JSON may escape half
+    a surrogate pair, and a lone surrogate cannot be hashed, stored or run; it becomes U+FFFD."""
+    if text is None:
+        return None
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def text_hash(text: str) -> str:
     """Short, stable content hash used in keys and provenance."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

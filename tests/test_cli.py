@@ -127,6 +127,17 @@ def test_line_separators_inside_completions_keep_records_whole(benchmarks, tmp_p
     assert "humaneval-pro" in (tmp_path / "board.html").read_text(encoding="utf-8")
 
 
+def test_a_lone_surrogate_in_external_samples_is_replaced_not_a_crash(benchmarks, tmp_path):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": 0, "completion": "    return 1  # \ud800\n"}) + "\n")
+    out = tmp_path / "eval"
+    cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out),
+        data_dir=benchmarks)
+    assert [s["completion"] for s in read_jsonl(out / "samples.jsonl")] == \
+        ["    return 1  # \ufffd\n"]
+    assert [r["status"] for r in read_jsonl(out / "results.jsonl")] == ["failed"]
+
+
 def test_evaluate_rejects_an_unknown_problem(benchmarks, tmp_path):
     samples = tmp_path / "samples.jsonl"
     samples.write_text(json.dumps({"task_id": 9999, "solution": "x = 1"}) + "\n")

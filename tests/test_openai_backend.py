@@ -26,10 +26,11 @@ from codeeval.records import Request, read_jsonl
 
 class ScriptedServer:
     """Answers POSTs from a script: a list of statuses for the first calls, then at most
-    `max_choices` choices per reply, each text naming the prompt and a running count."""
+    `max_choices` choices per reply, each text naming the prompt and a running count, then
+    `extra`."""
 
-    def __init__(self, failures=(), max_choices=1):
-        self.failures, self.max_choices = list(failures), max_choices
+    def __init__(self, failures=(), max_choices=1, extra=""):
+        self.failures, self.max_choices, self.extra = list(failures), max_choices, extra
         self.bodies, self.headers, self.lock = [], [], threading.Lock()
         server = self
 
@@ -48,7 +49,7 @@ class ScriptedServer:
                     self.wfile.write(b'{"error": "scripted"}')
                     return
                 prompt = body.get("prompt") or body["messages"][-1]["content"]
-                texts = [f"{prompt}#{count}.{i}<STOP>tail"
+                texts = [f"{prompt}#{count}.{i}{server.extra}<STOP>tail"
                          for i in range(min(body["n"], server.max_choices))]
                 choices = ([{"index": i, "message": {"content": t}} for i, t in enumerate(texts)]
                            if "messages" in body else
@@ -113,6 +114,16 @@ def test_chat_endpoint_for_requests_with_messages():
     assert [path for path, _ in server.bodies] == ["/v1/chat/completions"]
     assert all(client.uses_chat(r) and text.startswith("M0#") for r, text in out)
     assert not backend(server, endpoint="completions").uses_chat(out[0][0])
+
+
+def test_a_lone_surrogate_in_a_reply_becomes_a_replacement_character():
+    server = ScriptedServer(extra="\ud83d")      # half a pair, as JSON can escape it
+    try:
+        [(_, text)] = list(backend(server).generate(requests(1, 1)))
+    finally:
+        server.close()
+    assert text == "P0#1.0\ufffd"
+    text.encode("utf-8")                         # storable, hashable, runnable
 
 
 @pytest.mark.parametrize("failures,message", [
