@@ -26,7 +26,9 @@ from codeeval.sandbox.verdict import judge, parse_report
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 # Modules the worker loads from source at start (it sees no codeeval installation).
-WORKER_MODULES = {"codeeval_tracer": Path(__file__).with_name("tracer.py").read_text("utf-8")}
+WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
+                  for name, file in (("codeeval_steps", "program_steps.py"),
+                                     ("codeeval_tracer", "tracer.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeout to answer
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
