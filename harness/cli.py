@@ -47,6 +47,11 @@ def shared_options(f):
                           "its Ray CPUs)."),
         click.option("--ray-address", default=None,
                      help="The Ray cluster's head, e.g. 10.0.0.1:6379 (default: RAY_ADDRESS)."),
+        click.option("--ray-node-wait", type=click.FloatRange(min=0), default=300.0,
+                     show_default=True,
+                     help="Seconds to wait for a Ray node with CPUs when none is left (an "
+                          "autoscaler may bring nodes back) before the run stops; rerun to "
+                          "resume."),
         click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
                      help="Per-program wall-clock limit in seconds (default: the task's)."),
         click.option("--hash-seed", type=int, default=0, show_default=True,
@@ -136,9 +141,9 @@ def cli() -> None:
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
-        executor, ray_address, timeout, hash_seed, sandbox_python, force, check_ground_truth,
-        n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant, debug_rounds,
-        trace_granularity, judge_model, **chosen_task_options) -> None:
+        executor, ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
+        check_ground_truth, n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant,
+        debug_rounds, trace_granularity, judge_model, **chosen_task_options) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     options = parse_model_args(model_args)
@@ -152,7 +157,7 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
                        task_options=_task_options(chosen_task_options), judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,
-                       ray_address=ray_address)
+                       ray_address=ray_address, ray_node_wait_s=ray_node_wait)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -163,8 +168,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @shared_options
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, executor,
-             ray_address, timeout, hash_seed, sandbox_python, force, check_ground_truth,
-             judge_model, **chosen_task_options) -> None:
+             ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
+             check_ground_truth, judge_model, **chosen_task_options) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
@@ -172,7 +177,7 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
                        task_options=_task_options(chosen_task_options), judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,
-                       ray_address=ray_address)
+                       ray_address=ray_address, ray_node_wait_s=ray_node_wait)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 

@@ -36,12 +36,12 @@ class LocalExecutor:
         pass
 
 
-def make_executor(kind: str, ray_address: str | None = None):
+def make_executor(kind: str, ray_address: str | None = None, ray_node_wait_s: float = 300.0):
     if kind == "local":
         return LocalExecutor()
     if kind == "ray":
         from codeeval.ray_executor import RayExecutor
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address, ray_node_wait_s)
     raise UserError(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTORS)}")
 
 
@@ -51,7 +51,8 @@ class Sandboxes:
     def __init__(self, tasks, config, parallel: int | None, sandbox_python: str | None):
         self.tasks, self.config = tasks, config
         self.parallel, self.sandbox_python = parallel, sandbox_python
-        self.executor = make_executor(config.executor, config.ray_address)
+        self.executor = make_executor(config.executor, config.ray_address,
+                                      config.ray_node_wait_s)
         self.opened: dict = {}
         self.described: dict = {}   # image -> the sandbox's description, for provenance
 

@@ -57,12 +57,13 @@ class RunConfig:
     check_ground_truth: bool = False     # run the canonical solutions first
     executor: str = "local"              # where sandboxes run: local, or ray (a Ray cluster)
     ray_address: str | None = None       # the Ray cluster's head (default: RAY_ADDRESS)
+    ray_node_wait_s: float = 300.0       # how long a Ray run waits when no node has CPUs
 
     def identity(self, datasets: dict) -> dict:
         """Everything a stored result depends on; a resumed run must match it exactly.
         Where programs ran is not: a run started here may be resumed on a Ray cluster."""
         data = dataclasses.asdict(self)
-        del data["executor"], data["ray_address"]
+        del data["executor"], data["ray_address"], data["ray_node_wait_s"]
         data["generation"] = self.generation.as_dict()
         data["tasks"] = list(self.tasks)
         data["task_options"] = dict(self.task_options)

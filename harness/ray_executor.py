@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import socket
+import time
 import warnings
 
 from codeeval.errors import UserError
@@ -41,6 +42,7 @@ FIRST_GUESS_S = 1.0        # a program's seconds before any has come back
 TAIL_SHARE = 4             # a batch takes at most 1/(TAIL_SHARE * CPUs) of what is left
 BATCHES_PER_CPU = 2        # in flight per cluster CPU, so no node waits for the driver
 MAX_RETRIES = 3            # Ray's reruns of a batch whose node or worker process died
+POLL_S = 5.0               # how often a run waiting on batches checks the cluster still has CPUs
 LOOPBACK = ("127.0.0.1", "localhost")
 
 # In a Ray worker process: the sandboxes its batches opened, by their arguments.
@@ -95,8 +97,9 @@ class RayExecutor:
     A missing Ray or an address where nothing listens is reported at once, before hours of
     generation."""
 
-    def __init__(self, address: str | None):
+    def __init__(self, address: str | None, node_wait_s: float = 300.0):
         self.address = address or os.environ.get("RAY_ADDRESS")
+        self.node_wait_s = node_wait_s
         if not self.address:
             raise UserError("--executor ray needs the cluster's address: --ray-address HOST:PORT "
                             "(or RAY_ADDRESS)")
@@ -117,7 +120,7 @@ class RayExecutor:
                 raise UserError(f"cannot connect to the Ray cluster at {self.address}: "
                                 f"{str(exc).splitlines()[0]}") from None
             self.connected_here = True
-        return RaySandbox(self.ray, self.address, sandbox_args)
+        return RaySandbox(self.ray, self.address, sandbox_args, self.node_wait_s)
 
     def close(self) -> None:
         if self.connected_here:
@@ -130,8 +133,9 @@ class RaySandbox(Sandbox):
 
     kind = "ray"
 
-    def __init__(self, ray, address: str, sandbox_args: dict):
-        self.ray = ray
+    def __init__(self, ray, address: str, sandbox_args: dict, node_wait_s: float = 300.0):
+        self.ray, self.node_wait_s = ray, node_wait_s
+        self.no_cpus_since: float | None = None
         self.args = {**sandbox_args, "parallel": 1}
         self.task = ray.remote(run_batch).options(num_cpus=1, max_retries=MAX_RETRIES)
         self.nodes: dict[str, dict] = {}
@@ -157,7 +161,9 @@ class RaySandbox(Sandbox):
             while queue and len(pending) < BATCHES_PER_CPU * cpus:
                 batch = queue.next(cpus)
                 pending[self.task.remote(self.args, batch)] = batch
-            self.ray.wait(list(pending), num_returns=1)
+            if not self.ray.wait(list(pending), num_returns=1, timeout=POLL_S)[0]:
+                self._check_cpus_left()
+                continue
             # every batch done by now, not only the first: one wait per finished batch
             # would cost the driver a pass over all in-flight batches each time
             done, _ = self.ray.wait(list(pending), num_returns=len(pending), timeout=0)
@@ -165,6 +171,19 @@ class RaySandbox(Sandbox):
                 for execution in self._collect(ref, pending.pop(ref)):
                     queue.ran(execution.duration_s)
                     yield execution
+
+    def _check_cpus_left(self) -> None:
+        """Ray keeps the batches of dead nodes pending until a node with CPUs joins, which may
+        be never: after `node_wait_s` without one the run stops. What ran is stored."""
+        if self.ray.cluster_resources().get("CPU", 0) >= 1:
+            self.no_cpus_since = None
+            return
+        now = time.monotonic()
+        self.no_cpus_since = self.no_cpus_since or now
+        if now - self.no_cpus_since >= self.node_wait_s:
+            raise UserError(f"no Ray node with CPUs for {self.node_wait_s:g} s (every node "
+                            "running programs died?); the results so far are stored: rerun "
+                            "to resume once nodes are back (--ray-node-wait waits longer)")
 
     def _collect(self, ref, batch: list):
         try:
