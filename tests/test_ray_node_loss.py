@@ -6,32 +6,20 @@ cluster of its own (loopback only): a head without CPUs and one worker node."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
 from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
-from test_ray_executor import kill_mid_batch
+from test_ray_executor import run_killing_the_worker, started_cluster
 
 SAMPLES = 12
 
 
 @pytest.fixture()
 def headless_cluster():
-    from codeeval.ray_local import LoopbackCluster
-    cluster = LoopbackCluster(head_cpus=0, worker_cpus=[1])
-    try:
-        cluster.__enter__()
-    except Exception as exc:  # noqa: BLE001 - Ray itself could not start on this machine
-        if os.environ.get("CODEEVAL_REQUIRE_RAY") == "1":
-            raise
-        pytest.skip(f"a local Ray cluster cannot start here: {exc}")
-    try:
-        yield cluster
-    finally:
-        cluster.__exit__()
+    yield from started_cluster(head_cpus=0, worker_cpus=[1])
 
 
 def test_no_node_left_stops_the_run_with_one_line_and_a_rerun_resumes(headless_cluster,
@@ -42,15 +30,9 @@ def test_no_node_left_stops_the_run_with_one_line_and_a_rerun_resumes(headless_c
     out = tmp_path / "run"
     args = ("evaluate", "--samples", str(samples), "--tasks", "humaneval-pro", "--out", str(out),
             "--data-dir", str(benchmarks), "--sandbox", "process")
-    run = subprocess.Popen(codeeval_cmd(*args, "--executor", "ray", "--ray-node-wait", "2",
-                                        "--ray-address", headless_cluster.address),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        kill_mid_batch(headless_cluster, headless_cluster.workers[0], run)
-        _, stderr = run.communicate(timeout=300)
-    finally:
-        run.kill()
-    assert run.returncode == 2, stderr
+    returncode, stderr = run_killing_the_worker(headless_cluster,
+                                                codeeval_cmd(*args, "--ray-node-wait", "2"))
+    assert returncode == 2, stderr
     assert stderr.strip().splitlines()[-1].startswith(
         "error: no Ray node with CPUs for 2 s (every node running programs died?)")
     stored = len(read_jsonl(out / "results.jsonl"))
