@@ -19,6 +19,13 @@ from codeeval.tasks import TASKS, parse_task_list
 from codeeval.tasks.sources import DataSource
 
 
+def with_options(f, options: list):
+    """`f` with click options, listed in the order `--help` shows them."""
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 def shared_options(f):
     """Options of every command that executes programs."""
     options = [
@@ -64,9 +71,7 @@ def shared_options(f):
                      help="Run the canonical solutions first; report the ground-truth pass "
                           "rate and each failing problem with its cause."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def task_options(f):
@@ -100,9 +105,7 @@ def task_options(f):
                      help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
                           "(OPENAI_BASE_URL / OPENAI_API_KEY name the server)."),
     ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return with_options(f, options)
 
 
 def _task_options(given: dict) -> tuple[tuple[str, str], ...]:
