@@ -100,9 +100,7 @@ def parse_reply(text: str) -> tuple[list[dict], str | None]:
 def latest_code(task, problem, sample_row: dict, debug_rows: list[dict]) -> str:
     if debug_rows:
         return debug_rows[-1]["code"]
-    sample = Sample(**{k: sample_row.get(k) for k in ("task", "task_id", "sample_idx",
-                                                        "completion", "solution")})
-    return task.sample_code(problem, sample)
+    return task.sample_code(problem, Sample.from_row(sample_row))
 
 
 def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, config,

@@ -18,7 +18,7 @@ from collections import defaultdict
 from tqdm import tqdm
 
 from codeeval.errors import UserError
-from codeeval.records import Problem, Sample
+from codeeval.records import Problem, Sample, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
 
@@ -110,24 +110,16 @@ def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str], c
             sandboxes: Sandboxes) -> None:
     """Run each stored sample's program once per form; identical programs run once."""
     done = {key for key, row in stored_results(store).items() if row["status"] != "infra_error"}
-    by_problem: dict[tuple, list[dict]] = defaultdict(list)
-    for row in samples.values():
-        by_problem[(row["task"], row["task_id"])].append(row)
     targets: dict[str, list[tuple]] = defaultdict(list)   # program hash -> result keys
     programs = {}
-    for task in tasks:
-        for problem in problems[task.name]:
-            for row in by_problem[(task.name, problem.task_id)]:
-                sample = Sample(**{k: row.get(k) for k in
-                                   ("task", "task_id", "sample_idx", "completion", "solution",
-                                    "raw", "prompt_hash")})
-                for form in forms:
-                    key = (task.name, problem.task_id, sample.sample_idx, form)
-                    if key in done:
-                        continue
-                    program = assemble(task, problem, sample, form, config)
-                    targets[program.content_hash].append(key)
-                    programs.setdefault(program.content_hash, program)
+    for task, problem, sample in stored_samples(tasks, problems, samples):
+        for form in forms:
+            key = (task.name, problem.task_id, sample.sample_idx, form)
+            if key in done:
+                continue
+            program = assemble(task, problem, sample, form, config)
+            targets[program.content_hash].append(key)
+            programs.setdefault(program.content_hash, program)
     store_executions(store, programs, targets, sandboxes)
 
 

@@ -87,6 +87,23 @@ class Sample:
     def key(self) -> str:
         return sample_key(self.task, self.task_id, self.sample_idx)
 
+    @classmethod
+    def from_row(cls, row: dict) -> Sample:
+        """The sample a stored `samples.jsonl` row holds."""
+        return cls(**{f.name: row.get(f.name) for f in dataclasses.fields(cls)})
+
+
+def stored_samples(tasks, problems: dict, samples: dict):
+    """(task, problem, Sample) for each stored sample row (`samples`: the rows by key) of
+    these tasks' problems, in task, problem and storage order."""
+    by_problem: dict[tuple, list[dict]] = {}
+    for row in samples.values():
+        by_problem.setdefault((row["task"], row["task_id"]), []).append(row)
+    for task in tasks:
+        for problem in problems[task.name]:
+            for row in by_problem.get((task.name, problem.task_id), ()):
+                yield task, problem, Sample.from_row(row)
+
 
 @dataclass(frozen=True)
 class Program:

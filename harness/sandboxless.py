@@ -9,26 +9,17 @@ flushed like samples), so re-scoring or resuming never asks the judge twice. Bot
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from tqdm import tqdm
 
-from codeeval.records import Sample
+from codeeval.records import Sample, stored_samples
 from codeeval.store import JUDGEMENTS, RESULTS, RunStore
-
-SAMPLE_FIELDS = ("task", "task_id", "sample_idx", "completion", "solution", "raw", "prompt_hash")
 
 
 def _pending(store: RunStore, tasks, problems, samples: dict, done: set):
     """(task, problem, Sample) for every stored sample of these tasks not in `done`."""
-    by_problem: dict[tuple, list[dict]] = defaultdict(list)
-    for row in samples.values():
-        by_problem[(row["task"], row["task_id"])].append(row)
-    for task in tasks:
-        for problem in problems[task.name]:
-            for row in by_problem[(task.name, problem.task_id)]:
-                if (task.name, problem.task_id, row["sample_idx"]) not in done:
-                    yield task, problem, Sample(**{k: row.get(k) for k in SAMPLE_FIELDS})
+    for task, problem, sample in stored_samples(tasks, problems, samples):
+        if (task.name, problem.task_id, sample.sample_idx) not in done:
+            yield task, problem, sample
 
 
 def _result_keys(store: RunStore) -> set:
