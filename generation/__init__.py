@@ -1,5 +1,6 @@
 """Model backends. The model spec names the backend: `reference`, `openai:MODEL`, `hf:PATH`
-or a plain path / hub id (hf). Each backend imports its heavy libraries itself."""
+(a checkpoint folder, hub id or .gguf file) or a plain path / hub id (hf). Each backend
+imports its heavy libraries itself."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
+from codeeval.generation.gguf import SHIPPED
 
-BACKENDS = ("reference", "hf:PATH_OR_HUB_ID", "openai:MODEL")
+BACKENDS = ("reference", "hf:PATH_OR_HUB_ID", "hf:PATH.gguf", *(f"hf:{a}" for a in SHIPPED),
+            "openai:MODEL")
 
 
 def make_backend(spec: str, config: GenerationConfig, options: dict | None = None) -> Backend:
@@ -22,7 +25,8 @@ def make_backend(spec: str, config: GenerationConfig, options: dict | None = Non
     if spec.startswith("openai:"):
         from codeeval.generation.openai_api import OpenAIBackend
         return OpenAIBackend(spec.removeprefix("openai:"), config, options)
-    plain_hf = Path(spec).exists() or re.fullmatch(r"[\w.-]+/[\w.-]+", spec)
+    plain_hf = (Path(spec).exists() or re.fullmatch(r"[\w.-]+/[\w.-]+", spec)
+                or spec in SHIPPED)
     if not (spec.startswith("hf:") and spec.removeprefix("hf:")) and not plain_hf:
         raise UserError(f"unknown model {spec!r}: available backends are {', '.join(BACKENDS)} "
                         "(a plain local path or owner/name hub id means hf)")

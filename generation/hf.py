@@ -1,6 +1,7 @@
 """The `hf` backend: a transformers causal LM driven by the prefix-sharing generator.
 
-`--model hf:PATH_OR_HUB_ID` (or a plain path / hub id). Requests with chat messages use the
+`--model hf:PATH_OR_HUB_ID` (or a plain path / hub id), or a GGUF file (`hf:PATH.gguf`, or the
+alias of one a package ships, see gguf.SHIPPED), dequantized and cached on first load. Requests with chat messages use the
 tokenizer's chat template when it has one; otherwise the completion prompt. `--model-args`
 keys are listed in OPTIONS. torch and transformers are imported only here.
 """
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
+from codeeval.generation.gguf import dequantized, gguf_file
 from codeeval.records import Request
 
 OPTIONS = {
@@ -66,10 +68,15 @@ class HFBackend(Backend):
                             f"got {dtype_name!r}")
         trust = self.options.get("trust_remote_code", "false").lower() in ("1", "true", "yes")
         register()
+        self.gguf = None
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust)
+            gguf = gguf_file(model)
+            if gguf is not None:
+                self.gguf = dequantized(gguf)
+            folder = self.gguf.folder if self.gguf else model
+            self.tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
             self.lm = AutoModelForCausalLM.from_pretrained(
-                model, dtype=dtype_name if dtype_name == "auto" else getattr(torch, dtype_name),
+                folder, dtype=dtype_name if dtype_name == "auto" else getattr(torch, dtype_name),
                 attn_implementation=ATTENTION_NAME, trust_remote_code=trust).to(device).eval()
         except (OSError, ValueError, KeyError, ImportError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -119,15 +126,17 @@ class HFBackend(Backend):
         from codeeval.generation.generator import SampleSpec
         from codeeval.generation.sampling import StopMatcher, TokenSampler, sample_seed
         cfg = self.config
+        stops = [r.stops(self.uses_chat(r)) for r in requests]
         specs = [SampleSpec(self.prompt_ids(r), cfg.max_new_tokens,
                             TokenSampler(cfg.temperature, cfg.top_p,
                                          sample_seed(cfg.seed, r.key), self.device),
-                            StopMatcher(self.tokenizer, r.stop) if r.stop else None)
-                 for r in requests]
+                            StopMatcher(self.tokenizer, stop) if stop else None)
+                 for r, stop in zip(requests, stops)]
         for index, tokens in self.generator.generate(specs):
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             stop = specs[index].stop
             yield requests[index], stop.cut(text) if stop else text
 
     def describe(self) -> dict:
-        return {**super().describe(), "options": self.options}
+        return {**super().describe(), "options": self.options,
+                **(self.gguf.describe() if self.gguf else {})}

@@ -84,7 +84,8 @@ class OpenAIBackend(Backend):
         groups: dict[tuple, list[Request]] = {}
         for request in requests:
             form = (request.messages if self.uses_chat(request) else request.prompt)
-            groups.setdefault((json.dumps(form), request.stop), []).append(request)
+            groups.setdefault((json.dumps(form), request.stops(self.uses_chat(request))),
+                              []).append(request)
         pool = ThreadPoolExecutor(self.concurrency)
         try:
             pending = {pool.submit(self._complete_group, g) for g in groups.values()}
@@ -106,7 +107,7 @@ class OpenAIBackend(Backend):
                     raise UserError(f"{self.base_url} returned no choices for {group[0].key}")
                 continue
             for request, text in zip(remaining, texts):
-                results.append((request, stop_cut(text, request.stop)))
+                results.append((request, stop_cut(text, request.stops(self.uses_chat(request)))))
             remaining = remaining[len(texts):]
         return results
 
@@ -115,8 +116,8 @@ class OpenAIBackend(Backend):
         body = {"model": self.model, "n": n, "max_tokens": self.config.max_new_tokens,
                 "temperature": self.config.temperature, "top_p": self.config.top_p,
                 "seed": sample_seed(self.config.seed, f"{request.key}/{n}") % (2 ** 31)}
-        if request.stop:
-            body["stop"] = list(request.stop)
+        if request.stops(chat):
+            body["stop"] = list(request.stops(chat))
         if chat:
             body["messages"] = list(request.messages)
         else:

@@ -65,6 +65,11 @@ class Request:
     def prompt_hash(self) -> str:
         return text_hash(self.prompt + json.dumps(self.messages))
 
+    def stops(self, chat: bool) -> tuple[str, ...]:
+        """The stop strings of the form the backend sends: a chat answer is cut at
+        `chat_stop` (where given), a completion at `stop`."""
+        return self.chat_stop if chat and self.chat_stop is not None else self.stop
+
 
 def sample_key(task: str, task_id: str, sample_idx: int) -> str:
     return f"{task}/{task_id}/{sample_idx}"

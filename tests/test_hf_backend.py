@@ -101,3 +101,20 @@ def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
     assert all(r["round"] == 1 and "reply" in r for r in debug)
     forms = {r["form"] for r in read_jsonl(out / "results.jsonl")}
     assert forms == {"raw", "debug1"}
+
+
+def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(model_dirs):
+    """A request whose completion stops would cut any text (every ASCII character) but whose
+    chat stops are none: the chat answer comes back whole."""
+    from codeeval.generation import GenerationConfig, make_backend
+    from codeeval.records import Request
+
+    backend = make_backend(f"hf:{model_dirs['chat']}", GenerationConfig(max_new_tokens=24))
+    messages = ({"role": "user", "content": "Write add(a, b)."},)
+    every_ascii = tuple(chr(c) for c in range(1, 128))
+    cut_if_completion = Request("t", "0", 0, prompt="x", messages=messages, stop=every_ascii,
+                                chat_stop=())
+    uncut = Request("t", "1", 0, prompt="x", messages=messages)
+    texts = dict((r.task_id, text) for r, text in backend.generate([cut_if_completion, uncut]))
+    assert any(c in texts["1"] for c in every_ascii)   # the completion stops would cut it
+    assert texts["0"] == texts["1"]

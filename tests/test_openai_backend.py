@@ -116,6 +116,21 @@ def test_chat_endpoint_for_requests_with_messages():
     assert not backend(server, endpoint="completions").uses_chat(out[0][0])
 
 
+def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones():
+    # BigCodeBench's completion stops include "\nimport ": a chat answer opening with an
+    # import would be cut to nothing if the completion stops applied to it
+    server = ScriptedServer(max_choices=5)
+    both = [Request("t", "0", 0, prompt="P0", stop=("#",), chat_stop=("<STOP>",),
+                    messages=({"role": "user", "content": "M0"},))]
+    try:
+        [(_, chat_text)] = list(backend(server).generate(both))
+        [(_, completion_text)] = list(backend(server, endpoint="completions").generate(both))
+    finally:
+        server.close()
+    assert chat_text == "M0#1.0" and completion_text == "P0"
+    assert [body["stop"] for _, body in server.bodies] == [["<STOP>"], ["#"]]
+
+
 def test_a_lone_surrogate_in_a_reply_becomes_a_replacement_character():
     server = ScriptedServer(extra="\ud83d")      # half a pair, as JSON can escape it
     try:
