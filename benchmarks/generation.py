@@ -11,6 +11,15 @@ its requests' lifespan (its one-off cache setup is reported apart).
 
     python benchmarks/generation.py                  # both scenarios
     python benchmarks/generation.py --scenarios 8x512 --repeats 3
+
+`--real N` measures the same three engines on a real model instead (`hf:smollm2-135m-instruct`
+unless --model names another): the chat prompts of the first N HumanEval Pro problems, first
+greedy n=1 (tokens asserted identical across engines), then n=--samples at T=0.8, top-p 0.95
+(throughput only: each engine draws its own random numbers). Every engine stops at EOS or
+--new-tokens; tokens/s counts the tokens each really generated. Peak memory is the process's
+resident-set growth during the engine's run (CPU) or CUDA's peak allocation.
+
+    python benchmarks/generation.py --real 164 --samples 10 --new-tokens 512 --data-dir D
 """
 
 from __future__ import annotations
@@ -130,6 +139,121 @@ def run_scenario(model, n, prefix, new, repeats):
         print(f"| {name} | {rate:.0f} | {rate / base_rate:.2f}x | {prefill_text} | {kv_text} |")
 
 
+def peak_memory():
+    """A context whose value, after it closes, is the peak memory growth in bytes."""
+    import contextlib
+    import threading
+
+    import psutil
+
+    @contextlib.contextmanager
+    def measure():
+        box = [0]
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+            yield box
+            box[0] = torch.cuda.max_memory_allocated() - base
+            return
+        process, base, stop = psutil.Process(), psutil.Process().memory_info().rss, False
+
+        def poll():
+            while not stop:
+                box[0] = max(box[0], process.memory_info().rss - base)
+                time.sleep(0.02)
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield box
+        finally:
+            stop = True
+            thread.join()
+    return measure()
+
+
+def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:
+    from codeeval.tasks import get_task
+    from codeeval.tasks.sources import DataSource
+    task = get_task("humaneval-pro", {})
+    return [backend.prompt_ids(task.request(p, 0, "default"))
+            for p in task.load(DataSource(Path(data_dir)))[:problems]]
+
+
+def real_engines(backend, prompts, n, new, temperature):
+    """(name -> (token lists, seconds, peak bytes)) for the three engines on one workload."""
+    from transformers import GenerationConfig
+
+    from codeeval.generation.generator import SampleSpec
+    from codeeval.generation.sampling import TokenSampler, sample_seed
+    model, eos = backend.lm, backend.generator.eos_ids
+    pad = backend.tokenizer.pad_token_id or min(eos)
+    sampling = dict(do_sample=temperature > 0, temperature=temperature or None,
+                    top_p=0.95 if temperature else None, top_k=None)
+    results = {}
+
+    def timed(name, run):
+        with peak_memory() as peak:
+            start = time.perf_counter()
+            tokens = run()
+            seconds = time.perf_counter() - start
+        results[name] = (tokens, seconds, peak[0])
+
+    def ours():
+        specs = [SampleSpec(p, new, TokenSampler(temperature, 0.95, sample_seed(0, f"{i}/{j}"),
+                                                 backend.device))
+                 for i, p in enumerate(prompts) for j in range(n)]
+        out = dict(backend.generator.generate(specs))
+        return [out[i] for i in range(len(specs))]
+
+    def generate():
+        width = max(map(len, prompts))
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        with torch.inference_mode():
+            out = model.generate(ids, attention_mask=mask, max_new_tokens=new,
+                                 num_return_sequences=n, pad_token_id=pad,
+                                 eos_token_id=sorted(eos), **sampling)
+        rows = out[:, width:].tolist()
+        return [next((r[:i + 1] for i, t in enumerate(r) if t in eos), r) for r in rows]
+
+    def continuous():
+        config = GenerationConfig(max_new_tokens=new, num_return_sequences=n, pad_token_id=pad,
+                                  eos_token_id=sorted(eos), **sampling)
+        out = model.generate_batch(prompts, generation_config=config)
+        return [r.generated_tokens for _, r in sorted(out.items())]
+
+    timed("codeeval prefix sharing", ours)
+    timed("hf generate", generate)
+    if hasattr(model, "generate_batch"):
+        timed("transformers continuous batching", continuous)
+    return results
+
+
+def run_real(args) -> None:
+    from codeeval.generation import GenerationConfig, make_backend
+    backend = make_backend(args.model, GenerationConfig(max_new_tokens=args.new_tokens))
+    prompts = real_prompts(backend, args.data_dir, args.real)
+    print(f"{args.model}: {len(prompts)} HumanEval Pro chat prompts, {args.new_tokens} new "
+          f"tokens at most, device {backend.device}")
+    for n, temperature in ((1, 0.0), (args.samples, 0.8)):
+        results = real_engines(backend, prompts, n, args.new_tokens, temperature)
+        base = results["hf generate"]
+        base_rate = sum(map(len, base[0])) / base[1]
+        same = ""
+        if temperature == 0:
+            ours = results["codeeval prefix sharing"][0]
+            for name, (tokens, _, _) in results.items():
+                differ = sum(a != b for a, b in zip(tokens, ours))
+                same += f"; {name}: {len(ours) - differ}/{len(ours)} identical to codeeval"
+        print(f"\nn={n}, T={temperature}{same}")
+        print("| engine | tokens | wall s | tokens/s | vs generate | peak memory |")
+        print("|---|---|---|---|---|---|")
+        for name, (tokens, seconds, peak) in results.items():
+            count = sum(map(len, tokens))
+            print(f"| {name} | {count} | {seconds:.1f} | {count / seconds:.1f} | "
+                  f"{count / seconds / base_rate:.2f}x | {peak / 2 ** 20:.0f} MiB |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="8x512,32x1024",
@@ -137,8 +261,16 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--real", type=int, metavar="N",
+                        help="a real model on the first N HumanEval Pro problems")
+    parser.add_argument("--model", default="hf:smollm2-135m-instruct")
+    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--data-dir", default="../shared/benchmarks")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.real:
+        run_real(args)
+        return
     model = build_model()
     print(f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats}")
     for item in args.scenarios.split(","):

@@ -3,6 +3,7 @@ delivers on purpose (retries, `n` checking), and `transformers serve` with a tin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -173,28 +174,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def transformers_server(tmp_path_factory):
-    """`transformers serve` (transformers[serving]) serving a tiny chat model on CPU."""
-    model = save_tiny_model(tmp_path_factory.mktemp("served") / "tiny", "llama")
+@contextlib.contextmanager
+def serve(model: Path):
+    """`transformers serve` (transformers[serving]) serving `model` on CPU on loopback; yields
+    its API root."""
     port = free_port()
-    serve = Path(sys.executable).with_name("transformers")
-    proc = subprocess.Popen([str(serve), "serve", str(model), "--host", "127.0.0.1", "--port",
+    command = Path(sys.executable).with_name("transformers")
+    proc = subprocess.Popen([str(command), "serve", str(model), "--host", "127.0.0.1", "--port",
                              str(port), "--device", "cpu"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, "transformers serve exited"
-            assert time.monotonic() < deadline, "transformers serve did not start"
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}/v1", model
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None, "transformers serve exited"
+                assert time.monotonic() < deadline, "transformers serve did not start"
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def transformers_server(tmp_path_factory):
+    """A tiny chat model served by `transformers serve`."""
+    model = save_tiny_model(tmp_path_factory.mktemp("served") / "tiny", "llama")
+    with serve(model) as url:
+        yield url, model
 
 
 @pytest.mark.parametrize("endpoint,form", [("auto", "solution"), ("completions", "completion")])
