@@ -18,7 +18,7 @@ from collections import defaultdict
 from tqdm import tqdm
 
 from codeeval.errors import UserError
-from codeeval.records import Problem, Sample, stored_samples
+from codeeval.records import Problem, Sample, results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
 
@@ -81,8 +81,7 @@ class Sandboxes:
 
 
 def stored_results(store: RunStore) -> dict[tuple, dict]:
-    """Results by (task, task_id, sample_idx, form); later rows (retried infra errors) win."""
-    return {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r for r in store.read(RESULTS)}
+    return results_by_key(store.read(RESULTS))
 
 
 def result_row(task: str, task_id: str, sample_idx: int, form: str, program_hash: str,

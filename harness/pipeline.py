@@ -156,14 +156,10 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
 def summarize(task, problems: list[Problem], results: dict, forms: list[str],
               n_samples: int, truth_rows: dict | None) -> dict:
-    """The task's summary, with its resolved options and its ground-truth check if one ran."""
+    """The task's summary, with its ground-truth check if one ran."""
     if task.scoring != "execution":
-        rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
-        return task.summarize(problems, rows, n_samples)
+        forms = ["raw"]   # similarity and judge score the sample as given
     summary = summarize_task(task, problems, results, forms, n_samples)
-    options = task.describe()
-    if options:
-        summary["options"] = options
     checked = ground_truth.ground_truth_summary(task, truth_rows or {})
     if checked is not None:
         summary["ground_truth"] = checked

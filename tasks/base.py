@@ -6,8 +6,9 @@ metadata its breakdowns use. Running programs and computing pass@k are not its j
 
 `scoring` says what scoring a task needs: "execution" (the default: programs run in a
 sandbox, pass@k), "similarity" (each sample is compared with the reference, no sandbox:
-the task implements `score` and `summarize`) or "judge" (a judge model reads each sample,
-no sandbox: the task implements `judge_request`, `judged` and `summarize`).
+the task implements `score`) or "judge" (a judge model reads each sample, no sandbox: the
+task implements `judge_request` and `judged`). Whatever the scoring, every sample becomes
+one score row and one summarizer (`codeeval.scoring`) makes the task's summary.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class Task(ABC):
     # summary.json attaches the reason to such failures, so a reference run names each one.
     known_failures: ClassVar[dict[str, str]] = {}
     scoring: ClassVar[str] = "execution"    # or "similarity" or "judge"
+    # The metric leaderboards, gates and tables show first. Tasks that score each sample with
+    # values (`scores`, named in each row's `scores`) report their means instead of pass@k.
+    headline: ClassVar[str] = "pass@1"
+    scores: ClassVar[tuple[str, ...]] = ()
+    breakdown_ks: ClassVar[tuple[int, ...]] = (1,)   # the pass@k of each metadata breakdown
     # Task options the constructor takes (`--domain`, `--split`, ...). A task that takes
     # `timeout_s` derives its programs' limits from `--timeout` itself (BigCodeBench:
     # max(default, ground-truth runtime) + 1); other tasks' programs get `--timeout` as given.
@@ -91,10 +97,11 @@ class Task(ABC):
         return self.sample_from_output(self.request(problem, sample_idx, variant), texts[0],
                                        chat=chat)
 
-    def extra_metrics(self, problems: list[Problem], results: dict[tuple, dict],
-                      form: str, n_samples: int) -> tuple[dict, dict]:
-        """Benchmark-specific (metrics, breakdowns) beyond pass@k from the stored results,
-        keyed (task, task_id, sample_idx, form); none by default."""
+    def extra_metrics(self, problems: list[Problem], rows: dict[str, list[dict]]
+                      ) -> tuple[dict, dict]:
+        """Benchmark-specific (metrics, breakdowns) from each problem's counted score rows
+        (the headline's form); their names must differ from the summary's own. None by
+        default."""
         return {}, {}
 
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:

@@ -218,14 +218,13 @@ class ClassEval(Task):
                               class_timeout_s=CLASS_TIMEOUT_S, image=self.image,
                               timeout_s=CLASS_TIMEOUT_S * len(classes) + 30, memory_mb=4096)
 
-    def extra_metrics(self, problems, results, form, n_samples):
+    def extra_metrics(self, problems, scored):
         """class/fun success and partial success pass@k, fun success per dependency type."""
         per_class: dict[str, list] = {"success": [], "partial": []}
         per_test_class: dict[str, list] = {"success": [], "partial": []}
         by_dependency: dict[str, list] = {d: [] for d in DEPENDENCY_TYPES.values()}
         for problem in problems:
-            rows = [results.get((self.name, problem.task_id, i, form)) for i in range(n_samples)]
-            rows = [r for r in rows if r is not None and r["status"] != "infra_error"]
+            rows = scored[problem.task_id]
             if not rows:
                 continue
             names = problem.data["test_classes"]

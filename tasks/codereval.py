@@ -34,9 +34,7 @@ import subprocess
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.scoring import count_passes
 from codeeval.tasks.base import Task, driver_head, option_choice
 from codeeval.tasks.sources import DataSource
 
@@ -73,26 +71,12 @@ def close_java_method(prompt: str, completion: str) -> str:
     return text + "\n}" * max(depth, 0)
 
 
-def level_pass_at_k(problems: list[Problem], counts: dict[str, tuple[int, int]],
-                    ks: tuple[int, ...]) -> dict:
-    """pass@k per context level ({level: {n_problems, pass@k...}}), every k up to the
-    smallest n; problems without a result are left out."""
-    scored = [p for p in problems if counts[p.task_id][0] > 0]
-    if not scored:
-        return {}
-    smallest_n = min(counts[p.task_id][0] for p in scored)
-    groups = {level: [p for p in scored if p.meta["level"] == level] for level in LEVELS}
-    return {level: {"n_problems": len(group),
-                    **{f"pass@{k}": round(mean_pass_at_k([counts[p.task_id] for p in group], k), 6)
-                       for k in ks if k <= smallest_n}}
-            for level, group in groups.items() if group}
-
-
 class CoderEval(Task):
     name = "codereval"
     description = "CoderEval: 230 Python / 230 Java functions from real projects, 6 context levels"
     prompt_variants = ("raw", "human-label")
     option_names = ("language", "codereval_image")
+    breakdown_ks = Task.ks   # pass@k per context level, as the paper's table
     builds_root = "/home/travis/builds"    # where the image holds projects and records
 
     def __init__(self, language: str | None = None, codereval_image: str | None = None):
@@ -198,8 +182,3 @@ class CoderEval(Task):
         return Program.joined(key, head, "run_codereval(SPEC)\n", expected_steps=1,
                               framework="driver", language=self.language, image=self.image,
                               timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
-
-    def extra_metrics(self, problems, results, form, n_samples):
-        """pass@k per context level (the overall pass@k is the summary's own metrics)."""
-        counts = count_passes(problems, results, self.name, form, n_samples)
-        return {}, {"level": level_pass_at_k(problems, counts, self.ks)}

@@ -12,7 +12,7 @@ from codeeval.failures import failure_reason
 from codeeval.records import Problem
 from codeeval.scoring import meta_breakdowns
 from codeeval.tasks import get_task
-from codeeval.tasks.bigcodebench import BASE_STOP, CHAT_STOP, FIELDS, PRELUDE
+from codeeval.tasks.bigcodebench import BASE_STOP, CHAT_STOP, FIELDS, PRELUDE, BigCodeBench
 from codeeval.tasks.sources import DataSource
 
 LOCAL = "BigCodeBench-v0.1.0_hf.jsonl.gz"
@@ -202,8 +202,8 @@ def test_failure_reasons_name_the_cause():
 def test_domain_breakdown_weighs_a_task_once_per_library():
     problems = [Problem("a", {}, {"domain": ("General", "General", "Time")}),
                 Problem("b", {}, {"domain": ("General",)})]
-    counts = {"a": (1, 1), "b": (1, 0)}
-    domains = meta_breakdowns(problems, counts)["domain"]
+    rows = {"a": [{"status": "passed"}], "b": [{"status": "failed"}]}
+    domains = meta_breakdowns(BigCodeBench, problems, rows)["domain"]
     assert domains["General"] == {"n_problems": 2, "pass@1": round(2 / 3, 6)}
     assert domains["Time"] == {"n_problems": 1, "pass@1": 1.0}
 

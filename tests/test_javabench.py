@@ -19,6 +19,7 @@ import pytest
 
 from codeeval.passk import pass_at_k
 from codeeval.records import Sample
+from codeeval.scoring import summarize_task
 from codeeval.tasks.javabench import (JavaBench, assemble, extract_java, fractional_pass_at_k,
                                       has_todo, sample_outcome)
 from codeeval.tasks.sources import DataSource
@@ -106,28 +107,39 @@ def steps_from_official(row):
 
 
 def test_metrics_follow_visual_table_on_the_official_rows(benchmarks, problems):
+    """The official estimator is `fractional_pass@k`; `pass@k` keeps its one meaning (every
+    test passes), in the metrics the gate and intervals read as in metrics_by_form."""
     task, results, expected = JavaBench(), {}, {}
     for project in TOTALS:
         per_task: dict[str, list] = {}
         for row in official_rows(benchmarks, project):
             per_task.setdefault(row["task_id"], []).append(row)
-        scores = {"completion": [], "compilation": [], "pass": []}
+        scores = {"completion": [], "compilation": [], "fractional_pass": []}
         for task_id, rows in per_task.items():
             for i, row in enumerate(rows):
+                steps = steps_from_official(row)
                 results[("javabench", task_id, i, "raw")] = {
-                    "status": "failed", "tests": steps_from_official(row)}
+                    "task": "javabench", "form": "raw", "tests": steps, "message": "",
+                    "status": "passed" if all(s["outcome"] == "passed" for s in steps) else "failed"}
             ok = [r["can_replace"] and not r["has_todo"] for r in rows]
             compiled = [o and r["compile_errors"] == 0 for o, r in zip(ok, rows)]
             c = sum(r["test_result"][0] / r["test_result"][1] for o, r in zip(compiled, rows) if o)
             scores["completion"].append(fractional_pass_at_k(5, sum(ok), 1))
             scores["compilation"].append(fractional_pass_at_k(5, sum(compiled), 1))
-            scores["pass"].append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
+            scores["fractional_pass"].append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
         expected[project] = {f"{m}@1": pytest.approx(sum(v) / len(v), abs=1e-6)
                             for m, v in scores.items()}
-    metrics, breakdowns = task.extra_metrics(problems, results, "raw", 5)
+    summary = summarize_task(task, problems, results, ["raw"], 5)
+    metrics, breakdowns = summary["metrics"], summary["breakdowns"]
     for project, values in expected.items():
         assert {k: breakdowns["project"][project][k] for k in values} == values
-    assert metrics["n_tasks"] == 45 and 0 < metrics["pass@1"] < metrics["compilation@1"] <= 1
+    assert sum(p["n_problems"] for p in breakdowns["project"].values()) == 45
+    assert 0 < metrics["fractional_pass@1"] < metrics["compilation@1"] <= 1
+    passes = [sum(results[("javabench", p.task_id, i, "raw")]["status"] == "passed"
+                  for i in range(5)) for p in problems]
+    assert metrics["pass@1"] == summary["metrics_by_form"]["raw"]["pass@1"] == pytest.approx(
+        sum(passes) / 5 / len(problems), abs=1e-6)
+    assert metrics["pass@1"] < metrics["fractional_pass@1"] and "n_tasks" not in metrics
 
 
 # --- in the java image -----------------------------------------------------------------------
