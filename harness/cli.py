@@ -192,13 +192,16 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
 @click.option("--n-samples", type=click.IntRange(min=1), default=None,
               help="Samples per class to use (default: as many as every class has).")
 @click.option("--mode", type=click.Choice(["official", "robust"]), default=None)
-def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
+              help="Per-program wall-clock limit in seconds (default: the task's).")
+def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode, timeout) -> None:
     """Score a run store's JavaBench samples test-wise (each suite against the k-th samples of
-    its classes); writes RUN_DIR/javabench_testwise.json."""
+    its classes); results join RUN_DIR's results.jsonl (a rerun resumes) and the report is
+    written to RUN_DIR/javabench_testwise.json."""
     from codeeval.sandbox import make_sandbox
     from codeeval.tasks.javabench_testwise import run_testwise
     with make_sandbox(sandbox, parallel=parallel, image="java") as box:
-        report = run_testwise(run_dir, data_dir, box, n_samples, mode)
+        report = run_testwise(run_dir, data_dir, box, n_samples, mode, timeout)
     for scope, metrics in report["metrics"].items():
         click.echo(f"{scope}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from codeeval import ground_truth
 from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
-from codeeval.execution import Sandboxes, execute, store_executions, stored_results
+from codeeval.execution import ExecutionService, Sandboxes, execute, stored_results
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample, utf8_text
@@ -97,12 +97,12 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
     executed = [t for t in tasks if t.scoring == "execution"]
     with Sandboxes(executed, config, parallel, sandbox_python) as sandboxes:
+        # a task that takes `timeout_s` derives its limits from --timeout itself
+        service = ExecutionService(store, sandboxes, config.timeout_s, frozenset(
+            t.name for t in executed if "timeout_s" in t.option_names))
         truths = {}
         if config.check_ground_truth:
-            truths = ground_truth.check_ground_truth(
-                executed, problems, lambda programs, targets, desc: store_executions(
-                    store, programs, targets, sandboxes, desc=desc),
-                lambda: stored_results(store))
+            truths = ground_truth.check_ground_truth(executed, problems, service)
 
         if config.samples_file:
             backend_info = {"backend": "external samples", "file": config.samples_file}
@@ -114,9 +114,9 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
         samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
         n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
-        execute(store, executed, problems, samples, FORMS[config.sanitize], config, sandboxes)
+        execute(service, executed, problems, samples, FORMS[config.sanitize])
         if config.debug_rounds and not config.samples_file:
-            debug_rounds(store, backend, executed, problems, samples, config, run=sandboxes.run)
+            debug_rounds(store, backend, executed, problems, samples, config, service)
     score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
     judges = {}
     for task in judged:
