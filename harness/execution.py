@@ -22,6 +22,7 @@ from codeeval.errors import UserError
 from codeeval.records import results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
+from codeeval.tasks.base import Task
 
 
 EXECUTORS = ("local", "ray")
@@ -59,11 +60,12 @@ class Sandboxes:
 
     def get(self, image: str):
         if image not in self.opened:
-            preload = tuple(sorted({m for t in self.tasks if t.image == image
-                                    for m in t.preload}))
+            users = [t for t in self.tasks if t.image == image]
+            preload = tuple(sorted({m for t in users for m in t.preload}))
             self.opened[image] = self.executor.open(
                 kind=self.config.sandbox, parallel=self.parallel, python=self.sandbox_python,
-                preload=preload, image=image, hash_seed=self.config.hash_seed)
+                preload=preload, image=image, hash_seed=self.config.hash_seed,
+                memory_mb=max([t.memory_mb for t in users] or [Task.memory_mb]))
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
 

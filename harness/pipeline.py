@@ -32,7 +32,7 @@ from codeeval.records import Problem, Sample, utf8_text
 from codeeval.sandboxless import judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
-from codeeval.tasks import check_options, get_task
+from codeeval.tasks import get_task
 
 FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"]}
 
@@ -52,7 +52,7 @@ class RunConfig:
     debug_rounds: int = 0                # LDB-style repair rounds after generation
     trace_granularity: str = "block"     # of the traces the repair rounds show
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
-    task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
+    task_options: tuple[tuple[str, str, str], ...] = ()   # (task, option, value)
     judge_model: str | None = None       # the judge backend of judge-scored tasks
     check_ground_truth: bool = False     # run the canonical solutions first
     executor: str = "local"              # where sandboxes run: local, or ray (a Ray cluster)
@@ -66,7 +66,8 @@ class RunConfig:
         del data["executor"], data["ray_address"], data["ray_node_wait_s"]
         data["generation"] = self.generation.as_dict()
         data["tasks"] = list(self.tasks)
-        data["task_options"] = dict(self.task_options)
+        data["task_options"] = {f"{task}.{option}": value
+                                for task, option, value in self.task_options}
         if self.samples_file:
             data["samples_file"] = hashlib.sha256(Path(self.samples_file).read_bytes()).hexdigest()
         data["datasets"] = datasets
@@ -75,10 +76,8 @@ class RunConfig:
 
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None) -> dict:
-    options = dict(config.task_options)
-    # a task that takes `timeout_s` derives its limits from --timeout itself
-    tasks = [get_task(name, {**options, "timeout_s": config.timeout_s}) for name in config.tasks]
-    check_options(tasks, options)
+    tasks = [get_task(name, {o: v for t, o, v in config.task_options if t == name},
+                      config.timeout_s) for name in config.tasks]
     judged = [t for t in tasks if t.scoring == "judge"]
     if judged and not config.judge_model:
         raise UserError(f"{judged[0].name} is scored by a judge model: name one with "
@@ -97,9 +96,8 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
     executed = [t for t in tasks if t.scoring == "execution"]
     with Sandboxes(executed, config, parallel, sandbox_python) as sandboxes:
-        # a task that takes `timeout_s` derives its limits from --timeout itself
-        service = ExecutionService(store, sandboxes, config.timeout_s, frozenset(
-            t.name for t in executed if "timeout_s" in t.option_names))
+        service = ExecutionService(store, sandboxes, config.timeout_s,
+                                   frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
         if config.check_ground_truth:
             truths = ground_truth.check_ground_truth(executed, problems, service)

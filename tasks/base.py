@@ -17,21 +17,33 @@ import base64
 import json
 import zlib
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar
 
+from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
 from codeeval.tasks.sources import DataSource
 
 
-def option_choice(task: str, option: str, value: str | None, choices: tuple[str, ...]) -> str:
-    """A task option's value (the first choice when not given), or a UserError naming the
-    choices."""
-    from codeeval.errors import UserError
-    if value is None:
-        return choices[0]
-    if value not in choices:
-        raise UserError(f"{task} has no {option} {value!r}; choose one of: {', '.join(choices)}")
-    return value
+@dataclass(frozen=True)
+class Option:
+    """A task option: the constructor argument `name`, set from the CLI with
+    `-T TASK.NAME=VALUE` (or its alias flag). With `choices` (the first is the default) a
+    value outside them is a UserError; without, any text."""
+
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
+
+    def value(self, task: str, given: str | None) -> str | None:
+        if not self.choices:
+            return given
+        if given is None:
+            return self.choices[0]
+        if given not in self.choices:
+            raise UserError(f"{task} has no {self.name} {given!r}; choose one of: "
+                            f"{', '.join(self.choices)}")
+        return given
 
 
 def driver_head(driver: str, spec: dict) -> str:
@@ -62,10 +74,23 @@ class Task(ABC):
     headline: ClassVar[str] = "pass@1"
     scores: ClassVar[tuple[str, ...]] = ()
     breakdown_ks: ClassVar[tuple[int, ...]] = (1,)   # the pass@k of each metadata breakdown
-    # Task options the constructor takes (`--domain`, `--split`, ...). A task that takes
-    # `timeout_s` derives its programs' limits from `--timeout` itself (BigCodeBench:
-    # max(default, ground-truth runtime) + 1); other tasks' programs get `--timeout` as given.
-    option_names: ClassVar[tuple[str, ...]] = ()
+    # The options the constructor takes (`-T multicodebench.domain=Game`, ...).
+    options: ClassVar[tuple[Option, ...]] = ()
+    # True: the constructor takes `timeout_s` (`--timeout`) and derives its programs' limits
+    # from it (BigCodeBench: max(limit, ground-truth runtime) + 1); other tasks' programs get
+    # `--timeout` as given, from the ExecutionService.
+    own_timeout: ClassVar[bool] = False
+    # The memory cap of a Docker container running this task's programs (and, for Python
+    # programs, their address-space limit); a sandbox is sized for the largest of its tasks.
+    memory_mb: ClassVar[int] = 4096
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(o.name for o in cls.options)
+
+    def option(self, name: str, given: str | None) -> str | None:
+        """The value of option `name` given `given` (None: not set), checked."""
+        return next(o for o in self.options if o.name == name).value(self.name, given)
 
     def describe(self) -> dict:
         """The task's resolved options, recorded in summary.json (empty: nothing to record)."""
@@ -140,7 +165,6 @@ class Task(ABC):
         missing (CoderEval: the authors' evaluation image), before anything is generated."""
 
     def check_variant(self, variant: str) -> None:
-        from codeeval.errors import UserError
         if variant not in self.prompt_variants:
             raise UserError(f"task {self.name} has no prompt variant {variant!r}; "
                             f"choose one of: {', '.join(self.prompt_variants)}")

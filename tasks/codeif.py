@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from codeeval.generation.base import GenerationConfig
 from codeeval.records import Problem, Request, Sample
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Option, Task
 from codeeval.tasks.sources import DataSource
 
 GENERATION_PROMPT = """
@@ -132,14 +132,14 @@ class CodeIF(Task):
     scoring = "judge"
     headline = "CSR"
     scores = METRICS
-    option_names = ("subset",)
+    options = (Option("subset", "the easy or hard half, or all", SUBSETS),)
     prompt_version = "1"
     # the official judge call: temperature 0.5, max_tokens 4096, one reply
     judge_generation: ClassVar[GenerationConfig] = GenerationConfig(
         n_samples=1, temperature=0.5, max_new_tokens=4096)
 
     def __init__(self, subset: str | None = None):
-        self.subset = option_choice("codeif", "subset", subset, SUBSETS)
+        self.subset = self.option("subset", subset)
 
     def describe(self) -> dict:
         return {"subset": self.subset}

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task, driver_head, option_choice
+from codeeval.tasks.base import Option, Task, driver_head
 from codeeval.tasks.sources import DataSource
 
 LANGUAGES = ("python", "java")
@@ -75,12 +75,14 @@ class CoderEval(Task):
     name = "codereval"
     description = "CoderEval: 230 Python / 230 Java functions from real projects, 6 context levels"
     prompt_variants = ("raw", "human-label")
-    option_names = ("language", "codereval_image")
+    options = (Option("language", "the Python or the Java half", LANGUAGES),
+               Option("codereval_image", "the authors' evaluation image as loaded in Docker "
+                      "(`docker load -i` the file from the CoderEval release), NAME[:TAG]"))
     breakdown_ks = Task.ks   # pass@k per context level, as the paper's table
     builds_root = "/home/travis/builds"    # where the image holds projects and records
 
     def __init__(self, language: str | None = None, codereval_image: str | None = None):
-        self.language = option_choice("codereval", "language", language, LANGUAGES)
+        self.language = self.option("language", language)
         self.codereval_image = codereval_image
         # Programs run in the user's image itself (codeeval.sandbox.images.external_image);
         # without one, check_environment stops a run before any program is assembled.

@@ -71,7 +71,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task, driver_head, option_choice
+from codeeval.tasks.base import Option, Task, driver_head
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
@@ -169,11 +169,13 @@ class JavaBench(Task):
     prompt_variants = ("holistic",) + METHOD_STRATEGIES
     image = "java"
     ks: ClassVar[tuple[int, ...]] = (1, 5)
-    option_names = ("context", "mode")
+    options = (Option("context", "how much of the project the prompt shows", CONTEXTS),
+               Option("mode", "official, or robust: PA21/PA22 tests time out in a separate "
+                      "thread, so a looping test cannot hang the run", MODES))
 
     def __init__(self, context: str | None = None, mode: str | None = None):
-        self.context = option_choice("javabench", "context", context, CONTEXTS)
-        self.mode = option_choice("javabench", "mode", mode, MODES)
+        self.context = self.option("context", context)
+        self.mode = self.option("mode", mode)
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []

@@ -27,7 +27,7 @@ import re
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Request, Sample
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Option, Task
 from codeeval.tasks.codebleu import codebleu
 from codeeval.tasks.sources import DataSource
 
@@ -70,12 +70,13 @@ class MultiCodeBench(Task):
     scoring = "similarity"
     headline = "codebleu"
     scores = TERMS
-    option_names = ("domain", "context")
+    options = (Option("domain", "comma-separated domains (e.g. Block_chain,Game); default all 12"),
+               Option("context", "prompt setting", CONTEXTS))
     prompt_version = "1"
 
     def __init__(self, domain: str | None = None, context: str | None = None):
         self.domains = _parse_domains(domain)
-        self.context = option_choice("multicodebench", "context", context, CONTEXTS)
+        self.context = self.option("context", context)
         if self.context == "local_file_context":
             raise UserError("MultiCodeBench's data holds no file contents, so the "
                             "local_file_context setting cannot be built; choose another "
