@@ -89,7 +89,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         raise UserError(f"--sanitize must be one of {', '.join(FORMS)}")
     if not config.samples_file:
         for task in tasks:
-            task.check_variant(config.prompt_variant)
+            task.variant(config.prompt_variant)
     problems = {t.name: t.load(source)[: config.limit] for t in tasks}
     store = RunStore(out)
     run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
@@ -171,45 +171,53 @@ def default_run_id(config: RunConfig, out: Path) -> str:
 
 
 def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> None:
-    """Generate every missing sample. Multi-round strategies run in rounds, each round one
-    batch across all problems; each round's text is stored (rounds.jsonl) as it arrives, so
-    a resumed run continues from the last finished round."""
-    variant = config.prompt_variant
+    """Generate every missing sample, driving each sample's prompting strategy
+    (`Task.prompting`). Multi-round strategies run in rounds, each round one batch across all
+    problems; each round's text is stored (rounds.jsonl) as it arrives, so a resumed run
+    replays the stored texts and continues from the last finished round."""
     done = {(s["task"], s["task_id"], s["sample_idx"]) for s in store.read(SAMPLES)}
     texts: dict[tuple, list[str]] = defaultdict(list)
     for row in store.read(ROUNDS):
         texts[(row["task"], row["task_id"], row["sample_idx"])].append(row["text"])
-    todo = [(task, problem, i) for task in tasks for problem in problems[task.name]
-            for i in range(config.generation.n_samples)
-            if (task.name, problem.task_id, i) not in done]
-    total = sum(task.rounds(p, variant) - len(texts[(task.name, p.task_id, i)])
-                for task, p, i in todo)
-    with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out, \
-            tqdm(total=total, desc="generate", unit="request", disable=not total) as bar:
-        while todo:
-            requests, waiting = [], {}
-            for task, problem, i in todo:
-                key = (task.name, problem.task_id, i)
-                if len(texts[key]) == task.rounds(problem, variant):
-                    chat = backend.uses_chat(task.request(problem, i, variant))
-                    samples_out.append(task.sample_from_rounds(problem, i, variant, texts[key],
-                                                               chat=chat))
-                    continue
-                request = task.request(problem, i, variant, tuple(texts[key]))
-                requests.append(request)
-                waiting[request.key] = (task, problem, i)
-            for request, text in backend.generate(requests):
-                task, problem, i = waiting[request.key]
-                if task.rounds(problem, variant) == 1:   # the strategy's own assembly
-                    samples_out.append(task.sample_from_rounds(
-                        problem, i, variant, [text], chat=backend.uses_chat(request)))
-                else:
-                    rounds_out.append({"task": task.name, "task_id": problem.task_id,
-                                       "sample_idx": i, "round": request.round, "text": text})
-                    texts[(task.name, problem.task_id, i)].append(text)
-                bar.update()
-            todo = [waiting[r.key] for r in requests if waiting[r.key][0].rounds(
-                waiting[r.key][1], variant) > 1]
+    with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out:
+
+        def advance(strategy, request, text: str):
+            """The strategy's next request, or None once it stored its sample."""
+            try:
+                return strategy.send((text, backend.uses_chat(request)))
+            except StopIteration as finished:
+                samples_out.append(finished.value)
+                return None
+
+        waiting = []   # (strategy, its next request)
+        for task in tasks:
+            variant = task.variant(config.prompt_variant)
+            for problem in problems[task.name]:
+                for i in range(config.generation.n_samples):
+                    key = (task.name, problem.task_id, i)
+                    if key in done:
+                        continue
+                    strategy = task.prompting(problem, i, variant)
+                    request = next(strategy)
+                    for text in texts[key]:   # rounds stored before a resume
+                        request = advance(strategy, request, text)
+                        if request is None:
+                            break
+                    if request is not None:
+                        waiting.append((strategy, request))
+        with tqdm(total=0, desc="generate", unit="request", disable=not waiting) as bar:
+            while waiting:
+                bar.total += len(waiting)
+                strategies = {request.key: strategy for strategy, request in waiting}
+                batch, waiting = [request for _, request in waiting], []
+                for request, text in backend.generate(batch):
+                    following = advance(strategies[request.key], request, text)
+                    if following is not None:
+                        rounds_out.append({"task": request.task, "task_id": request.task_id,
+                                           "sample_idx": request.sample_idx,
+                                           "round": request.round, "text": text})
+                        waiting.append((strategies[request.key], following))
+                    bar.update()
 
 
 def external_rows(path: Path):

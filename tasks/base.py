@@ -17,6 +17,7 @@ import base64
 import json
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -52,6 +53,10 @@ def driver_head(driver: str, spec: dict) -> str:
     defines `load_spec` to unpack it inside the sandbox."""
     packed = base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()
     return f"{driver}\n\nSPEC = load_spec({packed!r})\n"
+
+
+# A prompting strategy: yields Requests, is sent (text, chat) for each, returns the Sample.
+Prompting = Generator[Request, tuple[str, bool], Sample]
 
 
 class Task(ABC):
@@ -111,16 +116,15 @@ class Task(ABC):
         """Extract the sample from a model's text, as the official pipeline does; `chat`
         says whether the text answers the chat form of the request."""
 
-    def rounds(self, problem: Problem, variant: str) -> int:
-        """How many generation rounds one sample takes (ClassEval incremental: one per
-        method). Every round is one batch across all problems."""
-        return 1
-
-    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
-                           texts: list[str], *, chat: bool) -> Sample:
-        """The sample made of every round's text; single-round tasks extract the one text."""
-        return self.sample_from_output(self.request(problem, sample_idx, variant), texts[0],
-                                       chat=chat)
+    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+        """The prompting strategy of one sample: a generator that yields each round's
+        Request, is sent (the model's text, whether it answered the chat form) for it, and
+        returns the Sample. One round by default; multi-round strategies (ClassEval
+        incremental: one round per method) yield more, each round one batch across all
+        problems."""
+        request = self.request(problem, sample_idx, variant)
+        text, chat = yield request
+        return self.sample_from_output(request, text, chat=chat)
 
     def extra_metrics(self, problems: list[Problem], rows: dict[str, list[dict]]
                       ) -> tuple[dict, dict]:
@@ -164,7 +168,11 @@ class Task(ABC):
         """Raise a UserError when something that running this task's programs needs is
         missing (CoderEval: the authors' evaluation image), before anything is generated."""
 
-    def check_variant(self, variant: str) -> None:
-        if variant not in self.prompt_variants:
-            raise UserError(f"task {self.name} has no prompt variant {variant!r}; "
+    def variant(self, name: str) -> str:
+        """The prompt variant `--prompt-variant name` selects: `default` is the first."""
+        if name == "default":
+            return self.prompt_variants[0]
+        if name not in self.prompt_variants:
+            raise UserError(f"task {self.name} has no prompt variant {name!r}; "
                             f"choose one of: {', '.join(self.prompt_variants)}")
+        return name

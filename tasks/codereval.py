@@ -130,9 +130,6 @@ class CoderEval(Task):
             problems.append(Problem(task_id=task_id, data=data, meta={"level": level}))
         return problems
 
-    def check_variant(self, variant: str) -> None:
-        super().check_variant("raw" if variant == "default" else variant)
-
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
         prompt = problem.data["prompts"]["raw" if variant == "default" else variant]

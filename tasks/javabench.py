@@ -71,7 +71,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Option, Task, driver_head
+from codeeval.tasks.base import Option, Prompting, Task, driver_head
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
@@ -196,14 +196,6 @@ class JavaBench(Task):
                 problems.append(Problem(task_id=row["task_id"], data=data))
         return problems
 
-    def check_variant(self, variant: str) -> None:
-        super().check_variant("holistic" if variant == "default" else variant)
-
-    def rounds(self, problem: Problem, variant: str) -> int:
-        if variant not in METHOD_STRATEGIES:
-            return 1
-        return len(todo_methods(problem.data["code"]))
-
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
@@ -228,10 +220,15 @@ class JavaBench(Task):
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
 
-    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
-                           texts: list[str], *, chat: bool) -> Sample:
+    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+        """Holistic: one request for the class. Independent and incremental: one round per
+        TODO method, then each answer's body spliced into the class."""
         if variant not in METHOD_STRATEGIES:
-            return super().sample_from_rounds(problem, sample_idx, variant, texts, chat=chat)
+            return (yield from super().prompting(problem, sample_idx, variant))
+        texts: list[str] = []
+        for _ in todo_methods(problem.data["code"]):
+            text, _ = yield self.request(problem, sample_idx, variant, tuple(texts))
+            texts.append(text)
         if all(text == reference_answer(problem.data) for text in texts):   # as holistic
             return Sample(self.name, problem.task_id, sample_idx,
                           solution=problem.data["canonical"], raw="\n\n".join(texts))
