@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from codeeval.records import Request
+
+
+def sample_seed(seed: int, key: str) -> int:
+    """A sample's own seed, from the run's seed and the request key: a sample's text depends
+    on neither batching nor the backend's call order (torch-free: the openai backend uses it)."""
+    digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from codeeval.errors import UserError
-from codeeval.generation.base import Backend, GenerationConfig
-from codeeval.generation.sampling import sample_seed
+from codeeval.generation.base import Backend, GenerationConfig, sample_seed
 from codeeval.records import Request, utf8_text
 
 OPTIONS = {

@@ -6,14 +6,9 @@ key, so a sample's text depends on neither batching nor which other requests run
 
 from __future__ import annotations
 
-import hashlib
-
 import torch
 
-
-def sample_seed(seed: int, key: str) -> int:
-    digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+from codeeval.generation.base import sample_seed  # noqa: F401  (hf's import of it)
 
 
 class TokenSampler:

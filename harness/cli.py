@@ -15,7 +15,7 @@ from codeeval.execution import EXECUTORS
 from codeeval.generation import GenerationConfig
 from codeeval.pipeline import FORMS, RunConfig, run_pipeline
 from codeeval.sandbox import SANDBOX_KINDS
-from codeeval.tasks import TASKS, parse_task_list
+from codeeval.tasks import TASKS, parse_task_list, resolve_options
 from codeeval.tasks.sources import DataSource
 
 
@@ -75,32 +75,17 @@ def shared_options(f):
 
 
 def task_options(f):
-    """Options of particular tasks (passed to the tasks that take them, see
-    `Task.option_names`), and the judge of judge-scored tasks."""
+    """Task options: `-T TASK.OPTION=VALUE` (see `codeeval tasks`), the old per-task flags as
+    aliases of it, and the judge of judge-scored tasks."""
     options = [
-        click.option("--domain", default=None,
-                     help="multicodebench: comma-separated domains (e.g. Block_chain,Game); "
-                          "default all 12."),
-        click.option("--context", default=None,
-                     help="multicodebench: prompt setting: docstring_only (default), "
-                          "import_statement, api_statement, dep, api+dep. javabench: "
-                          "selective (default), minimum, maximum."),
-        click.option("--mode", type=click.Choice(["official", "robust"]), default=None,
-                     help="javabench: official (default) or robust (PA21/PA22 tests time out "
-                          "in a separate thread, so a looping test cannot hang the run)."),
-        click.option("--subset", type=click.Choice(["full", "hard", "easy", "all"]), default=None,
-                     help="bigcodebench: full (default) or hard. codeif: easy, hard or all "
-                          "(default)."),
-        click.option("--split", type=click.Choice(["complete", "instruct"]), default=None,
-                     help="bigcodebench: docstring completion (default) or instruction."),
-        click.option("--dataset-version", default=None,
-                     help="bigcodebench: dataset version to load, e.g. v0.1.0_hf (default: "
-                          "the official loader's; a data dir's only version)."),
-        click.option("--language", type=click.Choice(["python", "java"]), default=None,
-                     help="codereval: python (default) or java."),
-        click.option("--codereval-image", default=None,
-                     help="codereval: the authors' evaluation image as loaded in Docker "
-                          "(`docker load -i` the file from the CoderEval release), NAME[:TAG]."),
+        click.option("-T", "--task-option", "task_option", multiple=True,
+                     metavar="TASK.OPTION=VALUE",
+                     help="A task's option, e.g. -T multicodebench.context=dep (repeatable; "
+                          "`codeeval tasks` lists each task's options). An option that no "
+                          "task of --tasks has is an error."),
+        *(click.option(f"--{option.replace('_', '-')}", option, default=None,
+                       help=f"Alias of -T {', '.join(f'{t}.{option}' for t in owners)}.")
+          for option, owners in ALIASES.items()),
         click.option("--judge-model", default=None,
                      help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
                           "(OPENAI_BASE_URL / OPENAI_API_KEY name the server)."),
@@ -108,8 +93,10 @@ def task_options(f):
     return with_options(f, options)
 
 
-def _task_options(given: dict) -> tuple[tuple[str, str], ...]:
-    return tuple((k, v) for k, v in given.items() if v is not None)
+# The per-task flags of earlier versions, kept as aliases of -T: option -> the tasks having it.
+ALIASES = {option: [name for name, task in TASKS.items() if option in task.option_names()]
+           for option in ("domain", "context", "mode", "subset", "split", "dataset_version",
+                          "language", "codereval_image")}
 
 
 @click.group()
@@ -146,7 +133,7 @@ def cli() -> None:
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
         executor, ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
         check_ground_truth, n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant,
-        debug_rounds, trace_granularity, judge_model, **chosen_task_options) -> None:
+        debug_rounds, trace_granularity, judge_model, task_option, **aliases) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     options = parse_model_args(model_args)
@@ -158,9 +145,9 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
                        sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
-                       task_options=_task_options(chosen_task_options), judge_model=judge_model,
-                       check_ground_truth=check_ground_truth, executor=executor,
-                       ray_address=ray_address, ray_node_wait_s=ray_node_wait)
+                       task_options=resolve_options(task_names, aliases, task_option),
+                       judge_model=judge_model, check_ground_truth=check_ground_truth,
+                       executor=executor, ray_address=ray_address, ray_node_wait_s=ray_node_wait)
     _run(config, out, data_dir, force, parallel, sandbox_python)
 
 
@@ -172,13 +159,14 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, executor,
              ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
-             check_ground_truth, judge_model, **chosen_task_options) -> None:
+             check_ground_truth, judge_model, task_option, **aliases) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = tuple(t.name for t in parse_task_list(tasks))
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
-                       task_options=_task_options(chosen_task_options), judge_model=judge_model,
+                       task_options=resolve_options(task_names, aliases, task_option),
+                       judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,
                        ray_address=ray_address, ray_node_wait_s=ray_node_wait)
     _run(config, out, data_dir, force, parallel, sandbox_python)
@@ -192,23 +180,29 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
 @click.option("--n-samples", type=click.IntRange(min=1), default=None,
               help="Samples per class to use (default: as many as every class has).")
 @click.option("--mode", type=click.Choice(["official", "robust"]), default=None)
-def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
+              help="Per-program wall-clock limit in seconds (default: the task's).")
+def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode, timeout) -> None:
     """Score a run store's JavaBench samples test-wise (each suite against the k-th samples of
-    its classes); writes RUN_DIR/javabench_testwise.json."""
+    its classes); results join RUN_DIR's results.jsonl (a rerun resumes) and the report is
+    written to RUN_DIR/javabench_testwise.json."""
     from codeeval.sandbox import make_sandbox
     from codeeval.tasks.javabench_testwise import run_testwise
     with make_sandbox(sandbox, parallel=parallel, image="java") as box:
-        report = run_testwise(run_dir, data_dir, box, n_samples, mode)
+        report = run_testwise(run_dir, data_dir, box, n_samples, mode, timeout)
     for scope, metrics in report["metrics"].items():
         click.echo(f"{scope}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
 
 
 @cli.command("tasks")
 def list_tasks() -> None:
-    """List the tasks with their prompt variants."""
+    """List the tasks with their prompt variants and options."""
     width = max(map(len, TASKS))
     for name, task in TASKS.items():
         click.echo(f"{name.ljust(width)}  [{', '.join(task.prompt_variants)}]  {task.description}")
+        for option in task.options:
+            choices = f" ({'|'.join(option.choices)})" if option.choices else ""
+            click.echo(f"{''.ljust(width)}  -T {name}.{option.name}=...{choices}: {option.help}")
 
 
 @cli.group()

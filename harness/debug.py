@@ -7,22 +7,21 @@ each block's entry and exit, every function traced), the model gets the failing 
 value the program really produced, the block trace, and the request to judge each block as
 JSON and return a fixed program; the fixed program is run against the hidden tests. Each round
 is one batch across all problems. Rounds are stored in `debug.jsonl` (trace, prompt hash,
-reply, block verdicts, fixed code) and results in `results.jsonl` with form `debug<r>`, so a
-resumed run redoes nothing. The summary reports pass@1 per round (a sample counts from the
+reply, block verdicts, fixed code) and results in `results.jsonl` with form `debug<r>` (the
+traced runs as `trace<r>`), so a resumed run redoes nothing. The summary reports pass@1 per round (a sample counts from the
 round its program first passed).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
 from tqdm import tqdm
 
-from codeeval.execution import result_row
-from codeeval.records import Program, Request, Sample
-from codeeval.store import DEBUG, RESULTS, RunStore
+from codeeval.execution import stored_results
+from codeeval.records import Request, Sample
+from codeeval.store import DEBUG, RunStore
 
 SYSTEM = "You are an expert programming assistant."
 JUDGE_BLOCKS = (
@@ -66,12 +65,13 @@ def render_trace(trace: dict | None, code: str) -> str:
 
 
 def feedback_request(task, problem, sample_idx: int, round_no: int, instruction: str,
-                     code: str, test: str, execution) -> Request:
-    failed = next((t for t in execution.tests if t.get("outcome") != "passed"), {})
-    output = failed.get("real_output") or execution.message or "(no output)"
+                     code: str, test: str, traced: dict) -> Request:
+    """The repair request for `code`, given the result row of its traced visible test."""
+    failed = next((t for t in traced["tests"] if t.get("outcome") != "passed"), {})
+    output = failed.get("real_output") or traced["message"] or "(no output)"
     feedback = (f"The code above fails the given unit test:\n{test.strip()} "
                 f"# Real Execution Output: {output}\n{JUDGE_BLOCKS}\n"
-                f"{render_trace(execution.trace, code)}\n\n{FIX}")
+                f"{render_trace(traced.get('trace'), code)}\n\n{FIX}")
     messages = ({"role": "system", "content": SYSTEM},
                 {"role": "user", "content": f"Complete the following task in Python:\n{instruction}"},
                 {"role": "assistant", "content": f"```python\n{code}\n```"},
@@ -103,75 +103,72 @@ def latest_code(task, problem, sample_row: dict, debug_rows: list[dict]) -> str:
     return task.sample_code(problem, Sample.from_row(sample_row))
 
 
+def to_debug(store: RunStore, problem_of: dict, samples: dict, base: str, round_no: int):
+    """(task, problem, sample key, latest code) of every sample whose program failed up to
+    this round, whose task has a visible test, and that this round has not debugged yet;
+    `problem_of`: (task name, task_id) -> (task, problem)."""
+    results = stored_results(store)
+    history: dict[tuple, list[dict]] = {}
+    for row in store.read(DEBUG):
+        history.setdefault((row["task"], row["task_id"], row["sample_idx"]), []).append(row)
+    for key, sample_row in samples.items():
+        task, problem = problem_of.get(key[:2], (None, None))
+        if task is None or task.visible_test(problem) is None:
+            continue
+        rows = history.get(key, [])
+        if any(r["round"] >= round_no for r in rows):
+            continue  # done before a resume
+        earlier = [results.get((*key, f))
+                   for f in (base, *(f"debug{r}" for r in range(1, round_no)))]
+        if earlier[-1] is None or any(r and r["status"] == "passed" for r in earlier):
+            continue
+        yield task, problem, key, latest_code(task, problem, sample_row, rows)
+
+
 def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, config,
-                 run: callable) -> None:
-    """Run `config.debug_rounds` repair rounds; `run(programs)` executes programs in the
-    sandbox and yields their Executions."""
+                 service) -> None:
+    """Run `config.debug_rounds` repair rounds, every program through `service` (the
+    run's ExecutionService): the traced visible tests as form `trace<r>`, the fixed programs
+    as `debug<r>`."""
     base = "sanitized" if config.sanitize == "sanitized" else "raw"
-    by_name = {t.name: t for t in tasks}
-    problem_of = {(t.name, p.task_id): p for t in tasks for p in problems[t.name]}
+    problem_of = {(t.name, p.task_id): (t, p) for t in tasks for p in problems[t.name]}
     for round_no in range(1, config.debug_rounds + 1):
-        results = {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
-                   for r in store.read(RESULTS)}
-        history: dict[tuple, list[dict]] = {}
-        for row in store.read(DEBUG):
-            history.setdefault((row["task"], row["task_id"], row["sample_idx"]), []).append(row)
-        todo = []
-        for key, sample_row in samples.items():
-            task, problem = by_name.get(key[0]), problem_of.get(key[:2])
-            if task is None or problem is None or task.visible_test(problem) is None:
-                continue
-            rows = history.get(key, [])
-            if any(r["round"] >= round_no for r in rows):
-                continue  # done before a resume
-            earlier = [results.get((*key, f))
-                       for f in (base, *(f"debug{r}" for r in range(1, round_no)))]
-            if earlier[-1] is None or any(r and r["status"] == "passed" for r in earlier):
-                continue
-            todo.append((task, problem, key, latest_code(task, problem, sample_row, rows)))
-        if not todo:
-            return
-        traced = {f"{'/'.join(map(str, key))}/trace{round_no}":
-                  task.debug_program(problem, code, config.trace_granularity)
-                  for task, problem, key, code in todo}
-        traced = {k: _with_key(p, k) for k, p in traced.items()}
-        executions = {e.key: e for e in run(list(traced.values()))}
+        todo = list(to_debug(store, problem_of, samples, base, round_no))
+        traced = service.run([((*key, f"trace{round_no}"),
+                               task.debug_program(problem, code, config.trace_granularity))
+                              for task, problem, key, code in todo],
+                             desc=f"trace round {round_no}")
         requests, context = [], {}
         for task, problem, key, code in todo:
-            execution = executions[f"{'/'.join(map(str, key))}/trace{round_no}"]
+            row = traced[(*key, f"trace{round_no}")]
             request = feedback_request(task, problem, key[2], round_no,
                                        task.instruction_for_debug(problem), code,
-                                       task.visible_test(problem), execution)
+                                       task.visible_test(problem), row)
             requests.append(request)
-            context[request.key] = (task, problem, key, execution)
-        fixed_programs, feedback = {}, {}
+            context[request.key] = (key, code, row)
         with store.appender(DEBUG) as out, tqdm(total=len(requests), unit="request",
-                                                desc=f"debug round {round_no}") as bar:
+                                                desc=f"debug round {round_no}",
+                                                disable=not requests) as bar:
             for request, text in backend.generate(requests):
-                task, problem, key, execution = context[request.key]
-                verdicts, code = parse_reply(text)
-                code = code if code is not None else latest_code(
-                    task, problem, samples[key], history.get(key, []))
+                key, code, row = context[request.key]
+                verdicts, fixed = parse_reply(text)
                 out.append({"task": key[0], "task_id": key[1], "sample_idx": key[2],
                             "round": round_no, "prompt_hash": request.prompt_hash,
-                            "trace": execution.trace, "test_message": execution.message,
-                            "reply": text, "verdicts": verdicts, "code": code})
-                feedback[key] = {"trace": execution.trace, "verdicts": verdicts}
-                program = task.program(problem, Sample(*key, solution=code), sanitized=False)
-                fixed_programs[key] = _with_key(program, f"{'/'.join(map(str, key))}/debug{round_no}")
+                            "trace": row.get("trace"), "test_message": row["message"],
+                            "reply": text, "verdicts": verdicts,
+                            "code": fixed if fixed is not None else code})
                 bar.update()
-        with store.appender(RESULTS) as out:
-            for execution in run(list(fixed_programs.values())):
-                task_name, task_id, idx, _ = execution.key.rsplit("/", 3)
-                key = (task_name, task_id, int(idx))
-                # The trace and verdicts that led to this program, for reports' drill-down.
-                out.append({**result_row(*key, f"debug{round_no}",
-                                         fixed_programs[key].content_hash, execution),
-                            **feedback[key]})
-
-
-def _with_key(program: Program, key: str) -> Program:
-    return dataclasses.replace(program, key=key)
+        # every fixed program of this round, those stored before a resume included
+        jobs, feedback = [], {}
+        for row in store.read(DEBUG):
+            key = (row["task"], row["task_id"], row["sample_idx"], f"debug{round_no}")
+            if row["round"] == round_no and key[:2] in problem_of:
+                task, problem = problem_of[key[:2]]
+                sample = Sample(*key[:3], solution=row["code"])
+                jobs.append((key, task.program(problem, sample, sanitized=False)))
+                # the trace and verdicts that led to this program, for reports' drill-down
+                feedback[key] = {"trace": row["trace"], "verdicts": row["verdicts"]}
+        service.run(jobs, desc=f"run round {round_no}", extra=feedback)
 
 
 def pass_at_1_by_round(task, problems, results: dict, rounds: int, n_samples: int,

@@ -7,7 +7,8 @@ from the ground-truth check, the samples or the debugging rounds.
 
 Where the sandboxes run is the executor's choice: `local` opens them on this machine; `ray`
 (codeeval.ray_executor) opens them on the nodes of a Ray cluster and streams the executions
-back, so everything above `Sandboxes.run` (the store, resume, retries, scoring) is the same.
+back, so everything above `Sandboxes.run` (the ExecutionService: the store, resume, limits,
+de-duplication) is the same.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from collections import defaultdict
 from tqdm import tqdm
 
 from codeeval.errors import UserError
-from codeeval.records import Problem, Sample, stored_samples
+from codeeval.records import results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
+from codeeval.tasks.base import Task
 
 
 EXECUTORS = ("local", "ray")
@@ -58,11 +60,12 @@ class Sandboxes:
 
     def get(self, image: str):
         if image not in self.opened:
-            preload = tuple(sorted({m for t in self.tasks if t.image == image
-                                    for m in t.preload}))
+            users = [t for t in self.tasks if t.image == image]
+            preload = tuple(sorted({m for t in users for m in t.preload}))
             self.opened[image] = self.executor.open(
                 kind=self.config.sandbox, parallel=self.parallel, python=self.sandbox_python,
-                preload=preload, image=image, hash_seed=self.config.hash_seed)
+                preload=preload, image=image, hash_seed=self.config.hash_seed,
+                memory_mb=max([t.memory_mb for t in users] or [Task.memory_mb]))
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
 
@@ -81,52 +84,62 @@ class Sandboxes:
 
 
 def stored_results(store: RunStore) -> dict[tuple, dict]:
-    """Results by (task, task_id, sample_idx, form); later rows (retried infra errors) win."""
-    return {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r for r in store.read(RESULTS)}
+    return results_by_key(store.read(RESULTS))
 
 
-def result_row(task: str, task_id: str, sample_idx: int, form: str, program_hash: str,
-               execution) -> dict:
+def result_row(key: tuple, program_hash: str, execution) -> dict:
+    task, task_id, sample_idx, form = key
     return {"task": task, "task_id": task_id, "sample_idx": sample_idx, "form": form,
             "program_hash": program_hash,
             **{k: v for k, v in dataclasses.asdict(execution).items() if k != "key"}}
 
 
-def store_executions(store: RunStore, programs: dict, targets: dict, sandboxes: Sandboxes,
-                     *, desc: str = "execute") -> None:
-    """Run `programs` ({hash: Program}) and store a result row for each key in
-    `targets[hash]`, one row as each program finishes."""
-    hash_of = {p.key: h for h, p in programs.items()}
-    with store.appender(RESULTS) as out, tqdm(total=len(programs), desc=desc,
-                                              unit="program", disable=not programs) as bar:
-        for execution in sandboxes.run(list(programs.values())):
-            program_hash = hash_of[execution.key]
-            for name, task_id, idx, form in targets[program_hash]:
-                out.append(result_row(name, task_id, idx, form, program_hash, execution))
-            bar.update()
+class ExecutionService:
+    """The one way programs run: ground truth, samples, debugging rounds and JavaBench's
+    test-wise suites all submit jobs, (result key, Program), the key (task, task_id,
+    sample_idx, form) naming the score row the program yields. The service applies `--timeout`
+    (except to tasks that derive their limits from it themselves), runs each distinct program
+    once, appends one row per key to results.jsonl as programs finish, and reuses a stored row
+    that ran the same program (resume; infra errors run again)."""
 
+    def __init__(self, store: RunStore, runner, timeout_s: float | None = None,
+                 own_limits: frozenset[str] = frozenset()):
+        self.store, self.runner = store, runner   # runner.run(programs) yields Executions
+        self.timeout_s, self.own_limits = timeout_s, own_limits
 
-def execute(store: RunStore, tasks, problems, samples: dict, forms: list[str], config,
-            sandboxes: Sandboxes) -> None:
-    """Run each stored sample's program once per form; identical programs run once."""
-    done = {key for key, row in stored_results(store).items() if row["status"] != "infra_error"}
-    targets: dict[str, list[tuple]] = defaultdict(list)   # program hash -> result keys
-    programs = {}
-    for task, problem, sample in stored_samples(tasks, problems, samples):
-        for form in forms:
-            key = (task.name, problem.task_id, sample.sample_idx, form)
-            if key in done:
+    def limited(self, task: str, program):
+        if self.timeout_s is None or task in self.own_limits:
+            return program
+        return dataclasses.replace(program, timeout_s=self.timeout_s)
+
+    def run(self, jobs, *, desc: str = "execute", extra: dict | None = None) -> dict[tuple, dict]:
+        """The row of every job's key; `extra` adds fields to the new rows of some keys."""
+        stored = stored_results(self.store)
+        rows, programs, targets = {}, {}, defaultdict(list)
+        for key, program in jobs:
+            program = self.limited(key[0], program)
+            digest = program.content_hash
+            row = stored.get(key)
+            if row and row["status"] != "infra_error" and row.get("program_hash") == digest:
+                rows[key] = row
                 continue
-            program = assemble(task, problem, sample, form, config)
-            targets[program.content_hash].append(key)
-            programs.setdefault(program.content_hash, program)
-    store_executions(store, programs, targets, sandboxes)
+            targets[digest].append(key)
+            programs.setdefault(digest, dataclasses.replace(program, key="/".join(map(str, key))))
+        hash_of = {p.key: digest for digest, p in programs.items()}
+        with self.store.appender(RESULTS) as out, tqdm(total=len(programs), desc=desc,
+                                                       unit="program", disable=not programs) as bar:
+            for execution in self.runner.run(list(programs.values())):
+                digest = hash_of[execution.key]
+                for key in targets[digest]:
+                    rows[key] = {**result_row(key, digest, execution), **(extra or {}).get(key, {})}
+                    out.append(rows[key])
+                bar.update()
+        return rows
 
 
-def assemble(task, problem: Problem, sample: Sample, form: str, config):
-    program = task.program(problem, sample, sanitized=form == "sanitized")
-    # The program key is unique per (sample, form), since equal programs share one run.
-    program = dataclasses.replace(program, key=f"{sample.key}/{form}")
-    if config.timeout_s is not None and "timeout_s" not in task.option_names:
-        program = dataclasses.replace(program, timeout_s=config.timeout_s)
-    return program
+def execute(service: ExecutionService, tasks, problems, samples: dict, forms: list[str]) -> None:
+    """Run each stored sample's program once per form."""
+    service.run([((task.name, problem.task_id, sample.sample_idx, form),
+                  task.program(problem, sample, sanitized=form == "sanitized"))
+                 for task, problem, sample in stored_samples(tasks, problems, samples)
+                 for form in forms])

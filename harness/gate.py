@@ -4,8 +4,8 @@ For each task both runs scored and each metric both report, the runs are paired 
 problem (each problem's pass@k from its own n and c) and the mean difference is tested with
 a paired sign-flip permutation test (exact McNemar for greedy pass@1). The verdict is a
 regression when the drop exceeds `max_drop` AND the test rejects at `alpha`; an improvement
-likewise; a pass otherwise. A metric without per-problem values (not a pass@k) cannot be
-tested, so only the tolerance judges it.
+likewise; a pass otherwise. A metric without per-problem values (neither a pass@k nor a
+value-scored task's headline) cannot be tested, so only the tolerance judges it.
 
 Runs are compared only when they measured the same thing: the same dataset files, prompt
 variant and template versions, sampling (seed aside: a new seed is a new draw of the same
@@ -83,13 +83,13 @@ def run_gate(current: Run, baseline: Run, settings: GateSettings) -> GateReport:
 
 def compare_metric(current: Run, baseline: Run, task: str, metric: str,
                    settings: GateSettings) -> Comparison:
-    if not PASS_AT.fullmatch(metric):
+    base_values = per_problem_or_fail(baseline, task, metric)
+    cur_values = per_problem_or_fail(current, task, metric)
+    if base_values is None or cur_values is None:
         base = float(baseline.tasks[task]["metrics"][metric])
         cur = float(current.tasks[task]["metrics"][metric])
         verdict, reason = judge(cur - base, None, settings)
         return Comparison(task, metric, base, cur, None, None, verdict, reason)
-    base_values = per_problem_or_fail(baseline, task, metric)
-    cur_values = per_problem_or_fail(current, task, metric)
     paired = sorted(set(base_values) & set(cur_values), key=problem_order)
     if not paired:
         raise UserError(f"{task}: the two runs share no scored problem for {metric}")
@@ -101,9 +101,10 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     return Comparison(task, metric, base_mean, cur_mean, len(paired), p_value, verdict, reason)
 
 
-def per_problem_or_fail(run: Run, task: str, metric: str) -> dict[str, float]:
+def per_problem_or_fail(run: Run, task: str, metric: str) -> dict[str, float] | None:
+    """The metric's per-problem values (None: it has none, e.g. a benchmark's own metric)."""
     values = run.per_problem(task, metric)
-    if values is None:
+    if values is None and PASS_AT.fullmatch(metric):
         raise UserError(f"{run.path}: {task} has no per-problem pass counts (a summary.json "
                         "from before `per_problem` was recorded); give the run-store folder")
     return values

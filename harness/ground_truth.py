@@ -10,35 +10,19 @@ marks the problems whose ground truth failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from codeeval.failures import failure_reason
 from codeeval.records import Problem
 
 FORM = "ground_truth"
 
 
-def check_ground_truth(tasks, problems: dict[str, list[Problem]], run: Callable[..., None],
-                       read: Callable[[], dict]) -> dict:
-    """Run the ground truths the run store lacks (`read()` gives its results by key) with
-    `run(programs, targets, desc)`, then give each task its runtimes.
-    Returns {task: {task_id: result row}}."""
-    stored = read()
-    programs, targets = {}, {}
-    for task in tasks:
-        for problem in problems[task.name]:
-            key = (task.name, problem.task_id, 0, FORM)
-            previous = stored.get(key)
-            if previous is not None and previous["status"] != "infra_error":
-                continue
-            program = task.ground_truth_program(problem)
-            if program is None:
-                break   # the task has no ground-truth check
-            programs[program.content_hash] = program
-            targets.setdefault(program.content_hash, []).append(key)
-    if programs:
-        run(programs, targets, desc="ground truth")
-    results = read()
+def check_ground_truth(tasks, problems: dict[str, list[Problem]], service) -> dict:
+    """Run (through the ExecutionService) the ground truths the run store lacks, then give
+    each task its runtimes. Returns {task: {task_id: result row}}."""
+    jobs = [((task.name, problem.task_id, 0, FORM), program)
+            for task in tasks for problem in problems[task.name]
+            if (program := task.ground_truth_program(problem)) is not None]
+    results = service.run(jobs, desc="ground truth")
     rows = {}
     for task in tasks:
         rows[task.name] = {p.task_id: results[(task.name, p.task_id, 0, FORM)]

@@ -26,14 +26,14 @@ from tqdm import tqdm
 from codeeval import ground_truth
 from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
-from codeeval.execution import Sandboxes, execute, store_executions, stored_results
+from codeeval.execution import ExecutionService, Sandboxes, execute, stored_results
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample, utf8_text
 from codeeval.sandboxless import judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
-from codeeval.tasks import check_options, get_task
+from codeeval.tasks import get_task
 
 FORMS = {"raw": ["raw"], "sanitized": ["sanitized"], "both": ["raw", "sanitized"]}
 
@@ -53,7 +53,7 @@ class RunConfig:
     debug_rounds: int = 0                # LDB-style repair rounds after generation
     trace_granularity: str = "block"     # of the traces the repair rounds show
     samples_file: str | None = None      # set by `evaluate`: samples come from this file
-    task_options: tuple[tuple[str, str], ...] = ()   # e.g. (("domain", "Game"),)
+    task_options: tuple[tuple[str, str, str], ...] = ()   # (task, option, value)
     judge_model: str | None = None       # the judge backend of judge-scored tasks
     check_ground_truth: bool = False     # run the canonical solutions first
     executor: str = "local"              # where sandboxes run: local, or ray (a Ray cluster)
@@ -67,7 +67,8 @@ class RunConfig:
         del data["executor"], data["ray_address"], data["ray_node_wait_s"]
         data["generation"] = self.generation.as_dict()
         data["tasks"] = list(self.tasks)
-        data["task_options"] = dict(self.task_options)
+        data["task_options"] = {f"{task}.{option}": value
+                                for task, option, value in self.task_options}
         if self.samples_file:
             data["samples_file"] = hashlib.sha256(Path(self.samples_file).read_bytes()).hexdigest()
         data["datasets"] = datasets
@@ -76,10 +77,8 @@ class RunConfig:
 
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None) -> dict:
-    options = dict(config.task_options)
-    # a task that takes `timeout_s` derives its limits from --timeout itself
-    tasks = [get_task(name, {**options, "timeout_s": config.timeout_s}) for name in config.tasks]
-    check_options(tasks, options)
+    tasks = [get_task(name, {o: v for t, o, v in config.task_options if t == name},
+                      config.timeout_s) for name in config.tasks]
     judged = [t for t in tasks if t.scoring == "judge"]
     if judged and not config.judge_model:
         raise UserError(f"{judged[0].name} is scored by a judge model: name one with "
@@ -91,19 +90,18 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         raise UserError(f"--sanitize must be one of {', '.join(FORMS)}")
     if not config.samples_file:
         for task in tasks:
-            task.check_variant(config.prompt_variant)
+            task.variant(config.prompt_variant)
     problems = {t.name: t.load(source)[: config.limit] for t in tasks}
     store = RunStore(out)
     run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
 
     executed = [t for t in tasks if t.scoring == "execution"]
     with Sandboxes(executed, config, parallel, sandbox_python) as sandboxes:
+        service = ExecutionService(store, sandboxes, config.timeout_s,
+                                   frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
         if config.check_ground_truth:
-            truths = ground_truth.check_ground_truth(
-                executed, problems, lambda programs, targets, desc: store_executions(
-                    store, programs, targets, sandboxes, desc=desc),
-                lambda: stored_results(store))
+            truths = ground_truth.check_ground_truth(executed, problems, service)
 
         timing = {}   # seconds per phase of this invocation, and the tokens it generated
         started = time.perf_counter()
@@ -122,11 +120,11 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
         n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
         started = time.perf_counter()
-        execute(store, executed, problems, samples, FORMS[config.sanitize], config, sandboxes)
+        execute(service, executed, problems, samples, FORMS[config.sanitize])
         timing["execute_s"] = time.perf_counter() - started
         if config.debug_rounds and not config.samples_file:
             started, before = time.perf_counter(), backend.tokens_generated
-            debug_rounds(store, backend, executed, problems, samples, config, run=sandboxes.run)
+            debug_rounds(store, backend, executed, problems, samples, config, service)
             timing["debug_s"] = time.perf_counter() - started
             timing["debug_tokens_generated"] = backend.tokens_generated - before
     score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
@@ -169,14 +167,10 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
 def summarize(task, problems: list[Problem], results: dict, forms: list[str],
               n_samples: int, truth_rows: dict | None) -> dict:
-    """The task's summary, with its resolved options and its ground-truth check if one ran."""
+    """The task's summary, with its ground-truth check if one ran."""
     if task.scoring != "execution":
-        rows = {key[:3]: row for key, row in results.items() if key[3] == "raw"}
-        return task.summarize(problems, rows, n_samples)
+        forms = ["raw"]   # similarity and judge score the sample as given
     summary = summarize_task(task, problems, results, forms, n_samples)
-    options = task.describe()
-    if options:
-        summary["options"] = options
     checked = ground_truth.ground_truth_summary(task, truth_rows or {})
     if checked is not None:
         summary["ground_truth"] = checked
@@ -190,45 +184,53 @@ def default_run_id(config: RunConfig, out: Path) -> str:
 
 
 def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> None:
-    """Generate every missing sample. Multi-round strategies run in rounds, each round one
-    batch across all problems; each round's text is stored (rounds.jsonl) as it arrives, so
-    a resumed run continues from the last finished round."""
-    variant = config.prompt_variant
+    """Generate every missing sample, driving each sample's prompting strategy
+    (`Task.prompting`). Multi-round strategies run in rounds, each round one batch across all
+    problems; each round's text is stored (rounds.jsonl) as it arrives, so a resumed run
+    replays the stored texts and continues from the last finished round."""
     done = {(s["task"], s["task_id"], s["sample_idx"]) for s in store.read(SAMPLES)}
     texts: dict[tuple, list[str]] = defaultdict(list)
     for row in store.read(ROUNDS):
         texts[(row["task"], row["task_id"], row["sample_idx"])].append(row["text"])
-    todo = [(task, problem, i) for task in tasks for problem in problems[task.name]
-            for i in range(config.generation.n_samples)
-            if (task.name, problem.task_id, i) not in done]
-    total = sum(task.rounds(p, variant) - len(texts[(task.name, p.task_id, i)])
-                for task, p, i in todo)
-    with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out, \
-            tqdm(total=total, desc="generate", unit="request", disable=not total) as bar:
-        while todo:
-            requests, waiting = [], {}
-            for task, problem, i in todo:
-                key = (task.name, problem.task_id, i)
-                if len(texts[key]) == task.rounds(problem, variant):
-                    chat = backend.uses_chat(task.request(problem, i, variant))
-                    samples_out.append(task.sample_from_rounds(problem, i, variant, texts[key],
-                                                               chat=chat))
-                    continue
-                request = task.request(problem, i, variant, tuple(texts[key]))
-                requests.append(request)
-                waiting[request.key] = (task, problem, i)
-            for request, text in backend.generate(requests):
-                task, problem, i = waiting[request.key]
-                if task.rounds(problem, variant) == 1:   # the strategy's own assembly
-                    samples_out.append(task.sample_from_rounds(
-                        problem, i, variant, [text], chat=backend.uses_chat(request)))
-                else:
-                    rounds_out.append({"task": task.name, "task_id": problem.task_id,
-                                       "sample_idx": i, "round": request.round, "text": text})
-                    texts[(task.name, problem.task_id, i)].append(text)
-                bar.update()
-            todo = [waiting[r.key] for r in requests if waiting[r.key][0].rounds(
-                waiting[r.key][1], variant) > 1]
+    with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out:
+
+        def advance(strategy, request, text: str):
+            """The strategy's next request, or None once it stored its sample."""
+            try:
+                return strategy.send((text, backend.uses_chat(request)))
+            except StopIteration as finished:
+                samples_out.append(finished.value)
+                return None
+
+        waiting = []   # (strategy, its next request)
+        for task in tasks:
+            variant = task.variant(config.prompt_variant)
+            for problem in problems[task.name]:
+                for i in range(config.generation.n_samples):
+                    key = (task.name, problem.task_id, i)
+                    if key in done:
+                        continue
+                    strategy = task.prompting(problem, i, variant)
+                    request = next(strategy)
+                    for text in texts[key]:   # rounds stored before a resume
+                        request = advance(strategy, request, text)
+                        if request is None:
+                            break
+                    if request is not None:
+                        waiting.append((strategy, request))
+        with tqdm(total=0, desc="generate", unit="request", disable=not waiting) as bar:
+            while waiting:
+                bar.total += len(waiting)
+                strategies = {request.key: strategy for strategy, request in waiting}
+                batch, waiting = [request for _, request in waiting], []
+                for request, text in backend.generate(batch):
+                    following = advance(strategies[request.key], request, text)
+                    if following is not None:
+                        rounds_out.append({"task": request.task, "task_id": request.task_id,
+                                           "sample_idx": request.sample_idx,
+                                           "round": request.round, "text": text})
+                        waiting.append((strategies[request.key], following))
+                    bar.update()
 
 
 def external_rows(path: Path):

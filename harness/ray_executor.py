@@ -9,7 +9,7 @@ process, not once per batch. Each task reserves one Ray CPU: a node runs as many
 once as `ray start --num-cpus` gives it.
 
 Executions come back batch by batch, as each finishes, through the same
-`Sandboxes.run` -> `store_executions` path as the local executor: the run store, resume and
+`Sandboxes.run` -> `ExecutionService` path as the local executor: the run store, resume and
 the infra_error retry are unchanged. A batch whose node or worker process dies is run again
 elsewhere by Ray (task `max_retries`); only a batch that still fails after those retries
 comes back as `infra_error`, which a rerun of the same command executes again.

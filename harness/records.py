@@ -146,7 +146,14 @@ class Program:
                          f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
 
 
-STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error")
+# One vocabulary for every score row: a program's verdict, or "scored" (the sample has
+# values: similarity, judge) and "excluded" (left out of every metric, e.g. a judge reply
+# that cannot be read). Infra errors (the sandbox broke) are left out of n too.
+STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error", "scored",
+            "excluded")
+NOT_COUNTED = ("infra_error", "excluded")
+# Statuses of stores written before the vocabulary was one (CodeIF's judge rows).
+RENAMED_STATUSES = {"judged": "scored", "length_mismatch": "excluded"}
 
 
 @dataclass
@@ -167,6 +174,17 @@ class Execution:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown execution status {self.status!r}")
+
+
+def results_by_key(rows) -> dict[tuple, dict]:
+    """Score rows by (task, task_id, sample_idx, form); later rows (retried infra errors)
+    win; statuses of older stores renamed."""
+    out = {}
+    for row in rows:
+        if row["status"] in RENAMED_STATUSES:
+            row = {**row, "status": RENAMED_STATUSES[row["status"]]}
+        out[(row["task"], row["task_id"], row["sample_idx"], row["form"])] = row
+    return out
 
 
 def to_json(record: Any) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.passk import pass_at_k
-from codeeval.records import read_jsonl
+from codeeval.records import NOT_COUNTED, read_jsonl, results_by_key
+from codeeval.scoring import sample_value
 from codeeval.store import RESULTS, SAMPLES
 
 PASS_AT = re.compile(r"pass@(\d+)")
@@ -80,23 +81,34 @@ class Run:
         forms = self.tasks[task].get("metric_forms") or {}
         return forms.get(metric) or forms.get("pass@1") or "raw"
 
-    def counts(self, task: str, form: str) -> dict[str, tuple[int, int]] | None:
-        """(samples scored, samples passed) per problem id; None without per-problem data."""
+    def value_score(self, task: str) -> str | None:
+        """The per-sample score whose mean is the task's headline; None for pass@k tasks."""
+        headline = self.headline(task)
+        return None if headline is None or PASS_AT.fullmatch(headline) else headline
+
+    def counts(self, task: str, form: str) -> dict[str, tuple[int, float]] | None:
+        """(samples scored, samples passed or sum of the headline score) per problem id;
+        None without per-problem data."""
         stored = (self.tasks[task].get("per_problem") or {}).get(form)
         if stored is not None:
-            return {task_id: (int(n), int(c)) for task_id, (n, c) in stored.items()}
+            return {task_id: (int(n), c) for task_id, (n, c) in stored.items()}
         if self.folder is None:
             return None
         return self._counts_from_results.get((task, form), {})
 
     def per_problem(self, task: str, metric: str) -> dict[str, float] | None:
-        """Each problem's value of a pass@k metric, or None when the metric is not pass@k or
-        the run has no per-problem data. Problems with fewer than k scored samples are left
-        out, as the summary's own pass@k leaves them out."""
+        """Each problem's value of a metric: a pass@k from its (n, c), or the mean of a
+        value-scored task's headline score (c / n). None for other metrics or without
+        per-problem data. Problems with fewer than k scored samples are left out, as the
+        summary's own pass@k leaves them out."""
         match = PASS_AT.fullmatch(metric)
-        counts = self.counts(task, self.metric_form(task, metric)) if match else None
+        if not match and metric != self.headline(task):
+            return None
+        counts = self.counts(task, self.metric_form(task, metric))
         if counts is None:
             return None
+        if not match:
+            return {task_id: c / n for task_id, (n, c) in counts.items() if n}
         k = int(match.group(1))
         return {task_id: pass_at_k(n, c, k) for task_id, (n, c) in counts.items() if n >= k}
 
@@ -105,8 +117,7 @@ class Run:
         """(task, task_id, sample_idx, form) -> result row; a later row (a retry) wins."""
         if self.folder is None:
             return {}
-        return {(r["task"], r["task_id"], r["sample_idx"], r["form"]): r
-                for r in read_jsonl(self.folder / RESULTS)}
+        return results_by_key(read_jsonl(self.folder / RESULTS))
 
     @cached_property
     def samples(self) -> dict[tuple, dict]:
@@ -118,12 +129,14 @@ class Run:
 
     @cached_property
     def _counts_from_results(self) -> dict[tuple, dict[str, tuple[int, int]]]:
-        out: dict[tuple, dict[str, tuple[int, int]]] = {}
+        out: dict[tuple, dict[str, tuple[int, float]]] = {}
         for (task, task_id, _, form), row in self.results.items():
+            if task not in self.tasks:
+                continue
             per_task = out.setdefault((task, form), {})
             n, c = per_task.get(task_id, (0, 0))
-            if row["status"] != "infra_error":   # never a model failure: not a sample
-                n, c = n + 1, c + (row["status"] == "passed")
+            if row["status"] not in NOT_COUNTED:   # never a model failure: not a sample
+                n, c = n + 1, c + sample_value(row, self.value_score(task))
             per_task[task_id] = (n, c)
         return out
 

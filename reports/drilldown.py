@@ -32,14 +32,17 @@ def tail(text: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    passed: int
+    passed: float     # passes, or the sum of the headline score of a value-scored task
     scored: int
     statuses: str     # e.g. "failed ×2, timeout ×1", for the hover text
+    mean: float | None = None   # the headline score's mean over the samples (value tasks)
 
     @property
     def kind(self) -> str:
         if self.scored == 0:
             return "none"
+        if self.mean is not None:
+            return "score"
         return "pass" if self.passed == self.scored else "fail" if self.passed == 0 else "partial"
 
 
@@ -100,6 +103,7 @@ class RunTaskRows:
     def __init__(self, run: Run, task: str):
         form = run.metric_form(task, run.headline(task) or "pass@1")
         self.counts = run.counts(task, form) or {}
+        self.value_scored = run.value_score(task) is not None
         self.rows: dict[str, list[dict]] = defaultdict(list)
         for (row_task, task_id, _, row_form), row in run.results.items():
             if row_task == task and row_form == form:
@@ -117,10 +121,11 @@ class RunTaskRows:
         n, c = self.counts[task_id]
         statuses = Counter(r["status"] for r in self.rows.get(task_id, []))
         text = ", ".join(f"{s} ×{k}" for s, k in sorted(statuses.items()))
-        return Verdict(c, n, text or f"{c} of {n} passed")
+        mean = c / n if self.value_scored and n else None
+        return Verdict(c, n, text or f"{c} of {n} passed", mean)
 
     def failing(self, task_id: str) -> list[dict]:
-        return [r for r in self.rows.get(task_id, []) if r["status"] != "passed"]
+        return [r for r in self.rows.get(task_id, []) if r["status"] not in ("passed", "scored")]
 
 
 def failing_sample(run: Run, row: dict) -> FailingSample:

@@ -143,6 +143,8 @@ def metric_order(metric: str) -> tuple:
 
 def curve(run: Run, task: str) -> list[tuple[int, float]]:
     """Mean pass@k over problems for k = 1..n, n the fewest samples any problem has."""
+    if run.value_score(task) is not None:
+        return []   # no pass@k to draw
     counts = run.counts(task, run.metric_form(task, "pass@1"))
     scored = [nc for nc in (counts or {}).values() if nc[0] > 0]
     if not scored:

@@ -18,13 +18,19 @@ def format_table(header: list[str], rows: list[list[str]], left: tuple[int, ...]
 
 
 def results_table(summary: dict) -> str:
+    """Per task: counts, the headline metric (the number leaderboards and gates lead with),
+    pass@k, failures; then each task's own metrics on one line."""
     tasks = summary["tasks"]
     metric_names = sorted({m for t in tasks.values() for m in t["metrics"] if m.startswith("pass@")},
                           key=lambda m: int(m.split("@")[1]))
-    header = ["task", "problems", "samples", *metric_names, "failing", "infra errors"]
+    header = ["task", "problems", "samples", "headline", *metric_names, "failing",
+              "infra errors"]
     rows = []
     for name, t in tasks.items():
+        headline = t.get("headline")
         rows.append([name, str(t["n_problems"]), str(t["n_samples"]),
+                     f"{headline} {t['metrics'][headline]:.3f}" if headline in t["metrics"]
+                     else "-",
                      *(f"{t['metrics'][m]:.3f}" if m in t["metrics"] else "-"
                        for m in metric_names),
                      str(len(t["failures"])), str(t["infra_errors"])])

@@ -17,7 +17,8 @@ SANDBOX_KINDS = ("auto", "docker", "process")
 
 def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None,
                  preload: tuple[str, ...] = (), image: str = "python",
-                 hash_seed: int = 0) -> Sandbox:
+                 hash_seed: int = 0, memory_mb: int = 4096) -> Sandbox:
+    """A sandbox for programs of `image`; `memory_mb` caps each Docker container."""
     external = image.startswith("external:")   # an image the user loaded (CoderEval's)
     if kind == "auto":
         kind = "docker" if external else _auto_kind(image)
@@ -27,7 +28,7 @@ def make_sandbox(kind: str, parallel: int | None = None, python: str | None = No
     if kind == "docker":
         from codeeval.sandbox.container import DockerSandbox
         return DockerSandbox(parallel=parallel, image=image, preload=preload,
-                             hash_seed=hash_seed)
+                             hash_seed=hash_seed, memory_mb=memory_mb)
     if kind == "process":
         from codeeval.sandbox.process import ProcessSandbox
         return ProcessSandbox(parallel=parallel, python=python, preload=preload,

@@ -19,23 +19,49 @@ TASKS: dict[str, type[Task]] = {
 }
 
 
-def get_task(name: str, options: dict[str, str] | None = None) -> Task:
-    """The task `name`, given the task options (e.g. `domain`) it takes among `options`."""
+def get_task(name: str, options: dict[str, str] | None = None,
+             timeout_s: float | None = None) -> Task:
+    """The task `name` with its `options` (each one it declares, `Task.options`); a task
+    with `own_timeout` also gets `--timeout`."""
     try:
         task = TASKS[name]
     except KeyError:
         raise UserError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)} "
                         "(see `codeeval tasks`)") from None
-    return task(**{k: v for k, v in (options or {}).items() if k in task.option_names})
+    unknown = sorted(set(options or {}) - set(task.option_names()))
+    if unknown:
+        raise UserError(f"{name} has no option {unknown[0]!r}; its options: "
+                        f"{', '.join(task.option_names()) or 'none'}")
+    return task(**(options or {}), **({"timeout_s": timeout_s} if task.own_timeout else {}))
 
 
-def check_options(tasks: list[Task], options: dict[str, str]) -> None:
-    """Every task option given must belong to some task of the run."""
-    for option in options:
-        owners = [name for name, task in TASKS.items() if option in task.option_names]
-        if not any(option in task.option_names for task in tasks):
-            raise UserError(f"--{option} applies to {', '.join(owners)} only, which --tasks "
-                            "does not name")
+def resolve_options(names: tuple[str, ...], aliases: dict[str, str | None],
+                    specs: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(task, option, value) for every option set: `specs` are `-T TASK.OPTION=VALUE`;
+    `aliases` the old flags (`--domain X`: every task of `names` that has the option). An
+    option no chosen task has is a UserError."""
+    chosen = {}
+    for option, value in aliases.items():
+        if value is None:
+            continue
+        owners = [n for n in names if option in TASKS[n].option_names()]
+        if not owners:
+            others = [n for n, task in TASKS.items() if option in task.option_names()]
+            raise UserError(f"--{option.replace('_', '-')} applies to {', '.join(others)} "
+                            "only, which --tasks does not name")
+        chosen.update({(n, option): value for n in owners})
+    for spec in specs:
+        target, equals, value = spec.partition("=")
+        task, dot, option = target.partition(".")
+        if not (equals and dot):
+            raise UserError(f"-T expects TASK.OPTION=VALUE, got {spec!r}")
+        if task not in names:
+            raise UserError(f"-T {target}: {task!r} is not among --tasks")
+        if option not in TASKS[task].option_names():
+            raise UserError(f"-T {target}: {task} has no option {option!r}; its options: "
+                            f"{', '.join(TASKS[task].option_names()) or 'none'}")
+        chosen[(task, option)] = value
+    return tuple((task, option, value) for (task, option), value in sorted(chosen.items()))
 
 
 def parse_task_list(spec: str) -> list[Task]:

@@ -6,8 +6,9 @@ metadata its breakdowns use. Running programs and computing pass@k are not its j
 
 `scoring` says what scoring a task needs: "execution" (the default: programs run in a
 sandbox, pass@k), "similarity" (each sample is compared with the reference, no sandbox:
-the task implements `score` and `summarize`) or "judge" (a judge model reads each sample,
-no sandbox: the task implements `judge_request`, `judged` and `summarize`).
+the task implements `score`) or "judge" (a judge model reads each sample, no sandbox: the
+task implements `judge_request` and `judged`). Whatever the scoring, every sample becomes
+one score row and one summarizer (`codeeval.scoring`) makes the task's summary.
 """
 
 from __future__ import annotations
@@ -16,21 +17,34 @@ import base64
 import json
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import ClassVar
 
+from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
 from codeeval.tasks.sources import DataSource
 
 
-def option_choice(task: str, option: str, value: str | None, choices: tuple[str, ...]) -> str:
-    """A task option's value (the first choice when not given), or a UserError naming the
-    choices."""
-    from codeeval.errors import UserError
-    if value is None:
-        return choices[0]
-    if value not in choices:
-        raise UserError(f"{task} has no {option} {value!r}; choose one of: {', '.join(choices)}")
-    return value
+@dataclass(frozen=True)
+class Option:
+    """A task option: the constructor argument `name`, set from the CLI with
+    `-T TASK.NAME=VALUE` (or its alias flag). With `choices` (the first is the default) a
+    value outside them is a UserError; without, any text."""
+
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
+
+    def value(self, task: str, given: str | None) -> str | None:
+        if not self.choices:
+            return given
+        if given is None:
+            return self.choices[0]
+        if given not in self.choices:
+            raise UserError(f"{task} has no {self.name} {given!r}; choose one of: "
+                            f"{', '.join(self.choices)}")
+        return given
 
 
 def driver_head(driver: str, spec: dict) -> str:
@@ -39,6 +53,10 @@ def driver_head(driver: str, spec: dict) -> str:
     defines `load_spec` to unpack it inside the sandbox."""
     packed = base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()
     return f"{driver}\n\nSPEC = load_spec({packed!r})\n"
+
+
+# A prompting strategy: yields Requests, is sent (text, chat) for each, returns the Sample.
+Prompting = Generator[Request, tuple[str, bool], Sample]
 
 
 class Task(ABC):
@@ -56,10 +74,28 @@ class Task(ABC):
     # summary.json attaches the reason to such failures, so a reference run names each one.
     known_failures: ClassVar[dict[str, str]] = {}
     scoring: ClassVar[str] = "execution"    # or "similarity" or "judge"
-    # Task options the constructor takes (`--domain`, `--split`, ...). A task that takes
-    # `timeout_s` derives its programs' limits from `--timeout` itself (BigCodeBench:
-    # max(default, ground-truth runtime) + 1); other tasks' programs get `--timeout` as given.
-    option_names: ClassVar[tuple[str, ...]] = ()
+    # The metric leaderboards, gates and tables show first. Tasks that score each sample with
+    # values (`scores`, named in each row's `scores`) report their means instead of pass@k.
+    headline: ClassVar[str] = "pass@1"
+    scores: ClassVar[tuple[str, ...]] = ()
+    breakdown_ks: ClassVar[tuple[int, ...]] = (1,)   # the pass@k of each metadata breakdown
+    # The options the constructor takes (`-T multicodebench.domain=Game`, ...).
+    options: ClassVar[tuple[Option, ...]] = ()
+    # True: the constructor takes `timeout_s` (`--timeout`) and derives its programs' limits
+    # from it (BigCodeBench: max(limit, ground-truth runtime) + 1); other tasks' programs get
+    # `--timeout` as given, from the ExecutionService.
+    own_timeout: ClassVar[bool] = False
+    # The memory cap of a Docker container running this task's programs (and, for Python
+    # programs, their address-space limit); a sandbox is sized for the largest of its tasks.
+    memory_mb: ClassVar[int] = 4096
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(o.name for o in cls.options)
+
+    def option(self, name: str, given: str | None) -> str | None:
+        """The value of option `name` given `given` (None: not set), checked."""
+        return next(o for o in self.options if o.name == name).value(self.name, given)
 
     def describe(self) -> dict:
         """The task's resolved options, recorded in summary.json (empty: nothing to record)."""
@@ -80,21 +116,21 @@ class Task(ABC):
         """Extract the sample from a model's text, as the official pipeline does; `chat`
         says whether the text answers the chat form of the request."""
 
-    def rounds(self, problem: Problem, variant: str) -> int:
-        """How many generation rounds one sample takes (ClassEval incremental: one per
-        method). Every round is one batch across all problems."""
-        return 1
+    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+        """The prompting strategy of one sample: a generator that yields each round's
+        Request, is sent (the model's text, whether it answered the chat form) for it, and
+        returns the Sample. One round by default; multi-round strategies (ClassEval
+        incremental: one round per method) yield more, each round one batch across all
+        problems."""
+        request = self.request(problem, sample_idx, variant)
+        text, chat = yield request
+        return self.sample_from_output(request, text, chat=chat)
 
-    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
-                           texts: list[str], *, chat: bool) -> Sample:
-        """The sample made of every round's text; single-round tasks extract the one text."""
-        return self.sample_from_output(self.request(problem, sample_idx, variant), texts[0],
-                                       chat=chat)
-
-    def extra_metrics(self, problems: list[Problem], results: dict[tuple, dict],
-                      form: str, n_samples: int) -> tuple[dict, dict]:
-        """Benchmark-specific (metrics, breakdowns) beyond pass@k from the stored results,
-        keyed (task, task_id, sample_idx, form); none by default."""
+    def extra_metrics(self, problems: list[Problem], rows: dict[str, list[dict]]
+                      ) -> tuple[dict, dict]:
+        """Benchmark-specific (metrics, breakdowns) from each problem's counted score rows
+        (the headline's form); their names must differ from the summary's own. None by
+        default."""
         return {}, {}
 
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
@@ -132,8 +168,11 @@ class Task(ABC):
         """Raise a UserError when something that running this task's programs needs is
         missing (CoderEval: the authors' evaluation image), before anything is generated."""
 
-    def check_variant(self, variant: str) -> None:
-        from codeeval.errors import UserError
-        if variant not in self.prompt_variants:
-            raise UserError(f"task {self.name} has no prompt variant {variant!r}; "
+    def variant(self, name: str) -> str:
+        """The prompt variant `--prompt-variant name` selects: `default` is the first."""
+        if name == "default":
+            return self.prompt_variants[0]
+        if name not in self.prompt_variants:
+            raise UserError(f"task {self.name} has no prompt variant {name!r}; "
                             f"choose one of: {', '.join(self.prompt_variants)}")
+        return name

@@ -52,7 +52,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Option, Task
 from codeeval.tasks.bigcodebench_sanitize import sanitize
 from codeeval.tasks.sources import DataSource
 
@@ -96,7 +96,12 @@ class BigCodeBench(Task):
                "sklearn.metrics", "sklearn.feature_extraction.text", "sklearn.ensemble",
                "unittest", "unittest.mock", "doctest", "requests", "faker", "nltk", "pytz",
                "dateutil.parser", "bs4", "PIL", "cv2")
-    option_names = ("split", "subset", "dataset_version", "timeout_s")
+    options = (Option("split", "docstring completion or instruction", SPLITS),
+               Option("subset", "all tasks, or the hard ones", SUBSETS),
+               Option("dataset_version", "the version to load, e.g. v0.1.0_hf (default: the "
+                      "official loader's; a data dir's only version)"))
+    own_timeout = True
+    memory_mb = MEMORY_MB
     known_failures: ClassVar[dict[str, str]] = {
         # causes traced by hand with the official evaluator on the nearest Python 3.11 builds
         # of its pins (shared/docs/bigcodebench-gt.md), where the failure itself does not say
@@ -114,8 +119,8 @@ class BigCodeBench(Task):
 
     def __init__(self, split: str | None = None, subset: str | None = None,
                  dataset_version: str | None = None, timeout_s: float | None = None) -> None:
-        self.split = option_choice("bigcodebench", "split", split, SPLITS)
-        self.subset = option_choice("bigcodebench", "subset", subset, SUBSETS)
+        self.split = self.option("split", split)
+        self.subset = self.option("subset", subset)
         self.version = VERSION_NAMES.get(dataset_version, dataset_version)
         # `--timeout` replaces the official default, as BIGCODEBENCH_TIMEOUT_PER_TASK does
         self.default_timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
@@ -258,4 +263,5 @@ class BigCodeBench(Task):
         head = PRELUDE + "\n" + code + "\n"
         return Program.joined(key, head, test, expected_steps=1, framework="unittest",
                               test_classes=("TestCases",), class_timeout_s=class_limit,
-                              image=self.image, timeout_s=class_limit + 1, memory_mb=MEMORY_MB)
+                              image=self.image, timeout_s=class_limit + 1,
+                              memory_mb=self.memory_mb)

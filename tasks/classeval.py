@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import Prompting, Task
 from codeeval.tasks.sources import DataSource
 
 FIELDS = ("task_id", "skeleton", "test", "solution_code", "import_statement",
@@ -150,12 +150,6 @@ class ClassEval(Task):
                                 "test", FIELDS)
         return [Problem(task_id=row["task_id"], data=row) for row in rows]
 
-    def check_variant(self, variant: str) -> None:
-        super().check_variant("holistic" if variant == "default" else variant)
-
-    def rounds(self, problem: Problem, variant: str) -> int:
-        return 1 if variant in ("holistic", "default") else len(problem.data["methods_info"])
-
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
@@ -191,10 +185,15 @@ class ClassEval(Task):
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
 
-    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
-                           texts: list[str], *, chat: bool) -> Sample:
-        if self.rounds(problem, variant) == 1:
-            return super().sample_from_rounds(problem, sample_idx, variant, texts, chat=chat)
+    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+        """Holistic: one request for the class. Incremental and compositional: one round
+        per method, then the class made of every round's method."""
+        if variant in ("holistic", "default"):
+            return (yield from super().prompting(problem, sample_idx, variant))
+        texts: list[str] = []
+        for _ in problem.data["methods_info"]:
+            text, _ = yield self.request(problem, sample_idx, variant, tuple(texts))
+            texts.append(text)
         data = problem.data
         methods = [extract_method_code(text, m["method_name"])
                    for text, m in zip(texts, data["methods_info"])]
@@ -218,14 +217,13 @@ class ClassEval(Task):
                               class_timeout_s=CLASS_TIMEOUT_S, image=self.image,
                               timeout_s=CLASS_TIMEOUT_S * len(classes) + 30, memory_mb=4096)
 
-    def extra_metrics(self, problems, results, form, n_samples):
+    def extra_metrics(self, problems, scored):
         """class/fun success and partial success pass@k, fun success per dependency type."""
         per_class: dict[str, list] = {"success": [], "partial": []}
         per_test_class: dict[str, list] = {"success": [], "partial": []}
         by_dependency: dict[str, list] = {d: [] for d in DEPENDENCY_TYPES.values()}
         for problem in problems:
-            rows = [results.get((self.name, problem.task_id, i, form)) for i in range(n_samples)]
-            rows = [r for r in rows if r is not None and r["status"] != "infra_error"]
+            rows = scored[problem.task_id]
             if not rows:
                 continue
             names = problem.data["test_classes"]

@@ -59,7 +59,6 @@ class CodeEvalProTask(Task):
     # 2023-12-31 23:59:59 to the new year, which holds only in that zone.
     timezone = "Asia/Shanghai"
     timeout_s: ClassVar[float] = 10.0
-    memory_mb: ClassVar[int] = 4096
 
     def load(self, source: DataSource) -> list[Problem]:
         rows = source.json_rows("humaneval-pro", self.filename, self.hub_id, "train", FIELDS)

@@ -12,8 +12,8 @@ a judge model (any backend, `--judge-model`) gets the official English judge pro
 (`src/prompts/CODEIF_judge.py`) and answers a list of 'Yes'/'No', one per instruction. The
 official parser (`model_result.py:extract_list`): the first `[` up to the next `]`; bare words
 get quoted; a list that does not parse counts as ['No']; a list whose length differs from the
-instruction count is excluded from every metric (counted in the summary as
-`length_mismatch`). Where the official parser would crash (a literal that parses but is not a
+instruction count is excluded from every metric (status `excluded`, counted in the summary's
+`breakdowns.status`). Where the official parser would crash (a literal that parses but is not a
 plain value, e.g. `[1+x]`), codeeval counts ['No'] instead.
 Metrics, each averaged over judged samples: CSR (every instruction Yes), SSR (share of Yes),
 RSR (an instruction counts only if it and all instructions it depends on are Yes), CCSR
@@ -31,8 +31,7 @@ from typing import ClassVar
 
 from codeeval.generation.base import GenerationConfig
 from codeeval.records import Problem, Request, Sample
-from codeeval.scoring import summary_without_sandbox
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Option, Task
 from codeeval.tasks.sources import DataSource
 
 GENERATION_PROMPT = """
@@ -131,14 +130,19 @@ class CodeIF(Task):
     description = ("CodeIF: 1200 tasks with 15k instructions in Java, Python, C++, Go; an LLM "
                    "judge checks each instruction (CSR/SSR/RSR/CCSR, no sandbox)")
     scoring = "judge"
-    option_names = ("subset",)
+    headline = "CSR"
+    scores = METRICS
+    options = (Option("subset", "the easy or hard half, or all", SUBSETS),)
     prompt_version = "1"
     # the official judge call: temperature 0.5, max_tokens 4096, one reply
     judge_generation: ClassVar[GenerationConfig] = GenerationConfig(
         n_samples=1, temperature=0.5, max_new_tokens=4096)
 
     def __init__(self, subset: str | None = None):
-        self.subset = option_choice("codeif", "subset", subset, SUBSETS)
+        self.subset = self.option("subset", subset)
+
+    def describe(self) -> dict:
+        return {"subset": self.subset}
 
     def load(self, source: DataSource) -> list[Problem]:
         rows = source.local_rows("codeif", "question/final_release_1200.jsonl", FIELDS)
@@ -175,42 +179,20 @@ class CodeIF(Task):
         verdicts = parse_verdicts(reply)
         n = len(problem.data["instruction_list"])
         if not isinstance(verdicts, (list, tuple)) or len(verdicts) != n:
-            return {"status": "length_mismatch", "n_instructions": n,
+            return {"status": "excluded", "n_instructions": n,
                     "verdicts": verdicts if isinstance(verdicts, (list, tuple)) else None}
         verdicts = list(verdicts)
-        return {"status": "judged", "n_instructions": n, "verdicts": verdicts,
+        return {"status": "scored", "n_instructions": n, "verdicts": verdicts,
                 "scores": sample_scores(verdicts, problem.data["instruction_dependence"])}
 
-    def summarize(self, problems: list[Problem], rows: dict[tuple, dict],
-                  n_samples: int) -> dict:
-        found = [(p, rows[(self.name, p.task_id, i)]) for p in problems
-                 for i in range(n_samples) if (self.name, p.task_id, i) in rows]
-        judged = [(p, r) for p, r in found if r["status"] == "judged"]
-        breakdowns = {field: {value: _rates([(p, r) for p, r in judged
-                                             if p.meta[field] == value])
-                              for value in sorted({p.meta[field] for p, _ in judged})}
-                      for field in ("language", "subset")}
-        breakdowns["category"] = _categories(judged)
-        return summary_without_sandbox(
-            problems, len(found), {k: v for k, v in _rates(judged).items() if k in METRICS},
-            breakdowns, subset=self.subset, judged=len(judged),
-            length_mismatch=len(found) - len(judged))
-
-
-def _rates(judged: list[tuple[Problem, dict]]) -> dict:
-    if not judged:
-        return {"n_samples": 0}
-    return {"n_samples": len(judged),
-            **{m: round(sum(r["scores"][m] for _, r in judged) / len(judged), 6)
-               for m in METRICS}}
-
-
-def _categories(judged: list[tuple[Problem, dict]]) -> dict:
-    counts: dict[str, list[int]] = {}
-    for problem, row in judged:
-        for item, verdict in zip(problem.data["instruction_list"], row["verdicts"]):
-            seen = counts.setdefault(item["type"], [0, 0])
-            seen[0] += 1
-            seen[1] += verdict == "Yes"
-    return {category: {"n_instructions": n, "satisfied": round(yes / n, 6)}
-            for category, (n, yes) in sorted(counts.items())}
+    def extra_metrics(self, problems: list[Problem], rows: dict[str, list[dict]]):
+        """The share of Yes per instruction category."""
+        counts: dict[str, list[int]] = {}
+        for problem in problems:
+            for row in rows[problem.task_id]:
+                for item, verdict in zip(problem.data["instruction_list"], row["verdicts"]):
+                    seen = counts.setdefault(item["type"], [0, 0])
+                    seen[0] += 1
+                    seen[1] += verdict == "Yes"
+        return {}, {"category": {category: {"n_instructions": n, "satisfied": round(yes / n, 6)}
+                                 for category, (n, yes) in sorted(counts.items())}}

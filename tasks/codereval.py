@@ -34,10 +34,8 @@ import subprocess
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.scoring import count_passes
-from codeeval.tasks.base import Task, driver_head, option_choice
+from codeeval.tasks.base import Option, Task, driver_head
 from codeeval.tasks.sources import DataSource
 
 LANGUAGES = ("python", "java")
@@ -73,30 +71,18 @@ def close_java_method(prompt: str, completion: str) -> str:
     return text + "\n}" * max(depth, 0)
 
 
-def level_pass_at_k(problems: list[Problem], counts: dict[str, tuple[int, int]],
-                    ks: tuple[int, ...]) -> dict:
-    """pass@k per context level ({level: {n_problems, pass@k...}}), every k up to the
-    smallest n; problems without a result are left out."""
-    scored = [p for p in problems if counts[p.task_id][0] > 0]
-    if not scored:
-        return {}
-    smallest_n = min(counts[p.task_id][0] for p in scored)
-    groups = {level: [p for p in scored if p.meta["level"] == level] for level in LEVELS}
-    return {level: {"n_problems": len(group),
-                    **{f"pass@{k}": round(mean_pass_at_k([counts[p.task_id] for p in group], k), 6)
-                       for k in ks if k <= smallest_n}}
-            for level, group in groups.items() if group}
-
-
 class CoderEval(Task):
     name = "codereval"
     description = "CoderEval: 230 Python / 230 Java functions from real projects, 6 context levels"
     prompt_variants = ("raw", "human-label")
-    option_names = ("language", "codereval_image")
+    options = (Option("language", "the Python or the Java half", LANGUAGES),
+               Option("codereval_image", "the authors' evaluation image as loaded in Docker "
+                      "(`docker load -i` the file from the CoderEval release), NAME[:TAG]"))
+    breakdown_ks = Task.ks   # pass@k per context level, as the paper's table
     builds_root = "/home/travis/builds"    # where the image holds projects and records
 
     def __init__(self, language: str | None = None, codereval_image: str | None = None):
-        self.language = option_choice("codereval", "language", language, LANGUAGES)
+        self.language = self.option("language", language)
         self.codereval_image = codereval_image
         # Programs run in the user's image itself (codeeval.sandbox.images.external_image);
         # without one, check_environment stops a run before any program is assembled.
@@ -143,9 +129,6 @@ class CoderEval(Task):
                     "file_path": row.get("file_path")}
             problems.append(Problem(task_id=task_id, data=data, meta={"level": level}))
         return problems
-
-    def check_variant(self, variant: str) -> None:
-        super().check_variant("raw" if variant == "default" else variant)
 
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
@@ -198,8 +181,3 @@ class CoderEval(Task):
         return Program.joined(key, head, "run_codereval(SPEC)\n", expected_steps=1,
                               framework="driver", language=self.language, image=self.image,
                               timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
-
-    def extra_metrics(self, problems, results, form, n_samples):
-        """pass@k per context level (the overall pass@k is the summary's own metrics)."""
-        counts = count_passes(problems, results, self.name, form, n_samples)
-        return {}, {"level": level_pass_at_k(problems, counts, self.ks)}

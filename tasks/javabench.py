@@ -43,7 +43,9 @@ samples given as `solution`.
 Metrics (the official visual_table): per task, a sample counts for Completion@k when it could
 be assembled and left no TODO body unimplemented; Compilation@k when it also compiled; Pass@k
 with a fractional c (the sum of its passed/total test ratios), fed to the unbiased estimator.
-Averaged over the tasks of each project and over all tasks.
+Averaged over the tasks of each project and over all tasks. In summary.json they are
+`completion@k`, `compilation@k` and `fractional_pass@k`: `pass@k` stays the summary's own
+(a sample passes when every test passes), so the gate and intervals read one meaning.
 
 Timing caveat: PA21/PA22's 2000 ms per-test timeouts measure wall time in a cold JVM (Mockito's
 first mock takes about a second). On a heavily loaded machine a canonical test can pass them
@@ -69,7 +71,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task, driver_head, option_choice
+from codeeval.tasks.base import Option, Prompting, Task, driver_head
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
@@ -84,6 +86,8 @@ USER = "Complete the code and give the complete class.\n{code}"
 JAVA_BLOCK = re.compile(r"```java\r?\n(.*?)```", re.S)
 PER_TEST_TIMEOUT_MS = {"PA21": 2000, "PA22": 2000}   # their build files' default
 MOCKITO_PROJECTS = ("PA22",)
+# The official class-wise metrics (name@k) and the field of `sample_outcome` each counts.
+OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
 # Two javac runs and a JVM per program (4-7 s on an idle core, 40 s on this shared machine
 # under load), plus up to Gradle's 60 s for the test run.
@@ -165,11 +169,13 @@ class JavaBench(Task):
     prompt_variants = ("holistic",) + METHOD_STRATEGIES
     image = "java"
     ks: ClassVar[tuple[int, ...]] = (1, 5)
-    option_names = ("context", "mode")
+    options = (Option("context", "how much of the project the prompt shows", CONTEXTS),
+               Option("mode", "official, or robust: PA21/PA22 tests time out in a separate "
+                      "thread, so a looping test cannot hang the run", MODES))
 
     def __init__(self, context: str | None = None, mode: str | None = None):
-        self.context = option_choice("javabench", "context", context, CONTEXTS)
-        self.mode = option_choice("javabench", "mode", mode, MODES)
+        self.context = self.option("context", context)
+        self.mode = self.option("mode", mode)
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []
@@ -189,14 +195,6 @@ class JavaBench(Task):
                         **{name: p.read_text(encoding="utf-8") for name, p in files.items()}}
                 problems.append(Problem(task_id=row["task_id"], data=data))
         return problems
-
-    def check_variant(self, variant: str) -> None:
-        super().check_variant("holistic" if variant == "default" else variant)
-
-    def rounds(self, problem: Problem, variant: str) -> int:
-        if variant not in METHOD_STRATEGIES:
-            return 1
-        return len(todo_methods(problem.data["code"]))
 
     def request(self, problem: Problem, sample_idx: int, variant: str,
                 previous: tuple[str, ...] = ()) -> Request:
@@ -222,10 +220,15 @@ class JavaBench(Task):
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
 
-    def sample_from_rounds(self, problem: Problem, sample_idx: int, variant: str,
-                           texts: list[str], *, chat: bool) -> Sample:
+    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+        """Holistic: one request for the class. Independent and incremental: one round per
+        TODO method, then each answer's body spliced into the class."""
         if variant not in METHOD_STRATEGIES:
-            return super().sample_from_rounds(problem, sample_idx, variant, texts, chat=chat)
+            return (yield from super().prompting(problem, sample_idx, variant))
+        texts: list[str] = []
+        for _ in todo_methods(problem.data["code"]):
+            text, _ = yield self.request(problem, sample_idx, variant, tuple(texts))
+            texts.append(text)
         if all(text == reference_answer(problem.data) for text in texts):   # as holistic
             return Sample(self.name, problem.task_id, sample_idx,
                           solution=problem.data["canonical"], raw="\n\n".join(texts))
@@ -264,27 +267,26 @@ class JavaBench(Task):
                               framework="driver", language="java", image=self.image,
                               timeout_s=PROGRAM_TIMEOUT_S, memory_mb=0)
 
-    def extra_metrics(self, problems, results, form, n_samples):
-        """Completion@k, Compilation@k and Pass@k (fractional c), per project and overall."""
+    def extra_metrics(self, problems, rows):
+        """The official class-wise metrics, per project and overall: completion@k,
+        compilation@k and fractional_pass@k (the official Pass@k: fractional c, each sample
+        counting the share of its tests that pass; pass@k counts a sample that passes all)."""
         per_project: dict[str, dict[str, list]] = {}
         for problem in problems:
-            rows = [results.get((self.name, problem.task_id, i, form)) for i in range(n_samples)]
-            rows = [r for r in rows if r is not None and r["status"] != "infra_error"]
-            if not rows:
+            scored = rows[problem.task_id]
+            if not scored:
                 continue
-            outcomes = [sample_outcome(r["tests"]) for r in rows]
-            counts = per_project.setdefault(problem.data["project"],
-                                            {"completion": [], "compilation": [], "pass": []})
-            counts["completion"].append((len(rows), sum(o["completed"] for o in outcomes)))
-            counts["compilation"].append((len(rows), sum(o["compiled"] for o in outcomes)))
-            counts["pass"].append((len(rows), sum(o["pass_ratio"] for o in outcomes)))
+            outcomes = [sample_outcome(r["tests"]) for r in scored]
+            counts = per_project.setdefault(problem.data["project"], {m: [] for m in OWN_METRICS})
+            for metric, field in OWN_METRICS.items():
+                counts[metric].append((len(scored), sum(o[field] for o in outcomes)))
         if not per_project:
             return {}, {}
-        smallest_n = min(n for p in per_project.values() for n, _ in p["pass"])
+        smallest_n = min(n for p in per_project.values() for n, _ in p["completion"])
         ks = [k for k in self.ks if k <= smallest_n]
-        everything = {m: [c for p in per_project.values() for c in p[m]]
-                      for m in ("completion", "compilation", "pass")}
-        projects = {name: summarize(counts, ks) for name, counts in sorted(per_project.items())}
+        everything = {m: [c for p in per_project.values() for c in p[m]] for m in OWN_METRICS}
+        projects = {name: {"n_problems": len(counts["completion"]), **summarize(counts, ks)}
+                    for name, counts in sorted(per_project.items())}
         return summarize(everything, ks), {"project": projects}
 
 
@@ -315,10 +317,6 @@ def sample_outcome(steps: list[dict]) -> dict:
 
 
 def summarize(counts: dict[str, list], ks: list[int]) -> dict:
-    metrics = {"n_tasks": len(counts["pass"])}
-    for k in ks:
-        for name, label in (("completion", "completion"), ("compilation", "compilation"),
-                            ("pass", "pass")):
-            values = [fractional_pass_at_k(n, c, k) for n, c in counts[name]]
-            metrics[f"{label}@{k}"] = round(sum(values) / len(values), 6)
-    return metrics
+    return {f"{name}@{k}": round(sum(fractional_pass_at_k(n, c, k) for n, c in counts[name])
+                                 / len(counts[name]), 6)
+            for k in ks for name in OWN_METRICS}

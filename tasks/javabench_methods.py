@@ -20,7 +20,6 @@ which only differs for non-ASCII text before a method (no prompt has any).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from codeeval.tasks.codebleu.grammars import parser
 
@@ -66,7 +65,6 @@ def _methods(code: str, todo_only: bool) -> list[MethodBody]:
     return found
 
 
-@lru_cache(maxsize=256)   # the pipeline asks each problem's round count many times
 def todo_methods(code: str) -> tuple[MethodBody, ...]:
     return tuple(_methods(code, todo_only=True))
 

@@ -4,9 +4,11 @@ it depends on (`full_deps` in datasets/testcase/test-PAxx.jsonl), the rest canon
 Test-wise steps combine samples of several classes, so they are not one program per sample as
 the run pipeline executes: `codeeval javabench-testwise RUN_DIR` reads a JavaBench run store's
 samples (any model, or `codeeval evaluate`d official outputs), runs one program per (suite, k)
-in the java image (`--select-class` the suite), and writes RUN_DIR/javabench_testwise.json
-with each step's [passed, total] and Compilation@k / Pass@k per project and overall (the
-official visual_table get_compilation_data / get_pass_data, averaged over suites).
+in the java image (`--select-class` the suite) through the ExecutionService, so the results
+join the store's results.jsonl (form `testwise`) and a rerun resumes, and writes
+RUN_DIR/javabench_testwise.json with each step's [passed, total] and compilation@k /
+fractional_pass@k (the official Pass@k) per project and overall (the official visual_table
+get_compilation_data / get_pass_data, averaged over suites).
 
 Deviation: where a dependency's k-th sample cannot be assembled (no `public`), upstream keeps
 the file of the previous k in place and still runs; here that step fails at assembly. Both
@@ -19,12 +21,14 @@ import json
 from pathlib import Path
 
 from codeeval.errors import UserError
-from tqdm import tqdm
-
-from codeeval.records import Problem, read_jsonl
+from codeeval.execution import ExecutionService
+from codeeval.records import Problem
+from codeeval.store import SAMPLES, RunStore
 from codeeval.tasks.javabench import (PROJECTS, JavaBench, assemble, extract_java,
                                       fractional_pass_at_k, has_todo, sample_outcome)
 from codeeval.tasks.sources import DataSource
+
+FORM = "testwise"
 
 
 def load_suites(source: DataSource) -> list[dict]:
@@ -44,13 +48,14 @@ def class_text(problem: Problem, sample: dict) -> tuple[str | None, bool]:
     return assemble(problem.data["skeleton"], code), has_todo(problem.data["skeleton"], code)
 
 
-def testwise_programs(task: JavaBench, problems: list[Problem], samples: list[dict],
-                      suites: list[dict], n_samples: int) -> dict[str, tuple[dict, int]]:
-    """Program key -> (suite, k) for every suite and k < n_samples, with the programs."""
+def testwise_jobs(task: JavaBench, problems: list[Problem], samples: list[dict],
+                  suites: list[dict], n_samples: int) -> list[tuple[tuple, object]]:
+    """(result key, Program) for every suite and k < n_samples: the key is (javabench, the
+    suite's test id, k, FORM)."""
     by_target = {(p.data["project"], p.data["target"]): p for p in problems}
     stored = {(s["task_id"], s["sample_idx"]): s for s in samples}
     covered = {task_id.split("/")[0] for task_id, _ in stored}   # score only those projects
-    programs, steps = [], {}
+    jobs = []
     for suite in (s for s in suites if s["project"] in covered):
         deps = [by_target.get((suite["project"], d.replace(".", "/") + ".java"))
                 for d in suite["full_deps"]]
@@ -63,18 +68,17 @@ def testwise_programs(task: JavaBench, problems: list[Problem], samples: list[di
                 raise UserError(f"the run store has no sample {k} of {missing[0]} "
                                 f"(needed by test suite {suite['test_id']})")
             texts = {p.data["target"]: class_text(p, stored[(p.task_id, k)]) for p in deps}
-            key = f"javabench-testwise/{suite['test_id']}/{k}"
-            programs.append(task.build_program(
-                key, suite["project"], deps[0].data["solution_root"],
+            key = (task.name, suite["test_id"], k, FORM)
+            jobs.append((key, task.build_program(
+                "/".join(map(str, key)), suite["project"], deps[0].data["solution_root"],
                 {target: text for target, (text, _) in texts.items()},
                 assembly={"todo": any(todo for _, todo in texts.values())},
-                select_class=suite["target"]))
-            steps[key] = (suite, k)
-    return {p.key: (steps[p.key], p) for p in programs}
+                select_class=suite["target"])))
+    return jobs
 
 
 def summarize_testwise(rows: list[dict], n_samples: int, ks=(1, 5)) -> dict:
-    """Compilation@k and Pass@k (fractional c) per project and overall, over suites."""
+    """compilation@k and fractional_pass@k per project and overall, over suites."""
     per_suite: dict[tuple, list[dict]] = {}
     for row in rows:
         per_suite.setdefault((row["project"], row["test_id"]), []).append(row)
@@ -83,43 +87,44 @@ def summarize_testwise(rows: list[dict], n_samples: int, ks=(1, 5)) -> dict:
         compiled = [r for r in suite_rows if r["completed"] and r["compilable"]]
         c_pass = sum(r["n_pass"][0] / r["n_pass"][1] for r in compiled if r["n_pass"][1])
         for scope in (project, "overall"):
-            bucket = scores.setdefault(scope, {"compilation": [], "pass": []})
+            bucket = scores.setdefault(scope, {"compilation": [], "fractional_pass": []})
             bucket["compilation"].append(len(compiled))
-            bucket["pass"].append(c_pass)
-    return {scope: {"n_suites": len(b["pass"]),
+            bucket["fractional_pass"].append(c_pass)
+    return {scope: {"n_suites": len(b["compilation"]),
                     **{f"{m}@{k}": round(sum(fractional_pass_at_k(n_samples, c, k)
                                              for c in b[m]) / len(b[m]), 6)
-                       for k in ks if k <= n_samples for m in ("compilation", "pass")}}
+                       for k in ks if k <= n_samples for m in b}}
             for scope, b in scores.items()}
 
 
-def run_testwise(run_dir: Path, data_dir: str | None, sandbox, n_samples: int | None = None,
-                 mode: str | None = None) -> dict:
-    """Score a run store's JavaBench samples test-wise; write and return the report."""
-    path = run_dir / "samples.jsonl"
-    if not path.is_file():
-        raise UserError(f"{run_dir} is not a run store (no samples.jsonl)")
-    samples = [s for s in read_jsonl(path) if s.get("task") == "javabench"]
+def run_testwise(run_dir: Path, data_dir: str | None, runner, n_samples: int | None = None,
+                 mode: str | None = None, timeout_s: float | None = None) -> dict:
+    """Score a run store's JavaBench samples test-wise through the ExecutionService (results
+    stored in the run store as form `testwise`, so a rerun resumes); write and return the
+    report. `runner.run(programs)` yields their Executions (a sandbox of the java image)."""
+    if not (run_dir / SAMPLES).is_file():
+        raise UserError(f"{run_dir} is not a run store (no {SAMPLES})")
+    store = RunStore(run_dir)
+    samples = [s for s in store.read(SAMPLES) if s.get("task") == "javabench"]
     if not samples:
-        raise UserError(f"{path} holds no javabench samples")
+        raise UserError(f"{run_dir / SAMPLES} holds no javabench samples")
     n = n_samples or min(
         sum(1 for s in samples if s["task_id"] == t) for t in {s["task_id"] for s in samples})
     source = DataSource.from_option(data_dir)
     task = JavaBench(mode=mode)
-    jobs = testwise_programs(task, task.load(source), samples, load_suites(source), n)
-    unique = {}   # identical programs (e.g. equal samples) run once
-    for key, (_, program) in jobs.items():
-        unique.setdefault(program.content_hash, []).append(key)
-    programs = [jobs[keys[0]][1] for keys in unique.values()]
+    suites = load_suites(source)
+    jobs = testwise_jobs(task, task.load(source), samples, suites, n)
+    results = ExecutionService(store, runner, timeout_s).run(jobs, desc="test-wise")
+    project_of = {s["test_id"]: s["project"] for s in suites}
     rows = []
-    for execution in tqdm(sandbox.run(programs), total=len(programs), desc="test-wise",
-                          unit="step"):
-        outcome = sample_outcome(execution.tests)
-        for key in unique[jobs[execution.key][1].content_hash]:
-            suite, k = jobs[key][0]
-            rows.append({"test_id": suite["test_id"], "project": suite["project"], "k": k,
-                         "completed": outcome["completed"], "compilable": outcome["compiled"],
-                         "n_pass": outcome["test_result"], "status": execution.status})
+    for key, _ in jobs:
+        if key not in results:
+            continue   # a runner that left the program out (the tests keep to one project)
+        row, (_, test_id, k, _) = results[key], key
+        outcome = sample_outcome(row["tests"])
+        rows.append({"test_id": test_id, "project": project_of[test_id], "k": k,
+                     "completed": outcome["completed"], "compilable": outcome["compiled"],
+                     "n_pass": outcome["test_result"], "status": row["status"]})
     rows.sort(key=lambda r: (r["project"], r["test_id"], r["k"]))
     report = {"n_samples": n, "metrics": summarize_testwise(rows, n), "steps": rows}
     (run_dir / "javabench_testwise.json").write_text(json.dumps(report, indent=1) + "\n")

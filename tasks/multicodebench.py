@@ -27,8 +27,7 @@ import re
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Request, Sample
-from codeeval.scoring import summary_without_sandbox
-from codeeval.tasks.base import Task, option_choice
+from codeeval.tasks.base import Option, Task
 from codeeval.tasks.codebleu import codebleu
 from codeeval.tasks.sources import DataSource
 
@@ -69,16 +68,22 @@ class MultiCodeBench(Task):
     description = ("MultiCodeBench: 2400 functions, 12 domains, 15 languages; CodeBLEU "
                    "against the ground truth (no sandbox)")
     scoring = "similarity"
-    option_names = ("domain", "context")
+    headline = "codebleu"
+    scores = TERMS
+    options = (Option("domain", "comma-separated domains (e.g. Block_chain,Game); default all 12"),
+               Option("context", "prompt setting", CONTEXTS))
     prompt_version = "1"
 
     def __init__(self, domain: str | None = None, context: str | None = None):
         self.domains = _parse_domains(domain)
-        self.context = option_choice("multicodebench", "context", context, CONTEXTS)
+        self.context = self.option("context", context)
         if self.context == "local_file_context":
             raise UserError("MultiCodeBench's data holds no file contents, so the "
                             "local_file_context setting cannot be built; choose another "
                             "--context")
+
+    def describe(self) -> dict:
+        return {"context": self.context, "domains": list(self.domains)}
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []
@@ -141,23 +146,3 @@ class MultiCodeBench(Task):
         data = problem.data
         return codebleu(code, data["ground_truth"], data["function_declaration"],
                         data["language"]).as_dict()
-
-    def summarize(self, problems: list[Problem], rows: dict[tuple, dict],
-                  n_samples: int) -> dict:
-        scored = [(p, rows[(self.name, p.task_id, i)]) for p in problems
-                  for i in range(n_samples) if (self.name, p.task_id, i) in rows]
-        breakdowns = {field: {} for field in ("domain", "subdomain", "language")}
-        for field, groups in breakdowns.items():
-            for value in sorted({p.meta[field] for p, _ in scored}):
-                members = [(p, r) for p, r in scored if p.meta[field] == value]
-                groups[value] = {"n_problems": len({p.task_id for p, _ in members}),
-                                 "n_samples": len(members), **_means(members)}
-        return summary_without_sandbox(problems, len(scored), _means(scored), breakdowns,
-                                       context=self.context, domains=list(self.domains))
-
-
-def _means(scored: list[tuple[Problem, dict]]) -> dict[str, float]:
-    if not scored:
-        return {}
-    return {term: round(sum(r["scores"][term] for _, r in scored) / len(scored), 6)
-            for term in TERMS}

@@ -33,3 +33,16 @@ def sandbox():
 def codeeval_cmd(*args: str) -> list[str]:
     """The installed CLI, run through this interpreter (no PATH assumptions)."""
     return [sys.executable, "-c", "from codeeval.cli import main; main()", *args]
+
+
+def converse(task, problem, variant: str, answer, *, chat: bool = False, sample_idx: int = 0):
+    """Drive one sample's prompting strategy as the pipeline does, `answer(request)` giving
+    each round's text: (the requests it made, the Sample it returned)."""
+    strategy, requests = task.prompting(problem, sample_idx, variant), []
+    try:
+        request = next(strategy)
+        while True:
+            requests.append(request)
+            request = strategy.send((answer(request), chat))
+    except StopIteration as finished:
+        return requests, finished.value

@@ -11,6 +11,7 @@ import pytest
 
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
+from conftest import converse
 
 FRAGMENTS = ("```python\n", "```java\n", "```\n", "```", "def f(x):\n", "class A:\n",
              "public class X {\n", "public void m() {", "private int x;", "package a.b;\n",
@@ -43,11 +44,8 @@ def test_arbitrary_text_never_breaks_an_adapter(name, options, benchmarks):
         for problem in rng.sample(problems, min(PROBLEMS, len(problems))):
             for text_number in range(TEXTS):
                 chat = bool(text_number % 2)
-                texts = []
-                for _ in range(task.rounds(problem, variant)):
-                    task.request(problem, 0, variant, tuple(texts))
-                    texts.append(arbitrary_text(rng))
-                sample = task.sample_from_rounds(problem, 0, variant, texts, chat=chat)
+                _, sample = converse(task, problem, variant, lambda _: arbitrary_text(rng),
+                                     chat=chat)
                 if task.scoring == "execution":
                     for sanitized in (False, True):
                         assert task.program(problem, sample, sanitized=sanitized).source

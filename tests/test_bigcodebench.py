@@ -12,14 +12,14 @@ from codeeval.failures import failure_reason
 from codeeval.records import Problem
 from codeeval.scoring import meta_breakdowns
 from codeeval.tasks import get_task
-from codeeval.tasks.bigcodebench import BASE_STOP, CHAT_STOP, FIELDS, PRELUDE
+from codeeval.tasks.bigcodebench import BASE_STOP, CHAT_STOP, FIELDS, PRELUDE, BigCodeBench
 from codeeval.tasks.sources import DataSource
 
 LOCAL = "BigCodeBench-v0.1.0_hf.jsonl.gz"
 
 
-def task(**options):
-    return get_task("bigcodebench", options)
+def task(timeout_s=None, **options):
+    return get_task("bigcodebench", options, timeout_s)
 
 
 @pytest.fixture(scope="module")
@@ -202,8 +202,8 @@ def test_failure_reasons_name_the_cause():
 def test_domain_breakdown_weighs_a_task_once_per_library():
     problems = [Problem("a", {}, {"domain": ("General", "General", "Time")}),
                 Problem("b", {}, {"domain": ("General",)})]
-    counts = {"a": (1, 1), "b": (1, 0)}
-    domains = meta_breakdowns(problems, counts)["domain"]
+    rows = {"a": [{"status": "passed"}], "b": [{"status": "failed"}]}
+    domains = meta_breakdowns(BigCodeBench, problems, rows)["domain"]
     assert domains["General"] == {"n_problems": 2, "pass@1": round(2 / 3, 6)}
     assert domains["Time"] == {"n_problems": 1, "pass@1": 1.0}
 
@@ -226,3 +226,28 @@ def test_two_local_versions_need_a_choice(tmp_path):
     (folder / "BigCodeBench-v0.1.3.jsonl.gz").touch()
     with pytest.raises(UserError, match="--dataset-version"):
         task().load(DataSource(tmp_path))
+
+
+def test_containers_are_sized_for_the_memory_their_tasks_ask_for():
+    """BigCodeBench's programs may use 30 GiB (its max_as_limit): the Docker container that
+    runs them is capped there, not at the 4 GiB default other images get."""
+    from types import SimpleNamespace
+
+    from codeeval.execution import Sandboxes
+    from codeeval.pipeline import RunConfig
+    opened = []
+
+    class Recorder:
+        def open(self, **args):
+            opened.append(args)
+            return SimpleNamespace(describe=dict, close=lambda: None)
+
+        def close(self):
+            pass
+
+    with Sandboxes([task(), get_task("humaneval-pro")], RunConfig("reference", ()), None,
+                   None) as sandboxes:
+        sandboxes.executor = Recorder()
+        sandboxes.get("python"), sandboxes.get("base")
+    assert [(a["image"], a["memory_mb"]) for a in opened] == [("python", 30 * 1024),
+                                                              ("base", 4096)]

@@ -12,7 +12,7 @@ import pytest
 from codeeval.tasks import get_task
 from codeeval.tasks.classeval import extract_class_code, extract_method_code, method_signature
 from codeeval.tasks.sources import DataSource
-from conftest import codeeval_cmd
+from conftest import codeeval_cmd, converse
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +32,13 @@ def test_holistic_prompt(problems):
     assert request.prompt.startswith("Below is an instruction that describes a task.")
     assert (f"### Instruction:\nPlease complete the class AccessGatewayFilter in the following "
             f"code.\n{problem.data['skeleton']}\n\n### Response:") in request.prompt
-    assert task.rounds(problem, "holistic") == 1
+    assert len(converse(task, problem, "holistic", lambda r: r.reference)[0]) == 1
 
 
 def test_incremental_prompts_carry_the_generated_methods(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
-    assert task.rounds(problem, "incremental") == len(methods)
+    assert len(converse(task, problem, "incremental", lambda r: r.reference)[0]) == len(methods)
     first = task.request(problem, 0, "incremental")
     assert "please complete filter method in the following class AccessGatewayFilter" in first.prompt
     assert first.round == 0 and first.key.endswith("/0")
@@ -74,10 +74,7 @@ def test_reference_multi_round_samples_rebuild_each_class(problems):
     task = get_task("classeval")
     for variant in ("incremental", "compositional"):
         for problem in problems[:5]:
-            texts: list[str] = []
-            for _ in range(task.rounds(problem, variant)):
-                texts.append(task.request(problem, 0, variant, tuple(texts)).reference)
-            sample = task.sample_from_rounds(problem, 0, variant, texts, chat=False)
+            _, sample = converse(task, problem, variant, lambda request: request.reference)
             program = task.program(problem, sample, sanitized=False)
             compile(program.source, "program.py", "exec")
             for method in problem.data["methods_info"]:

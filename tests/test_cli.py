@@ -164,6 +164,37 @@ def test_unknown_task_option_value_is_one_line_naming_the_choices(tmp_path):
                                    "of: selective, minimum, maximum")
 
 
+@pytest.mark.parametrize("args,error", [
+    (("-T", "javabench.contex=dep"), "-T javabench.contex: javabench has no option 'contex'; "
+                                     "its options: context, mode"),
+    (("-T", "codeif.subset=hard"), "-T codeif.subset: 'codeif' is not among --tasks"),
+    (("-T", "javabench.mode"), "-T expects TASK.OPTION=VALUE, got 'javabench.mode'"),
+    (("-T", "javabench.mode=fast"), "javabench has no mode 'fast'; choose one of: official, "
+                                    "robust"),
+    (("--language", "java"), "--language applies to codereval only, which --tasks does not "
+                             "name")])
+def test_task_options_that_do_not_apply_are_one_line_errors(args, error, tmp_path):
+    proc = cli("run", "--tasks", "javabench", *args, "--out", str(tmp_path / "o"), check=False)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {error}"
+    assert not (tmp_path / "o").exists()
+
+
+def test_task_options_travel_as_data_into_the_summary(benchmarks, tmp_path):
+    """-T and the old flag set the same option; it is recorded per task."""
+    summaries = []
+    for args in (("-T", "multicodebench.context=dep", "--domain", "Game"),
+                 ("--context", "dep", "-T", "multicodebench.domain=Game")):
+        out = tmp_path / args[0].strip("-")
+        cli("run", "--tasks", "multicodebench", *args, "--limit", "2", "--out", str(out),
+            data_dir=benchmarks)
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    for summary in summaries:
+        assert summary["tasks"]["multicodebench"]["options"] == {"context": "dep",
+                                                                 "domains": ["Game"]}
+        assert summary["config"]["task_options"] == {"multicodebench.context": "dep",
+                                                     "multicodebench.domain": "Game"}
+
+
 def test_missing_data_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "humaneval-pro").mkdir()
     proc = cli("run", "--out", str(tmp_path / "o"), data_dir=tmp_path, check=False)

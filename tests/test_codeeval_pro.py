@@ -87,7 +87,7 @@ def test_reference_program_is_the_official_ground_truth(problems):
 def test_unknown_variant_is_a_user_error():
     from codeeval.errors import UserError
     with pytest.raises(UserError, match="no prompt variant 'cot'"):
-        get_task("bigcodebench-lite-pro").check_variant("cot")
+        get_task("bigcodebench-lite-pro").variant("cot")
 
 
 def test_unknown_task_is_a_user_error():

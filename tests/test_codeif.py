@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from codeeval.errors import UserError
-from codeeval.records import Problem, read_jsonl
+from codeeval.records import Problem, read_jsonl, results_by_key
+from codeeval.scoring import summarize_task
 from codeeval.tasks.codeif import CodeIF, parse_verdicts, sample_scores
 from codeeval.tasks.sources import DataSource
 from conftest import codeeval_cmd
@@ -49,19 +50,27 @@ def test_metrics_on_hand_built_judge_replies():
                "[Yes, Yes, Yes, Yes, Yes]",
                "I would say yes",                     # -> ['No']: length 1, excluded
                "['Yes', 'No', 'Yes']"]                # length 3, excluded
-    rows = {("codeif", p.task_id, 0): {"status": None, **task.judged(p, reply)}
+    rows = {("codeif", p.task_id, 0, "raw"): {"task": "codeif", "form": "raw", **task.judged(p, reply)}
             for p, reply in zip(problems, replies)}
-    first = rows[("codeif", "1", 0)]
+    first = rows[("codeif", "1", 0, "raw")]
     assert first["scores"] == {"CSR": 0.0, "SSR": 0.8, "RSR": 0.6, "CCSR": 0.6}
-    assert rows[("codeif", "3", 0)]["status"] == "length_mismatch"
-    assert rows[("codeif", "4", 0)]["verdicts"] == ["Yes", "No", "Yes"]
-    summary = task.summarize(problems, rows, 1)
+    assert rows[("codeif", "3", 0, "raw")]["status"] == "excluded"
+    assert rows[("codeif", "4", 0, "raw")]["verdicts"] == ["Yes", "No", "Yes"]
+    summary = summarize_task(task, problems, rows, ["raw"], 1)
     assert summary["metrics"] == {"CSR": 0.5, "SSR": 0.9, "RSR": 0.8, "CCSR": 0.8}
-    assert summary["judged"] == 2 and summary["length_mismatch"] == 2
+    assert summary["headline"] == "CSR"
+    assert summary["breakdowns"]["status"] == {"raw": {"scored": 2, "excluded": 2}}
     assert summary["n_samples"] == 4 and summary["n_problems"] == 4
+    assert summary["per_problem"] == {"raw": {"1": [1, 0.0], "2": [1, 1.0], "3": [0, 0],
+                                              "4": [0, 0]}}
     assert summary["breakdowns"]["language"]["go"] == {
-        "n_samples": 1, "CSR": 0.0, "SSR": 0.8, "RSR": 0.6, "CCSR": 0.6}
+        "n_problems": 1, "n_samples": 1, "CSR": 0.0, "SSR": 0.8, "RSR": 0.6, "CCSR": 0.6}
     assert summary["breakdowns"]["subset"]["hard"]["CSR"] == 1.0
+    # a store written before one status vocabulary (judged, length_mismatch) reads the same
+    old = {"scored": "judged", "excluded": "length_mismatch"}
+    legacy = results_by_key({**r, "task_id": k[1], "sample_idx": 0, "status": old[r["status"]]}
+                            for k, r in rows.items())
+    assert summarize_task(task, problems, legacy, ["raw"], 1) == summary
     # category: global instructions #0 and #3 of both judged samples, all Yes
     assert summary["breakdowns"]["category"]["global"] == {"n_instructions": 4,
                                                            "satisfied": 1.0}
@@ -168,7 +177,7 @@ def test_run_with_a_judge_over_loopback(benchmarks, tmp_path):
     assert len(judgements) == 3 and {j["judge"] for j in judgements} == {"openai:judge"}
     summary = json.loads((out / "summary.json").read_text())
     task = summary["tasks"]["codeif"]
-    assert task["judged"] == 2 and task["length_mismatch"] == 1
+    assert task["breakdowns"]["status"] == {"raw": {"scored": 2, "excluded": 1}}
     problems = CodeIF(subset="hard").load(DataSource(benchmarks))[:3]
     judged = [p for p in problems if p.task_id != problems[1].task_id]   # #2 rambled
     expected = {m: 0.0 for m in ("CSR", "SSR", "RSR", "CCSR")}

@@ -162,29 +162,36 @@ class ScriptedModel(BaseHTTPRequestHandler):
         pass
 
 
-def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
-    task = get_task("humaneval-pro")
-    problems = task.load(DataSource(benchmarks))[:2]
+def scripted_run(benchmarks, out, task_name: str, limit: int, *args, slow_fix: float = 0):
+    """`codeeval run` against ScriptedModel: buggy code first, the canonical program as the
+    fix (sleeping `slow_fix` seconds first, when given)."""
+    task = get_task(task_name)
+    problems = task.load(DataSource(benchmarks))[:limit]
     for p in problems:
         d = p.data
-        ScriptedModel.fixed[p.task_id] = d["raw_problem"] + d["raw_solution"] + \
+        pause = f"import time\ntime.sleep({slow_fix})\n" if slow_fix else ""
+        ScriptedModel.fixed[p.task_id] = pause + d["raw_problem"] + d["raw_solution"] + \
             d["new_problem"] + d["new_solution"]
         ScriptedModel.buggy[p.task_id] = d["raw_problem"].strip() + "\n    return None\n" + \
             d["new_problem"] + d["new_solution"]
         ScriptedModel.marker[p.task_id] = d["new_problem"].strip().splitlines()[-1]
     server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedModel)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    out = tmp_path / "run"
     env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{server.server_port}/v1", "PATH": "/usr/bin:/bin"}
     try:
-        proc = subprocess.run(codeeval_cmd("run", "--model", "openai:scripted", "--tasks",
-                                           "humaneval-pro", "--limit", "2", "--debug-rounds", "2",
-                                           "--timeout", "60",
+        return subprocess.run(codeeval_cmd("run", "--model", "openai:scripted", "--tasks",
+                                           task_name, "--limit", str(limit), *args,
                                            "--out", str(out), "--data-dir", str(benchmarks)),
                               capture_output=True, text=True, timeout=600,
                               env={**__import__("os").environ, **env})
     finally:
         server.shutdown()
+
+
+def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    proc = scripted_run(benchmarks, out, "humaneval-pro", 2, "--debug-rounds", "2",
+                        "--timeout", "60")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
     results = read_jsonl(out / "results.jsonl")
@@ -195,6 +202,28 @@ def test_repair_loop_end_to_end_through_a_loopback_server(benchmarks, tmp_path):
     assert all(r["verdicts"][0]["correct"] == "False" and r["trace"]["blocks"] for r in debug)
     assert "[BLOCK-0]" in ScriptedModel.feedback[0] and "# Real Execution Output:" in \
         ScriptedModel.feedback[0]
-    assert {(r["form"], r["status"]) for r in results} == {("raw", "failed"), ("debug1", "passed")}
+    assert {(r["form"], r["status"]) for r in results} == {
+        ("raw", "failed"), ("trace1", "failed"), ("debug1", "passed")}
     repaired = [r for r in results if r["form"] == "debug1"]
     assert all(r["trace"]["blocks"] and r["verdicts"] for r in repaired)
+
+
+def test_debugging_problems_whose_ids_hold_slashes(benchmarks, tmp_path):
+    """BigCodeBench-Lite Pro's ids (`BigCodeBench/23`) once broke the key parsing of the
+    repair rounds (KeyError after the first round's fixes ran)."""
+    out = tmp_path / "run"
+    proc = scripted_run(benchmarks, out, "bigcodebench-lite-pro", 1, "--debug-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    repaired = [r for r in read_jsonl(out / "results.jsonl") if r["form"] == "debug1"]
+    assert [r["task_id"] for r in repaired] == ["BigCodeBench/23"]
+
+
+def test_timeout_reaches_the_repair_rounds(benchmarks, tmp_path):
+    """--timeout limits every program a run executes: the fixed program sleeps 5 s, within
+    HumanEval Pro's own 10 s limit but past the 2 s given."""
+    out = tmp_path / "run"
+    proc = scripted_run(benchmarks, out, "humaneval-pro", 1, "--debug-rounds", "1",
+                        "--timeout", "2", slow_fix=5)
+    assert proc.returncode == 0, proc.stderr
+    statuses = {r["form"]: r["status"] for r in read_jsonl(out / "results.jsonl")}
+    assert statuses == {"raw": "failed", "trace1": "failed", "debug1": "timeout"}

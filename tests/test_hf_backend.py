@@ -100,7 +100,7 @@ def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
     assert len(debug) == len(failing) > 0
     assert all(r["round"] == 1 and "reply" in r for r in debug)
     forms = {r["form"] for r in read_jsonl(out / "results.jsonl")}
-    assert forms == {"raw", "debug1"}
+    assert forms == {"raw", "trace1", "debug1"}   # the traced visible tests are stored too
 
 
 def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(model_dirs):

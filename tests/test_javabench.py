@@ -19,6 +19,7 @@ import pytest
 
 from codeeval.passk import pass_at_k
 from codeeval.records import Sample
+from codeeval.scoring import summarize_task
 from codeeval.tasks.javabench import (JavaBench, assemble, extract_java, fractional_pass_at_k,
                                       has_todo, sample_outcome)
 from codeeval.tasks.sources import DataSource
@@ -106,28 +107,39 @@ def steps_from_official(row):
 
 
 def test_metrics_follow_visual_table_on_the_official_rows(benchmarks, problems):
+    """The official estimator is `fractional_pass@k`; `pass@k` keeps its one meaning (every
+    test passes), in the metrics the gate and intervals read as in metrics_by_form."""
     task, results, expected = JavaBench(), {}, {}
     for project in TOTALS:
         per_task: dict[str, list] = {}
         for row in official_rows(benchmarks, project):
             per_task.setdefault(row["task_id"], []).append(row)
-        scores = {"completion": [], "compilation": [], "pass": []}
+        scores = {"completion": [], "compilation": [], "fractional_pass": []}
         for task_id, rows in per_task.items():
             for i, row in enumerate(rows):
+                steps = steps_from_official(row)
                 results[("javabench", task_id, i, "raw")] = {
-                    "status": "failed", "tests": steps_from_official(row)}
+                    "task": "javabench", "form": "raw", "tests": steps, "message": "",
+                    "status": "passed" if all(s["outcome"] == "passed" for s in steps) else "failed"}
             ok = [r["can_replace"] and not r["has_todo"] for r in rows]
             compiled = [o and r["compile_errors"] == 0 for o, r in zip(ok, rows)]
             c = sum(r["test_result"][0] / r["test_result"][1] for o, r in zip(compiled, rows) if o)
             scores["completion"].append(fractional_pass_at_k(5, sum(ok), 1))
             scores["compilation"].append(fractional_pass_at_k(5, sum(compiled), 1))
-            scores["pass"].append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
+            scores["fractional_pass"].append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
         expected[project] = {f"{m}@1": pytest.approx(sum(v) / len(v), abs=1e-6)
                             for m, v in scores.items()}
-    metrics, breakdowns = task.extra_metrics(problems, results, "raw", 5)
+    summary = summarize_task(task, problems, results, ["raw"], 5)
+    metrics, breakdowns = summary["metrics"], summary["breakdowns"]
     for project, values in expected.items():
         assert {k: breakdowns["project"][project][k] for k in values} == values
-    assert metrics["n_tasks"] == 45 and 0 < metrics["pass@1"] < metrics["compilation@1"] <= 1
+    assert sum(p["n_problems"] for p in breakdowns["project"].values()) == 45
+    assert 0 < metrics["fractional_pass@1"] < metrics["compilation@1"] <= 1
+    passes = [sum(results[("javabench", p.task_id, i, "raw")]["status"] == "passed"
+                  for i in range(5)) for p in problems]
+    assert metrics["pass@1"] == summary["metrics_by_form"]["raw"]["pass@1"] == pytest.approx(
+        sum(passes) / 5 / len(problems), abs=1e-6)
+    assert metrics["pass@1"] < metrics["fractional_pass@1"] and "n_tasks" not in metrics
 
 
 # --- in the java image -----------------------------------------------------------------------
@@ -248,7 +260,7 @@ def test_testwise_metrics_follow_visual_table_on_the_official_rows(benchmarks):
             compilation.append(len(ok) / 5)
             passing.append(1.0 if 5 - c < 1 else 1 - (5 - c) / (5 - c + math.ceil(c)))
         expected[project] = {"compilation@1": pytest.approx(sum(compilation) / len(compilation), abs=1e-6),
-                             "pass@1": pytest.approx(sum(passing) / len(passing), abs=1e-6)}
+                             "fractional_pass@1": pytest.approx(sum(passing) / len(passing), abs=1e-6)}
     metrics = summarize_testwise(rows, 5)
     for project, values in expected.items():
         assert {k: metrics[project][k] for k in values} == values
@@ -262,19 +274,51 @@ def store_samples(run_dir: Path, rows):
 
 def test_testwise_reference_passes_every_pa19_suite(tmp_path, problems):
     from codeeval.tasks.javabench_testwise import run_testwise
-    task = JavaBench()
-    rows = []
-    for problem in problems:
-        request = task.request(problem, 0, "holistic")
-        sample = task.sample_from_output(request, request.reference, chat=True)
-        rows.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
-                     "solution": sample.solution})
-    store_samples(tmp_path, rows)
+    store_samples(tmp_path, reference_rows(problems))
     with java_sandbox() as box:
         report = run_testwise(tmp_path, None, _OnlyProject(box, "PA19"))
     steps = [s for s in report["steps"] if s["project"] == "PA19"]
     assert len(steps) == 8 and all(s["status"] == "passed" for s in steps), steps
     assert sum(s["n_pass"][1] for s in steps) == TESTWISE_TOTALS["PA19"]
+
+
+def reference_rows(problems, project=None):
+    task, rows = JavaBench(), []
+    for problem in problems:
+        if project in (None, problem.data["project"]):
+            request = task.request(problem, 0, "holistic")
+            sample = task.sample_from_output(request, request.reference, chat=True)
+            rows.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
+                         "solution": sample.solution})
+    return rows
+
+
+def test_testwise_results_live_in_the_run_store_and_resume(tmp_path, problems, benchmarks):
+    """Test-wise programs go through the run's ExecutionService: their rows join
+    results.jsonl (form testwise), a rerun runs nothing again, --timeout reaches them."""
+    from codeeval.records import Execution, read_jsonl
+    from codeeval.tasks.javabench_testwise import run_testwise
+
+    class Recorder:
+        def __init__(self):
+            self.programs = []
+
+        def run(self, programs):
+            self.programs += programs
+            steps = [{"name": "assembly", "outcome": "passed", "can_replace": True,
+                      "has_todo": False}, {"name": "compile", "outcome": "passed"},
+                     {"name": "tests", "outcome": "passed", "tests": 2, "successes": 2}]
+            return [Execution(p.key, "passed", tests=steps) for p in programs]
+
+    store_samples(tmp_path, reference_rows(problems, "PA19"))
+    first, again = Recorder(), Recorder()
+    report = run_testwise(tmp_path, str(benchmarks), first, timeout_s=42.0)
+    assert len(first.programs) == 8 and {p.timeout_s for p in first.programs} == {42.0}
+    assert report["metrics"]["PA19"]["fractional_pass@1"] == 1.0
+    rows = read_jsonl(tmp_path / "results.jsonl")
+    assert len(rows) == 8 and {r["form"] for r in rows} == {"testwise"}
+    assert run_testwise(tmp_path, str(benchmarks), again, timeout_s=42.0) == report
+    assert again.programs == [] and len(read_jsonl(tmp_path / "results.jsonl")) == 8
 
 
 class _OnlyProject:
@@ -304,7 +348,7 @@ def replay_testwise(tmp_path, benchmarks, project, limit_suites=None):
     class Chosen(_OnlyProject):
         def run(self, programs):
             return self.box.run([p for p in programs
-                                 if p.key.rsplit("/", 1)[0].split("/", 1)[1] in chosen])
+                                 if any(f"/{test_id}/" in p.key for test_id in chosen)])
 
     with java_sandbox() as box:
         report = run_testwise(tmp_path, None, Chosen(box, project))

@@ -15,6 +15,7 @@ from codeeval.store import ROUNDS, SAMPLES, RunStore
 from codeeval.tasks.javabench import JavaBench, extract_java, has_todo, sample_outcome
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
+from conftest import converse
 
 CLASS = """```java
 package p;
@@ -85,22 +86,25 @@ def method_answer(request, canonical: str) -> str:
 
 def test_every_todo_method_is_one_round(problems):
     task = JavaBench()
-    assert sum(task.rounds(p, "independent") for p in problems.values()) == 160
-    assert all(task.rounds(p, "holistic") == 1 for p in problems.values())
+    rounds = {v: [len(converse(task, p, v, lambda _: "")[0]) for p in problems.values()]
+              for v in ("independent", "holistic")}
+    assert sum(rounds["independent"]) == 160 and set(rounds["holistic"]) == {1}
 
 
 def test_independent_prompts_start_from_the_skeleton_incremental_from_the_answers(problems):
     task, problem = JavaBench(), problems["PA19/Pipe.java"]
     canonical = problem.data["canonical"]
     texts: dict[str, list[str]] = {"independent": [], "incremental": []}
+    samples = {}
     for variant, answers in texts.items():
-        for round_ in range(task.rounds(problem, variant)):
-            request = task.request(problem, 0, variant, tuple(answers))
-            assert request.round == round_
+        def answer(request, answers=answers):
+            assert request.round == len(answers)
             assert request.messages[0] == task.request(problem, 0, "holistic").messages[0]
             assert request.messages[1]["content"].startswith(
                 "Complete the code and give the complete class.\n```java\npackage game.pipes;")
             answers.append(method_answer(request, canonical))
+            return answers[-1]
+        samples[variant] = converse(task, problem, variant, answer, chat=True)[1]
     third = {v: task.request(problem, 0, v, tuple(a[:2])).messages[1]["content"]
              for v, a in texts.items()}
     assert "public void setFilled() {}" in third["independent"]
@@ -108,8 +112,7 @@ def test_independent_prompts_start_from_the_skeleton_incremental_from_the_answer
     for prompt in third.values():   # the third method is the one left to do
         assert "public boolean getFilled() {\n        // TODO" in prompt
         assert "public Direction[] getConnections() {}" in prompt
-    for variant, answers in texts.items():
-        sample = task.sample_from_rounds(problem, 0, variant, answers, chat=True)
+    for sample in samples.values():
         code = extract_java(sample.completion)
         assert not todo_methods(sample.completion) and not has_todo(problem.data["skeleton"], code)
         assert "return shape.getCharByState(filled);" in code
@@ -118,12 +121,12 @@ def test_independent_prompts_start_from_the_skeleton_incremental_from_the_answer
 def test_unanswered_methods_keep_their_todo_and_reference_answers_the_file(problems):
     task, problem = JavaBench(), problems["PA19/FillableCell.java"]
     first = task.request(problem, 0, "independent")
-    texts = [method_answer(first, problem.data["canonical"]), "I cannot do that."]
-    sample = task.sample_from_rounds(problem, 0, "independent", texts, chat=True)
+    texts = iter([method_answer(first, problem.data["canonical"]), "I cannot do that."])
+    _, sample = converse(task, problem, "independent", lambda _: next(texts), chat=True)
     assert [m.name for m in todo_methods(sample.completion)] == ["toSingleChar"]
     assert has_todo(problem.data["skeleton"], extract_java(sample.completion))
-    references = [first.reference] * 2
-    sample = task.sample_from_rounds(problem, 0, "incremental", references, chat=True)
+    _, sample = converse(task, problem, "incremental", lambda request: request.reference,
+                         chat=True)
     assert sample.solution == problem.data["canonical"]
 
 
@@ -165,7 +168,20 @@ def test_rounds_run_as_batches_across_classes(monkeypatch, benchmarks, tmp_path)
     for problem in chosen:   # the one-method class too went through the method assembly
         assert samples[problem.task_id]["completion"].startswith("```java\npackage")
         assert not todo_methods(samples[problem.task_id]["completion"])
-    assert len(store.read(ROUNDS)) == 2 + 3
+    assert len(store.read(ROUNDS)) == 1 + 2   # every round but the last, which the sample holds
+    # a store that holds every round's text but no sample (written by earlier versions, or
+    # killed before the sample) resumes by replaying the texts, asking the model nothing
+    old = RunStore(tmp_path / "old")
+    old.open({}, "test", force=False)
+    with old.appender(ROUNDS) as out:
+        for problem in chosen:
+            for round_ in range(len(todo_methods(problem.data["code"]))):
+                out.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
+                            "round": round_, "text": "no answer"})
+    MethodAnswers.batches = []
+    pipeline.generate(old, MethodAnswers("reference", config.generation), [task],
+                      {"javabench": chosen}, config)
+    assert MethodAnswers.batches == [] and len(old.read(SAMPLES)) == 3
 
 
 # Classes whose skeleton keeps every helper the canonical bodies call (of all 45, 31 pass

@@ -11,7 +11,11 @@ import pytest
 
 from codeeval.errors import UserError
 from codeeval.generation import GenerationConfig, make_backend
+from codeeval.gate import GateSettings, run_gate
 from codeeval.records import read_jsonl
+from codeeval.reports.drilldown import problem_views
+from codeeval.reports.leaderboard import headline_cell
+from codeeval.rundata import Run
 from codeeval.tasks.codebleu.dataflow import data_flow
 from codeeval.tasks.codebleu.grammars import language_key
 from codeeval.tasks.codebleu.keywords import KEYWORDS
@@ -127,13 +131,27 @@ def test_run_scores_without_a_sandbox(benchmarks, tmp_path):
     task = summary["tasks"]["multicodebench"]
     assert task["n_problems"] == task["n_samples"] == 25
     assert set(task["metrics"]) == {"codebleu", "bleu", "weighted_ngram", "syntax", "dataflow"}
-    assert set(task["breakdowns"]) == {"domain", "subdomain", "language"}
+    assert set(task["breakdowns"]) == {"status", "domain", "subdomain", "language"}
     assert task["breakdowns"]["domain"]["Block_chain"]["n_samples"] == 25
+    assert task["options"] == {"context": "docstring_only", "domains": ["Block_chain"]}
     assert summary["provenance"]["sandbox"] == {}
     assert "tree-sitter-python" in summary["provenance"]["libraries"]
     rows = read_jsonl(out / "results.jsonl")
     assert len(rows) == 25 and {r["status"] for r in rows} == {"scored"}
-    assert "multicodebench" in proc.stdout and "codebleu" in proc.stdout
+    assert f"codebleu {task['metrics']['codebleu']:.3f}" in proc.stdout   # the headline column
+    # the leaderboard and the gate read the headline and its per-problem values: a
+    # reference run (CodeBLEU 100 on every problem) is never shown failing
+    assert task["headline"] == "codebleu" and task["metrics"]["codebleu"] == 100.0
+    assert task["per_problem"]["raw"] == {r["task_id"]: [1, 100.0] for r in rows}
+    run = Run(out)
+    cell = headline_cell(run, "multicodebench")
+    assert (cell.metric, cell.value, cell.ci) == ("codebleu", 100.0, (100.0, 100.0))
+    views = problem_views("multicodebench", [run], ["#000"], 3)
+    assert len(views) == 25
+    assert {(v.verdicts[0].kind, v.verdicts[0].mean) for v in views} == {("score", 100.0)}
+    assert not any(v.failing or v.failures for v in views)
+    gate = run_gate(run, run, GateSettings())
+    assert {c.metric: c.n_problems for c in gate.comparisons}["codebleu"] == 25
 
 
 def test_evaluate_official_outputs_reproduces_their_scores(benchmarks, tmp_path):

@@ -41,3 +41,10 @@ def test_installed_package_imports_from_outside_the_checkout(tmp_path):
     out = subprocess.run([sys.executable, "-c", CHECK, *MODULES], cwd=tmp_path,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_openai_backend_does_not_import_torch():
+    """A machine that only talks to an inference server needs no torch."""
+    out = subprocess.run([sys.executable, "-c", "import sys, codeeval.generation.openai_api; "
+                          "sys.exit('torch' in sys.modules)"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
