@@ -82,6 +82,22 @@ def test_weighted_ngram_weighs_keywords_and_floors_denominators():
     assert weighted_ngram_match(reference, hypothesis, keywords) == pytest.approx(expected)
 
 
+def test_weighted_ngram_brevity_penalty_uses_reference_length_two():
+    # the official code passes the pair [tokens, weights] as the reference, so the brevity
+    # penalty compares the hypothesis with a length of 2: a hypothesis of 3+ tokens is never
+    # penalised, however long the reference; one of 1 token gets exp(1 - 2/1)
+    keywords = frozenset({"return"})
+    reference = "return a + b ; x = y".split()
+    hypothesis = "return a + b".split()
+    # recall: unigrams (1 + 3 * 0.2) / (1 + 7 * 0.2), then 3/7, 2/6, 1/5 n-grams; no penalty
+    recalls = (1.6 / 2.4, 3 / 7, 2 / 6, 1 / 5)
+    expected = math.exp(0.25 * sum(math.log(p) for p in recalls))
+    assert weighted_ngram_match(reference, hypothesis, keywords) == pytest.approx(expected)
+    single = math.exp(1 - 2) * math.exp(0.25 * sum(
+        math.log(p) for p in (1 / 2.4, 0.1 / 7, 0.1 / 6, 0.1 / 5)))
+    assert weighted_ngram_match(reference, ["return"], keywords) == pytest.approx(single)
+
+
 def test_comment_and_docstring_removal():
     python = 'def f(x):\n    """Doc."""\n    # note\n    return x  # tail\n'
     # comments become spaces; blank lines and the lines outside the code go
