@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
@@ -10,6 +11,7 @@ import pytest
 from codeeval.tasks.codebleu import codebleu
 from codeeval.tasks.codebleu.comments import remove_comments
 from codeeval.tasks.codebleu.dataflow import data_flow, dataflow_match
+from codeeval.tasks.codebleu.keywords import KEYWORDS
 from codeeval.tasks.codebleu.ngram import bleu, weighted_ngram_match
 from codeeval.tasks.codebleu.syntax import syntax_match
 
@@ -96,6 +98,28 @@ def test_weighted_ngram_brevity_penalty_uses_reference_length_two():
     single = math.exp(1 - 2) * math.exp(0.25 * sum(
         math.log(p) for p in (1 / 2.4, 0.1 / 7, 0.1 / 6, 0.1 / 5)))
     assert weighted_ngram_match(reference, ["return"], keywords) == pytest.approx(single)
+
+
+# The official keywords/<language>.txt files as facts: how many distinct non-empty words each
+# holds, and the first 16 hex digits of the SHA-256 of those words sorted and joined by "\n"
+# (computed from the files of DeepSoftwareAnalytics/MultiCodeBench).
+OFFICIAL_KEYWORD_SETS = {
+    "python": (35, "07ada72f80535042"), "java": (50, "88a575c23cdf565f"),
+    "javascript": (50, "a7666092ecb08498"), "typescript": (77, "e7a5f9201c5eec5b"),
+    "go": (25, "4c1a123c89d3eaf4"), "c": (44, "4482c519f6e9d2ed"),
+    "cpp": (94, "dc15775aa6e0d46c"), "c_sharp": (107, "9f02a7d8b5001028"),
+    "php": (77, "abe0d86457e42211"), "rust": (53, "8b3fa6321d5a0938"),
+    "scala": (50, "d37c5b8ba23d55cc"), "lua": (22, "91288344898b8242"),
+    "kotlin": (31, "1e306dcd803f26b8"), "swift": (70, "95f436f7af20b211"),
+    "solidity": (75, "c868db1b32d32b59"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(OFFICIAL_KEYWORD_SETS))
+def test_keyword_sets_are_the_official_ones(key):
+    words = KEYWORDS[key]
+    digest = hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest()[:16]
+    assert (len(words), digest) == OFFICIAL_KEYWORD_SETS[key]
 
 
 def test_comment_and_docstring_removal():
