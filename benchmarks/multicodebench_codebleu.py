@@ -2,10 +2,15 @@
 
 1. Scores the official GPT-4 generations shipped in
    multicodebench/reference_results/docstring_only/GPT4/Block_chain.jsonl (200 tasks x 3) and
-   compares each with its official CodeBleu_score (to 1e-6), per language. Every difference
-   is classified: "set order" when some order of the name sets the official DFG code leaves
-   in Python set order (random per interpreter run) reproduces the official score, else
-   "other" (in practice: grammar versions, see the report).
+   compares each with its published CodeBleu_score, per language, against what the official
+   scorer itself gives (multicodebench_official_ranges.json, beside this script: the official
+   `calc_code_bleu.py` run under many PYTHONHASHSEEDs, since its data-flow term iterates
+   Python sets):
+   - a score the official scorer gives under every seed alike ("seed-independent") must be
+     reproduced to 1e-6; each miss is listed with its checked cause (`KNOWN_CAUSES`);
+   - a seed-dependent one must lie within the official range over those seeds; each one
+     outside is listed, with whether some order of the DFG's name sets reproduces the
+     published score ("set order": codeeval's order is sorted, deterministic).
 2. Scores the ground truth against itself for all 2400 tasks (the reference model) and
    counts the tasks below 100 by cause (no reference data flow; too short for the weighted
    n-gram match: fewer than 4 tokens, or unigram weights summing to less than 1, where the
@@ -37,6 +42,17 @@ from codeeval.tasks.codebleu.ngram import KEYWORD_WEIGHT, OTHER_WEIGHT
 from codeeval.tasks.codebleu.score import reference_text
 from codeeval.tasks.multicodebench import DOMAINS
 
+RANGES = Path(__file__).with_name("multicodebench_official_ranges.json")
+
+# Seed-independent official scores codeeval does not reproduce, with the cause as checked by
+# parsing the texts with the official scorer's compiled grammars (tree-sitter 0.21.3)
+KNOWN_CAUSES = {
+    "c854a8edbe64": "grammar: the official JavaScript grammar is a commit after 0.21.4 "
+                    "(`import.meta` parses as meta_property); no wheel has it",
+    "28e9af392cd0": "grammar: Solidity 1.2.11 parses the reference unlike the official "
+                    "1.2.7, which PyPI lacks",
+}
+
 
 def set_order_explains(generation: str, task: dict, official: float, score, orders: int) -> bool:
     """Whether some order of the DFG's name sets gives the official score."""
@@ -64,6 +80,7 @@ def set_order_explains(generation: str, task: dict, official: float, score, orde
 
 def official_agreement(folder: Path, orders: int) -> dict:
     tasks = {t["instance_id"]: t for t in json.loads((folder / "Block_chain.json").read_text())}
+    ranges = json.loads(RANGES.read_text())["ranges"]
     path = folder / "reference_results" / "docstring_only" / "GPT4" / "Block_chain.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     counts = defaultdict(Counter)
@@ -78,14 +95,27 @@ def official_agreement(folder: Path, orders: int) -> dict:
             scored.append((row["instance_id"], index, task, generation, score))
     elapsed = time.perf_counter() - started
     for instance_id, index, task, generation, score in tqdm(scored, desc="classify", unit="gen"):
-        official = generation["CodeBleu_score"]
-        counts[task["language"]]["generations"] += 1
-        if abs(score.codebleu - official) < 1e-6:
-            counts[task["language"]]["exact"] += 1
-            continue
-        cause = ("set order" if set_order_explains(generation["code"], task, official, score,
-                                                    orders) else "other")
-        counts[task["language"]][cause] += 1
+        official, c = generation["CodeBleu_score"], counts[task["language"]]
+        c["generations"] += 1
+        exact = abs(score.codebleu - official) < 1e-6
+        c["exact"] += exact
+        official_range = ranges.get(f"{instance_id}/{index}")
+        if official_range is None:
+            c["seed-independent"] += 1
+            c["reproduced"] += exact
+            if exact:
+                continue
+            cause = "unexplained"
+        else:
+            c["seed-dependent"] += 1
+            low, high = official_range
+            if low - 1e-6 <= score.codebleu <= high + 1e-6:
+                c["in range"] += 1
+                continue
+            cause = ("outside the official range; some set order gives the published score"
+                     if set_order_explains(generation["code"], task, official, score, orders)
+                     else "outside the official range")
+        cause = KNOWN_CAUSES.get(instance_id, cause)
         differences.append({"instance_id": instance_id, "generation": index,
                             "language": task["language"], "official": official,
                             "codeeval": score.codebleu, "cause": cause})
@@ -135,14 +165,15 @@ def main() -> None:
 
     print(f"\nofficial GPT-4 Block_chain: {official['generations']} generations scored in "
           f"{official['seconds']:.1f} s")
-    print(f"{'language':<12}{'generations':>12}{'exact':>8}{'set order':>11}{'other':>8}")
-    total = Counter()
-    for language, c in sorted(official["by_language"].items()):
-        total.update(c)
-        print(f"{language:<12}{c['generations']:>12}{c['exact']:>8}{c['set order']:>11}"
-              f"{c['other']:>8}")
-    print(f"{'all':<12}{total['generations']:>12}{total['exact']:>8}{total['set order']:>11}"
-          f"{total['other']:>8}")
+    columns = ("generations", "exact", "seed-independent", "reproduced", "seed-dependent",
+               "in range")
+    print(f"{'language':<12}" + "".join(f"{name:>17}" for name in columns))
+    total = sum(official["by_language"].values(), Counter())
+    for language, c in sorted(official["by_language"].items()) + [("all", total)]:
+        print(f"{language:<12}" + "".join(f"{c[name]:>17}" for name in columns))
+    for d in official["differences"]:
+        print(f"  {d['language']} {d['instance_id']}/{d['generation']}: official "
+              f"{d['official']:.4f}, codeeval {d['codeeval']:.4f}: {d['cause']}")
     print(f"\nreference model, {reference['tasks']} tasks: {reference['seconds']:.1f} s "
           f"({reference['tasks'] / reference['seconds']:.0f} tasks/s); parse-only baseline "
           f"{reference['parse_only_seconds']:.1f} s, ratio "

@@ -28,6 +28,7 @@ from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
 from codeeval.execution import ExecutionService, Sandboxes, execute, stored_results
 from codeeval.generation import GenerationConfig, make_backend
+from codeeval.missing_samples import count_missing_as_failures
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample, utf8_text
 from codeeval.sandboxless import judge, score_similarity
@@ -135,6 +136,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         judge(store, backend, [task], problems, samples, config.judge_model)
 
     results = stored_results(store)
+    count_missing_as_failures(results, executed, problems, samples, FORMS[config.sanitize])
     summary = {
         "run_id": run_id,
         "model": config.model,

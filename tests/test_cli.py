@@ -91,17 +91,23 @@ def test_evaluate_external_samples(benchmarks, tmp_path):
         {"task_id": 1, "solution": "def nothing():\n    pass\n"},
         {"task_id": 0, "completion": "    return None\n"},
         {"task_id": 1, "solution": good_solution},
+        {"task_id": 0, "completion": good_completion},    # problem 1 has no third sample
     ]
     samples = tmp_path / "samples.jsonl"
     samples.write_text("".join(json.dumps(l) + "\n" for l in lines))
     out = tmp_path / "eval"
-    cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out),
-        data_dir=benchmarks)
+    proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out",
+               str(out), data_dir=benchmarks)
     rows = {(r["task_id"], r["sample_idx"]): r["status"] for r in read_jsonl(out / "results.jsonl")}
-    assert rows == {("0", 0): "passed", ("1", 0): "failed", ("0", 1): "failed", ("1", 1): "passed"}
+    assert rows == {("0", 0): "passed", ("1", 0): "failed", ("0", 1): "failed", ("1", 1): "passed",
+                    ("0", 2): "passed"}
     summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
     assert summary["n_problems"] == 2
+    # the missing sample is a failure: n stays 3 for both problems
+    assert summary["per_problem"]["raw"] == {"0": [3, 2], "1": [3, 1]}
     assert summary["metrics"]["pass@1"] == pytest.approx(0.5)
+    assert "warning: humaneval-pro: 1 of 2 problems have fewer than 3 samples (1 missing)" \
+        in proc.stderr
 
 
 def test_line_separators_inside_completions_keep_records_whole(benchmarks, tmp_path):

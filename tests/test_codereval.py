@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codeeval.missing_samples import count_missing_as_failures
 from codeeval.sandbox.engine import daemon_available
 from codeeval.scoring import summarize_task
 from codeeval.tasks import get_task
@@ -104,34 +105,53 @@ def test_official_result_files_are_samples_for_evaluate(benchmarks, tmp_path, la
     assert len(chosen[task.name]) == len(rows)
 
 
+# pass@1/5/10 (%) of the official ChatGPT result files, as published (n = 10)
+PUBLISHED = {("python", "Raw"): (21.04, 27.31, 30.00),
+             ("python", "HumanLabel"): (26.61, 31.31, 32.61),
+             ("java", "Raw"): (35.39, 42.77, 46.09), ("java", "HumanLabel"): (26.96, 34.85, 37.39)}
+
+
 @pytest.mark.parametrize("language", ["python", "java"])
 @pytest.mark.parametrize("variant", ["Raw", "HumanLabel"])
-def test_pass_at_k_per_level_of_the_official_chatgpt_results(benchmarks, language, variant):
+def test_pass_at_k_per_level_of_the_official_chatgpt_results(benchmarks, language, variant,
+                                                              capsys):
+    """Each recorded verdict as a stored result, scored as `evaluate` scores them: the
+    authors' runner drops a sample whose validation timed out and still divides by 10, and
+    so does codeeval, counting a missing sample as a failed one."""
     task, problems = load(benchmarks, language)
     rows = official(benchmarks, language, variant)
-    # The authors' runner drops a sample whose validation timed out, and still divides by 10:
-    # a missing verdict is a failed one.
-    results, direct = {}, {}
+    results, samples, direct = {}, {}, {}
     for row in rows:
         verdicts = [r["is_pass"] for r in row["generate_results"]]
-        verdicts += [False] * (N - len(verdicts))
         for i, passed in enumerate(verdicts):
+            samples[("codereval", row["_id"], i)] = {}
             results[("codereval", row["_id"], i, "raw")] = {
                 "task": "codereval", "task_id": row["_id"], "sample_idx": i, "form": "raw",
                 "status": "passed" if passed else "failed", "message": "", "tests": []}
         level = row.get("level") or row.get("code_level")
         direct.setdefault(level, []).append(sum(verdicts))
+    short = [row["_id"] for row in rows if len(row["generate_results"]) < N]
+    count_missing_as_failures(results, [task], {task.name: problems}, samples, ["raw"])
+    warning = capsys.readouterr().err.strip().splitlines()
+    if short:   # Python: 6306292352e177c0ba469f1d has 9 samples in both files
+        assert short == ["6306292352e177c0ba469f1d"] and language == "python"
+        assert warning == ["warning: codereval: 1 of 230 problems have fewer than 10 samples "
+                           "(1 missing); each missing sample counts as a failure"]
+    else:
+        assert warning == []
     summary = summarize_task(task, problems, results, ["raw"], N)
     everything = [c for counts in direct.values() for c in counts]
-    for k in (1, 5, 10):
+    for k, published in zip((1, 5, 10), PUBLISHED[(language, variant)]):
         expected = sum(authors_pass_at_k(N, c, k) for c in everything) / len(everything)
         assert summary["metrics"][f"pass@{k}"] == pytest.approx(expected, abs=1e-6)
+        assert round(100 * summary["metrics"][f"pass@{k}"], 2) == published
         for level, counts in direct.items():
             expected = sum(authors_pass_at_k(N, c, k) for c in counts) / len(counts)
             assert summary["breakdowns"]["level"][level][f"pass@{k}"] == \
                 pytest.approx(expected, abs=1e-6)
     assert {level: v["n_problems"] for level, v in summary["breakdowns"]["level"].items()} == \
         {level: len(counts) for level, counts in direct.items()}
+    assert all(n == N for n, _ in summary["per_problem"]["raw"].values())
 
 
 def test_without_the_image_run_says_what_to_load(tmp_path, benchmarks):

@@ -8,8 +8,10 @@ gives the textbook whitespace-token BLEU instead.
 Weighted n-gram match (`weighted_ngram_match`): CodeBLEU's keyword-weighted n-gram *recall*
 over whitespace tokens: unigrams of the reference weigh 1 when they are keywords of the
 language and 0.2 otherwise (n >= 2 are unweighted); each order's denominator is at least 1,
-even for weighted unigram sums below 1, as in the official code; the brevity penalty compares
-the reference and hypothesis token counts.
+even for weighted unigram sums below 1, as in the official code. Its brevity penalty is the
+official quirk: the official code passes the pair [tokens, weights] where NLTK expects the
+reference length, so the reference length is always 2 and only hypotheses of 1 token are
+penalised (`WEIGHTED_NGRAM_REFERENCE_LENGTH`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ ORDERS = (1, 2, 3, 4)
 WEIGHTS = (0.25, 0.25, 0.25, 0.25)
 EPSILON = 0.1
 KEYWORD_WEIGHT, OTHER_WEIGHT = 1.0, 0.2
+WEIGHTED_NGRAM_REFERENCE_LENGTH = 2   # len([tokens, weights]), see the module docstring
 
 
 def ngram_counts(items: Sequence, n: int) -> Counter:
@@ -72,4 +75,5 @@ def weighted_ngram_match(reference: list[str], hypothesis: list[str],
         else:
             matched, total = sum(clipped.values()), sum(ref.values())
         fractions.append((matched, max(1, total)))
-    return _geometric_mean(fractions, brevity_penalty(len(reference), len(hypothesis)))
+    penalty = brevity_penalty(WEIGHTED_NGRAM_REFERENCE_LENGTH, len(hypothesis))
+    return _geometric_mean(fractions, penalty)
