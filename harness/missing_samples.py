@@ -27,8 +27,8 @@ def count_missing_as_failures(results: dict[tuple, dict], tasks, problems: dict,
                    if (task.name, problem.task_id, i) not in samples]
         for task_id, i in missing:
             for form in forms:
-                results[(task.name, task_id, i, form)] = result_row(
-                    task.name, task_id, i, form, "", Execution("", "failed", MESSAGE))
+                key = (task.name, task_id, i, form)
+                results[key] = result_row(key, "", Execution("", "failed", MESSAGE))
         if missing:
             short = len({task_id for task_id, _ in missing})
             print(f"warning: {task.name}: {short} of {len(problems[task.name])} problems have "
