@@ -41,7 +41,7 @@ FIELDS = ("task_id", "skeleton", "test", "solution_code", "import_statement",
           "methods_info")
 INSTRUCTION_WRAPPER = ("Below is an instruction that describes a task. Write a response that "
                        "appropriately completes the request.\n\n### Instruction:\n"
-                       "{instruction}\n\n### Response:")
+                       "{instruction}\n\n### Response:\n")
 CLASS_TIMEOUT_S = 5.0
 FENCE_PATTERNS = (r"```python(.*?)```", r"```ruby(.*?)```", r"```scss(.*?)```",
                   r"```python(.*?)", r"```(.*?)```", r".py(.*?).py")
@@ -142,6 +142,7 @@ class ClassEval(Task):
     description = "ClassEval: 100 classes, 410 methods, 502 unittest classes (class/method pass@k)"
     prompt_variants = ("holistic", "incremental", "compositional")
     image = "classeval"
+    prompt_version = "2"   # 2: the base-model prompt ends "### Response:\n", as upstream's
     ks: ClassVar[tuple[int, ...]] = (1, 3, 5)
     preload = ("numpy", "pandas", "unittest")
 

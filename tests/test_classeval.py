@@ -35,6 +35,14 @@ def test_holistic_prompt(problems):
     assert task.rounds(problem, "holistic") == 1
 
 
+def test_base_model_prompt_ends_with_the_response_line_as_upstream_generate_prompt(problems):
+    """inference_util.generate_prompt (eaeac44) ends its wrapper with "### Response:" and a
+    newline, for every strategy."""
+    task, problem = get_task("classeval"), problems[0]
+    for variant, previous in (("holistic", ()), ("incremental", ()), ("compositional", ())):
+        assert task.request(problem, 0, variant, previous).prompt.endswith("\n\n### Response:\n")
+
+
 def test_incremental_prompts_carry_the_generated_methods(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
