@@ -143,6 +143,10 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
     problems = task.load(DataSource.from_option(str(data_dir)))[:identity.get("limit") or None]
     options = {**(identity.get("task_options") or {}), **task.describe()}
     official_rows = harness.rows(name, data_dir, options)
+    # the reference backend's text is the canonical answer, not a model's
+    extract = identity.get("model") != "reference"
+    if not extract:
+        report.skipped.append("extraction: the reference backend's samples are no model output")
     by_problem: dict[str, list[dict]] = {}
     for row in samples:
         by_problem.setdefault(row["task_id"], []).append(row)
@@ -161,7 +165,7 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
         if chat and tokenizer is not None and hasattr(harness, "render"):
             report.count("render", compare_render(name, problem.task_id, harness, tokenizer,
                                                   official, request))
-        for sample_row in by_problem.get(problem.task_id, ()):
+        for sample_row in by_problem.get(problem.task_id, ()) if extract else ():
             if sample_row.get("raw") is None:
                 continue
             report.count("extraction", compare_extraction(
@@ -184,13 +188,19 @@ def check_run(run_dir: Path, data_dir: Path, *, chat: bool | None = None,
     if chat is None:
         raise SystemExit(f"error: {run_dir} has no summary.json saying whether the model "
                          "answered the chat form: pass --chat or --completion")
-    model = identity.get("model", "")
+    model, unrendered = identity.get("model", ""), None
     if tokenizer is None and chat and model.startswith("hf:"):
-        tokenizer = load_tokenizer(model)
+        try:
+            tokenizer = load_tokenizer(model)
+        except Exception as exc:   # any loading failure: the other checks still run
+            unrendered = f"render: the tokenizer of {model} did not load ({type(exc).__name__})"
     samples = read_jsonl(run_dir / "samples.jsonl")
-    return [check_task(name, identity, [s for s in samples if s["task"] == name],
-                       Path(data_dir), chat, tokenizer or None)
-            for name in identity.get("tasks", []) if name in HARNESSES]
+    reports = [check_task(name, identity, [s for s in samples if s["task"] == name],
+                          Path(data_dir), chat, tokenizer or None)
+               for name in identity.get("tasks", []) if name in HARNESSES]
+    for report in reports if unrendered else ():
+        report.skipped.append(unrendered)
+    return reports
 
 
 def print_report(run_dir: Path, reports: list[TaskReport]) -> None:

@@ -78,6 +78,39 @@ def test_official_extraction():
     assert method_signature('def add(self, a):\n        """doc"""', "add") == "    def add(self, a):"
 
 
+def test_extraction_as_the_evaluation_at_eaeac44_does_it(problems):
+    """test_pipeline.py (eaeac44): the text after the first response marker, [PYTHON] blocks,
+    an indented class moved to column 0, and the @staticmethod repair in the program."""
+    assert extract_class_code("### Response:\nclass A:\n    pass\n### Response:\nx") == "class A:\n    pass"
+    assert extract_class_code("[PYTHON]\nclass A:\n    pass\n[/PYTHON]") == "\nclass A:\n    pass\n"
+    assert extract_class_code("numpy.py is used by a.py\nclass A:\n    pass") == "class A:\n    pass"
+    assert extract_class_code("Here:\n  class A:\n      x = 1") == "class A:\n    x = 1"
+    task, problem = get_task("classeval"), problems[0]
+    text = ("```python\nclass AccessGatewayFilter:\n    @staticmethod\n    def f(self):\n"
+            "        pass\n    def g(x):\n        return x\n```")
+    request = task.request(problem, 0, "holistic")
+    for chat in (True, False):
+        sample = task.sample_from_output(request, text, chat=chat)
+        source = task.program(problem, sample, sanitized=False).source
+        assert ("    def f(self):\n        pass\n    @staticmethod\n    def g(x):\n"
+                "        return x\n") in source
+        assert "@staticmethod\n    def f" not in source
+
+
+def test_a_base_model_prediction_is_decoded_with_its_prompt(problems):
+    """A local base model's official prediction is the whole decoded sequence: extraction
+    then starts at the prompt's response marker, so a marker the model repeats ends it."""
+    task, problem = get_task("classeval"), problems[0]
+    request = task.request(problem, 0, "holistic")
+    text = "class A:\n    pass\n\n### Instruction:\nmore\n\n### Response:\nclass B:\n    pass"
+    base = task.sample_from_output(request, text, chat=False)
+    assert base.completion == request.prompt + text and base.raw == text
+    assert "class A:" in task.program(problem, base, sanitized=False).source
+    chat = task.sample_from_output(request, text, chat=True)
+    assert chat.completion == text
+    assert "class A:" not in task.program(problem, chat, sanitized=False).source
+
+
 def test_reference_multi_round_samples_rebuild_each_class(problems):
     task = get_task("classeval")
     for variant in ("incremental", "compositional"):

@@ -7,8 +7,8 @@ prediction is the decoded whole sequence, prompt included), `generation/inferenc
 (generate_prompt: the instruction wrapper ending in "### Response:\\n" for base models, the
 bare instruction for chat-template models, as for DeepSeekCoder_inst) and
 `classeval_evaluation/test_pipeline.py` (extract_code, add_static_statement, gen_code_list:
-the task's imports, then the extracted class). The stored sample is the model's text itself,
-so what is compared is the code each answer becomes in the program.
+the task's imports, then the extracted class). Compared: the stored prediction and the code
+each answer becomes in the program.
 The incremental and compositional strategies are not mirrored here.
 """
 
@@ -99,7 +99,8 @@ def extract(task: str, row: dict, official: Official, raw: str, chat: bool,
     # API path stores it (the content alone)
     prediction = raw if chat else official.completion + raw
     code = with_static_markers(class_code(prediction))
-    return {"program": "\n".join(row["import_statement"]) + "\n" + code}
+    return {"completion": prediction,
+            "program": "\n".join(row["import_statement"]) + "\n" + code}
 
 
 def from_program(program, row: dict) -> str:
