@@ -5,12 +5,14 @@ harness, each naming the file and commit it mirrors; none uses codeeval.tasks).
 For every run store given, each task of the run with an official harness mirrored here is
 checked on every problem of the run:
   prompt      the official completion prompt and chat messages equal the task's Request;
+  run prompt  each stored sample was generated from that prompt (its prompt hash);
   render      (a local hf chat model only) the official harness's rendering of the chat
               messages equals the prompt codeeval's hf backend feeds, token for token;
   stops       the official stop strings of the form the run used equal Request.stops(chat);
   extraction  the official extraction of each stored raw output gives the stored sample
               (and, where the harness extracts at evaluation time, the code in the program).
-Every difference is printed with its reason; the exit status is 1 when one is not on the
+and, once per task, whether a local model answered the form the official harness gives it
+(form). Every difference is printed with its reason; the exit status is 1 when one is not on the
 documented list of known differences (fidelity/common.py KNOWN).
 
     python benchmarks/generation_fidelity.py RUN_DIR [RUN_DIR ...] [--data-dir DIR]
@@ -130,7 +132,7 @@ def compare_extraction(name: str, row: dict, harness, official: Official, sample
 
 
 def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, chat: bool,
-               tokenizer) -> TaskReport:
+               tokenizer, local: bool = True) -> TaskReport:
     from codeeval.tasks import get_task
     from codeeval.tasks.sources import DataSource
     harness = HARNESSES[name]
@@ -150,6 +152,11 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
     by_problem: dict[str, list[dict]] = {}
     for row in samples:
         by_problem.setdefault(row["task_id"], []).append(row)
+    if chat and local and not harness.LOCAL_CHAT:
+        report.count("form", Difference(
+            name, "form", "*", "local-model-chat-form",
+            "a local model answered the chat form; the official harness gives every local "
+            "model the completion prompt"))
     for problem in problems:
         report.problems += 1
         row = official_rows.get(problem.task_id)
@@ -165,8 +172,13 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
         if chat and tokenizer is not None and hasattr(harness, "render"):
             report.count("render", compare_render(name, problem.task_id, harness, tokenizer,
                                                   official, request))
-        for sample_row in by_problem.get(problem.task_id, ()) if extract else ():
-            if sample_row.get("raw") is None:
+        for sample_row in by_problem.get(problem.task_id, ()):
+            report.count("run prompt", None if sample_row.get("prompt_hash") in (
+                None, request.prompt_hash) else Difference(
+                    name, "run prompt", f"{problem.task_id}/{sample_row['sample_idx']}",
+                    "generated-from-another-prompt", "the stored sample's prompt hash is not "
+                    "the prompt checked here: the run was made by another codeeval version"))
+            if not extract or sample_row.get("raw") is None:
                 continue
             report.count("extraction", compare_extraction(
                 name, row, harness, official, sample_row, chat, options, task, problem))
@@ -195,8 +207,9 @@ def check_run(run_dir: Path, data_dir: Path, *, chat: bool | None = None,
         except Exception as exc:   # any loading failure: the other checks still run
             unrendered = f"render: the tokenizer of {model} did not load ({type(exc).__name__})"
     samples = read_jsonl(run_dir / "samples.jsonl")
+    local = not model.startswith("openai:")
     reports = [check_task(name, identity, [s for s in samples if s["task"] == name],
-                          Path(data_dir), chat, tokenizer or None)
+                          Path(data_dir), chat, tokenizer or None, local)
                for name in identity.get("tasks", []) if name in HARNESSES]
     for report in reports if unrendered else ():
         report.skipped.append(unrendered)

@@ -23,6 +23,7 @@ from pathlib import Path
 from .common import Official
 
 TASKS = ("bigcodebench",)
+LOCAL_CHAT = True   # the vLLM and hf providers use the chat template when there is one
 
 USER_PREFIX = ("Please provide a self-contained Python script that solves the following "
                "problem in a markdown code block:")

@@ -21,6 +21,7 @@ from pathlib import Path
 from .common import Official
 
 TASKS = ("classeval",)
+LOCAL_CHAT = False   # only DeepSeekCoder_inst gets its chat template; other local models the wrapper
 VARIANTS = ("holistic", "default")
 
 WRAPPER = ("Below is an instruction that describes a task. Write a response that appropriately "

@@ -18,6 +18,7 @@ from .common import Official
 FILES = {"humaneval-pro": "humaneval_pro.json", "mbpp-pro": "mbpp_pro.json",
          "bigcodebench-lite-pro": "bigcodebench_lite_pro.json"}
 TASKS = tuple(FILES)
+LOCAL_CHAT = False   # inference.py: the completion prompt for every local model
 
 ASSISTANT = ("You are an exceptionally intelligent coding assistant that consistently delivers "
              "accurate and reliable responses to user instructions.")

@@ -8,7 +8,8 @@ A harness module (one per official harness) exposes TASKS and
 - stops(task, chat, options) -> the stop strings of that form (None: no such form);
 - extract(task, row, official, raw, chat, options) -> the stored sample ({"completion": ...}
   or {"solution": ...}) the harness makes of the model's text `raw`;
-and optionally render(task, messages, tokenizer) -> the text the harness feeds a local chat
+LOCAL_CHAT (whether a local model with a chat template gets the chat form officially), and
+optionally render(task, messages, tokenizer) -> the text the harness feeds a local chat
 model (None: the harness leaves rendering to a server).
 """
 
@@ -59,7 +60,19 @@ class TaskReport:
 
 # (task, check, code) -> why codeeval differs from the official harness on purpose, or why
 # the official side has nothing to compare. Anything not listed fails the check.
+LOCAL_COMPLETION_ONLY = (
+    "codeeval gives a local model with a chat template the chat form (README: Models; "
+    "provenance backend.chat records it); the authors' inference.py gives every local model the "
+    "completion prompt and keeps the chat form (run_api.py) for API models. Use a model "
+    "without a chat template, or openai:, for the official form")
+
 KNOWN: dict[tuple[str, str, str], str] = {
+    **{(task, "form", "local-model-chat-form"): LOCAL_COMPLETION_ONLY
+       for task in ("humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro")},
+    ("classeval", "form", "local-model-chat-form"):
+        "codeeval gives a local model with a chat template the chat form; the official "
+        "pipeline does that for DeepSeekCoder_inst only and gives other local models the "
+        "instruction wrapper as a completion prompt",
     ("bigcodebench", "prompt", "no-official-completion-form"):
         "--split instruct has no base-model form officially (codegen refuses a direct-"
         "completion model); codeeval lets a base model continue the user text",

@@ -21,6 +21,7 @@ from pathlib import Path
 from .common import Official
 
 TASKS = ("javabench",)
+LOCAL_CHAT = True   # local models get a conversation template
 VARIANTS = ("holistic", "default")
 PROJECTS = ("PA19", "PA20", "PA21", "PA22")
 
