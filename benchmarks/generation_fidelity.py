@@ -178,7 +178,8 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
                     name, "run prompt", f"{problem.task_id}/{sample_row['sample_idx']}",
                     "generated-from-another-prompt", "the stored sample's prompt hash is not "
                     "the prompt checked here: the run was made by another codeeval version"))
-            if not extract or sample_row.get("raw") is None:
+            if not extract or sample_row.get("raw") is None or (
+                    not chat and official.completion is None):   # no official form: nothing to mirror
                 continue
             report.count("extraction", compare_extraction(
                 name, row, harness, official, sample_row, chat, options, task, problem))

@@ -30,14 +30,15 @@ TASKS = ("humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro", "bigcodebench", "
 LIMIT = 3
 
 
-def write_run(folder: Path, benchmarks: Path, *, chat: bool, tasks=TASKS) -> Path:
+def write_run(folder: Path, benchmarks: Path, *, chat: bool, tasks=TASKS,
+              options: dict | None = None) -> Path:
     """A run store as a model run leaves it: each problem answered by each text of TEXTS."""
     folder.mkdir(parents=True)
-    identity = {"tasks": list(tasks), "prompt_variant": "default", "task_options": {},
+    identity = {"tasks": list(tasks), "prompt_variant": "default", "task_options": options or {},
                 "limit": LIMIT, "model": "hf:a-model"}
     rows = []
     for name in tasks:
-        task = get_task(name)
+        task = get_task(name, options)
         for problem in task.load(DataSource(benchmarks))[:LIMIT]:
             for index, text in enumerate(TEXTS):
                 request = task.request(problem, index, "default")
@@ -62,6 +63,18 @@ def test_codeeval_agrees_with_every_official_harness(benchmarks, tmp_path, chat)
     differing = {(r.task, d.check, d.code) for r in reports for d in r.differences}
     assert differing == ({(t, "form", "local-model-chat-form") for t in TASKS[:3] + ("classeval",)}
                          if chat else set())
+
+
+def test_a_form_the_official_harness_lacks_is_a_known_difference(benchmarks, tmp_path):
+    """BigCodeBench --split instruct has no base-model form officially: codeeval's is listed
+    as a known difference, with nothing to extract against, and the check passes."""
+    run = write_run(tmp_path / "run", benchmarks, chat=False, tasks=("bigcodebench",),
+                    options={"split": "instruct"})
+    report, = generation_fidelity.check_run(run, benchmarks)
+    assert {(d.check, d.code) for d in report.differences} == {
+        ("prompt", "no-official-completion-form"), ("stops", "no-official-completion-form")}
+    assert not report.unexplained and "extraction" not in report.checked
+    assert generation_fidelity.main([str(run), "--data-dir", str(benchmarks)]) == 0
 
 
 def test_chat_answers_cut_at_completion_stops_are_caught(benchmarks, tmp_path, monkeypatch):
