@@ -31,6 +31,7 @@ class Backend(ABC):
     def __init__(self, model: str, config: GenerationConfig):
         self.model = model
         self.config = config
+        self.tokens_generated = 0   # by this process, as the model counts them (stops included)
 
     @abstractmethod
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:

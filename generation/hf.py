@@ -133,6 +133,7 @@ class HFBackend(Backend):
                             StopMatcher(self.tokenizer, stop) if stop else None)
                  for r, stop in zip(requests, stops)]
         for index, tokens in self.generator.generate(specs):
+            self.tokens_generated += len(tokens)
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             stop = specs[index].stop
             yield requests[index], stop.cut(text) if stop else text

@@ -123,6 +123,7 @@ class OpenAIBackend(Backend):
         else:
             body["prompt"] = request.prompt
         reply = self._post("/chat/completions" if chat else "/completions", body)
+        self.tokens_generated += int((reply.get("usage") or {}).get("completion_tokens") or 0)
         choices = sorted(reply.get("choices") or [], key=lambda c: c.get("index", 0))
         if chat:
             return [utf8_text((c.get("message") or {}).get("content") or "") for c in choices]

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -104,19 +105,30 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                     store, programs, targets, sandboxes, desc=desc),
                 lambda: stored_results(store))
 
+        timing = {}   # seconds per phase of this invocation, and the tokens it generated
+        started = time.perf_counter()
         if config.samples_file:
             backend_info = {"backend": "external samples", "file": config.samples_file}
             store_external_samples(store, tasks, problems, Path(config.samples_file))
         else:
             backend = make_backend(config.model, config.generation, config.model_args)
             backend_info = backend.describe()
+            timing["load_model_s"] = time.perf_counter() - started
+            started = time.perf_counter()
             generate(store, backend, tasks, problems, config)
+            timing["generate_s"] = time.perf_counter() - started
+            timing["tokens_generated"] = backend.tokens_generated
 
         samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
         n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
+        started = time.perf_counter()
         execute(store, executed, problems, samples, FORMS[config.sanitize], config, sandboxes)
+        timing["execute_s"] = time.perf_counter() - started
         if config.debug_rounds and not config.samples_file:
+            started, before = time.perf_counter(), backend.tokens_generated
             debug_rounds(store, backend, executed, problems, samples, config, run=sandboxes.run)
+            timing["debug_s"] = time.perf_counter() - started
+            timing["debug_tokens_generated"] = backend.tokens_generated - before
     score_similarity(store, [t for t in tasks if t.scoring == "similarity"], problems, samples)
     judges = {}
     for task in judged:
@@ -131,6 +143,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         "tasks": {t.name: summarize(t, problems[t.name], results, FORMS[config.sanitize],
                                     n_samples, truths.get(t.name)) for t in tasks},
         "config": config.identity(source.loaded),
+        "timing": {k: round(v, 3) if isinstance(v, float) else v for k, v in timing.items()},
         "provenance": provenance(
             datasets=source.loaded,
             prompt_versions={t.name: t.prompt_version for t in tasks},
