@@ -22,8 +22,14 @@ Known deviations, each measured against the official pipeline (shared/docs/class
 the official 5 s per test class also covers the module import; here the import is outside it.
 Programs run as an unprivileged uid (the official run as root passes ClassEval_50's read-only
 file test wrongly). PYTHONHASHSEED is fixed to 0 (ClassEval_22-style outputs depend on set
-order, which the official pipeline leaves random). The snapshot's extraction has no
-`@staticmethod` repair, so none is done here either.
+order, which the official pipeline leaves random).
+
+Extraction as the evaluation at eaeac44 does it (test_pipeline.py extract_code and
+add_static_statement): the text after the first response marker, its first fenced block, else
+the lines from the first `class` on (imports kept, the class dedented to column 0); every
+`@staticmethod` line is dropped and one is put before each class-level `def` that mentions
+neither self nor cls. A base model's stored prediction is its prompt and its text, as the
+official pipeline decodes the whole sequence; a chat answer is the text alone.
 """
 
 from __future__ import annotations
@@ -41,17 +47,23 @@ FIELDS = ("task_id", "skeleton", "test", "solution_code", "import_statement",
           "methods_info")
 INSTRUCTION_WRAPPER = ("Below is an instruction that describes a task. Write a response that "
                        "appropriately completes the request.\n\n### Instruction:\n"
-                       "{instruction}\n\n### Response:")
+                       "{instruction}\n\n### Response:\n")
 CLASS_TIMEOUT_S = 5.0
+RESPONSE_MARKERS = ("### Response:", "@@ Response:", "[/INST]")
 FENCE_PATTERNS = (r"```python(.*?)```", r"```ruby(.*?)```", r"```scss(.*?)```",
-                  r"```python(.*?)", r"```(.*?)```", r".py(.*?).py")
+                  r"```python(.*?)", r"```(.*?)```", r"\[PYTHON\](.*?)\[/PYTHON\]")
 DEPENDENCY_TYPES = {"Standalone": "standalone", "lib_dependencies": "library",
                     "field_dependencies": "field", "method_dependencies": "method"}
 
 
 def extract_class_code(text: str) -> str:
-    """The official `extract_code` for instruction and chat models: the first fenced block,
-    else the text without the lines before `class` that are not imports."""
+    """The official `extract_code` for instruction and chat models: after the first response
+    marker, the first fenced block, else the text without the lines before `class` that are
+    not imports, the class moved to column 0 (its lines keep their relative indent)."""
+    text = text.rstrip()
+    marker = next((m for m in RESPONSE_MARKERS if m in text), None)
+    if marker is not None:
+        text = text.split(marker)[1]
     for pattern in FENCE_PATTERNS:
         found = re.findall(pattern, text, re.S)
         if found:
@@ -63,7 +75,25 @@ def extract_class_code(text: str) -> str:
             break
         if not line.strip().startswith(("import", "from")):
             removed.append(line)
-    return "\n".join(line for line in lines if line not in removed)
+    lines = [line for line in lines if line not in removed]
+    indent = next((leading_spaces(line) for line in lines if line.strip().startswith("class")), 0)
+    if indent:
+        lines = [" " * (leading_spaces(line) - indent) + line.lstrip() for line in lines]
+    return "\n".join(lines)
+
+
+def with_static_methods(code: str) -> str:
+    """The official `add_static_statement`: every `@staticmethod` line goes, then one goes
+    before each class-level `def` whose line mentions neither self nor cls."""
+    lines = []
+    for line in code.split("\n"):
+        if "@staticmethod" in line:
+            continue
+        if (line.strip().startswith("def ") and "self" not in line and "cls" not in line
+                and leading_spaces(line) == 4):
+            lines.append("    @staticmethod")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def leading_spaces(line: str) -> int:
@@ -142,6 +172,7 @@ class ClassEval(Task):
     description = "ClassEval: 100 classes, 410 methods, 502 unittest classes (class/method pass@k)"
     prompt_variants = ("holistic", "incremental", "compositional")
     image = "classeval"
+    prompt_version = "2"   # 2: the base-model prompt ends "### Response:\n", as upstream's
     ks: ClassVar[tuple[int, ...]] = (1, 3, 5)
     preload = ("numpy", "pandas", "unittest")
 
@@ -156,8 +187,7 @@ class ClassEval(Task):
         if variant in ("holistic", "default"):
             instruction = (f"Please complete the class {data['class_name']} in the following "
                            f"code.\n{data['skeleton']}")
-            # Fenced, as a chat model answers: raw code would meet the official extraction's
-            # `.py(.*?).py` pattern, which mangles classes that mention e.g. numpy twice.
+            # fenced, as a chat model answers
             reference = f"```python\n{data['solution_code']}\n```"
         else:
             methods = data["methods_info"]
@@ -180,9 +210,11 @@ class ClassEval(Task):
                        reference=reference, round=len(previous))
 
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
-        # The official pipeline stores the raw output as the prediction and extracts the class
-        # at evaluation time (program below), for every model form.
-        return Sample(request.task, request.task_id, request.sample_idx, completion=text,
+        # The official pipeline stores the output as the prediction and extracts the class at
+        # evaluation time (program below); a local base model's output is decoded with its
+        # prompt, so the extraction starts after the prompt's "### Response:".
+        prediction = text if chat else request.prompt + text
+        return Sample(request.task, request.task_id, request.sample_idx, completion=prediction,
                       raw=text, prompt_hash=request.prompt_hash)
 
     def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
@@ -209,7 +241,7 @@ class ClassEval(Task):
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
         data = problem.data
         code = sample.solution if sample.solution is not None else \
-            extract_class_code(sample.completion or "")
+            with_static_methods(extract_class_code(sample.completion or ""))
         head = "\n".join(data["import_statement"]) + "\n" + code + "\n"
         classes = tuple(data["test_classes"])
         return Program.joined(sample.key, head, data["test"], expected_steps=len(classes),

@@ -8,7 +8,8 @@ solution must call the base solution. How: the prompt shows both signatures; the
 response starts after the base problem (the response prefix repeats it), the completion is
 cut at the first code fence, and the program `raw_problem + completion + "\\n" + test_code`
 must run every top-level assert of `test_code`. Chat models return a whole program
-(`solution`): the text after the first ```python fence, cut at the next fence.
+(`solution`): the text after the first ```python fence, cut at the next fence; the official
+chat path (`run_api.py`) sends no stop strings, so none cut a chat answer here either.
 Metric: pass@k (unbiased estimator), headline greedy pass@1. The paper reports the better of
 the raw and the sanitized completion (cut at `if __name__`, else `# Test`, else `# Example `):
 `--sanitize both` does exactly that.
@@ -53,6 +54,7 @@ class CodeEvalProTask(Task):
     filename: ClassVar[str]
     hub_id: ClassVar[str]
     example_line: ClassVar[int | None]   # which test_code line the 1shot variant shows
+    code_tail: ClassVar[str] = ""        # what follows the two problems inside the fence
     prompt_variants = ("default", "cot", "1shot")
     image = "base"   # the tests need the standard library only
     # The ground truth was validated in UTC+8: BigCodeBench/551 expects 28801 s from
@@ -66,7 +68,7 @@ class CodeEvalProTask(Task):
 
     def instruction(self, problem: Problem, variant: str) -> str:
         data = problem.data
-        code = f"{data['raw_problem'].strip()}\n{data['new_problem'].strip()}"
+        code = f"{data['raw_problem'].strip()}\n{data['new_problem'].strip()}{self.code_tail}"
         if variant == "1shot":
             code += "\n\n" + data["test_code"].split("\n")[self.example_line]
         return f"{INSTRUCTION}\n```python\n{code}\n```"
@@ -84,7 +86,7 @@ class CodeEvalProTask(Task):
                     {"role": "user", "content": f"\n@@ Instruction\n{instruction}\n@@ Response\n"})
         data = problem.data
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
-                       prompt=prompt, messages=messages, stop=STOP,
+                       prompt=prompt, messages=messages, stop=STOP, chat_stop=(),
                        reference=data["raw_solution"] + data["new_problem"] + data["new_solution"])
 
     def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
@@ -152,6 +154,10 @@ class BigCodeBenchLitePro(CodeEvalProTask):
     filename = "bigcodebench_lite_pro.json"
     hub_id = "CodeEval-Pro/bigcodebench-lite-pro"
     example_line = None
+    # the official map_bigcodebench_lite_pro_problem leaves a blank line before the closing
+    # fence (where its unused 1-shot example would go)
+    code_tail = "\n"
+    prompt_version = "2"
     prompt_variants = ("default",)
     # pandas/sklearn imports and plots: the BigCodeBench-style budget, not HumanEval's
     image = "python"

@@ -35,6 +35,14 @@ def test_holistic_prompt(problems):
     assert len(converse(task, problem, "holistic", lambda r: r.reference)[0]) == 1
 
 
+def test_base_model_prompt_ends_with_the_response_line_as_upstream_generate_prompt(problems):
+    """inference_util.generate_prompt (eaeac44) ends its wrapper with "### Response:" and a
+    newline, for every strategy."""
+    task, problem = get_task("classeval"), problems[0]
+    for variant, previous in (("holistic", ()), ("incremental", ()), ("compositional", ())):
+        assert task.request(problem, 0, variant, previous).prompt.endswith("\n\n### Response:\n")
+
+
 def test_incremental_prompts_carry_the_generated_methods(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
@@ -68,6 +76,39 @@ def test_official_extraction():
     fenced = "### Response:\n```python\n    def add(self, a):\n        return a\n```"
     assert extract_method_code(fenced, "add") == "    def add(self, a):\n        return a"
     assert method_signature('def add(self, a):\n        """doc"""', "add") == "    def add(self, a):"
+
+
+def test_extraction_as_the_evaluation_at_eaeac44_does_it(problems):
+    """test_pipeline.py (eaeac44): the text after the first response marker, [PYTHON] blocks,
+    an indented class moved to column 0, and the @staticmethod repair in the program."""
+    assert extract_class_code("### Response:\nclass A:\n    pass\n### Response:\nx") == "class A:\n    pass"
+    assert extract_class_code("[PYTHON]\nclass A:\n    pass\n[/PYTHON]") == "\nclass A:\n    pass\n"
+    assert extract_class_code("numpy.py is used by a.py\nclass A:\n    pass") == "class A:\n    pass"
+    assert extract_class_code("Here:\n  class A:\n      x = 1") == "class A:\n    x = 1"
+    task, problem = get_task("classeval"), problems[0]
+    text = ("```python\nclass AccessGatewayFilter:\n    @staticmethod\n    def f(self):\n"
+            "        pass\n    def g(x):\n        return x\n```")
+    request = task.request(problem, 0, "holistic")
+    for chat in (True, False):
+        sample = task.sample_from_output(request, text, chat=chat)
+        source = task.program(problem, sample, sanitized=False).source
+        assert ("    def f(self):\n        pass\n    @staticmethod\n    def g(x):\n"
+                "        return x\n") in source
+        assert "@staticmethod\n    def f" not in source
+
+
+def test_a_base_model_prediction_is_decoded_with_its_prompt(problems):
+    """A local base model's official prediction is the whole decoded sequence: extraction
+    then starts at the prompt's response marker, so a marker the model repeats ends it."""
+    task, problem = get_task("classeval"), problems[0]
+    request = task.request(problem, 0, "holistic")
+    text = "class A:\n    pass\n\n### Instruction:\nmore\n\n### Response:\nclass B:\n    pass"
+    base = task.sample_from_output(request, text, chat=False)
+    assert base.completion == request.prompt + text and base.raw == text
+    assert "class A:" in task.program(problem, base, sanitized=False).source
+    chat = task.sample_from_output(request, text, chat=True)
+    assert chat.completion == text
+    assert "class A:" not in task.program(problem, chat, sanitized=False).source
 
 
 def test_reference_multi_round_samples_rebuild_each_class(problems):

@@ -45,6 +45,25 @@ def test_variants(problems):
     assert q.data["test_code"].split("\n")[0] in mbpp.request(q, 0, "1shot").prompt
 
 
+def test_bigcodebench_lite_pro_instruction_keeps_the_official_blank_line(problems):
+    """map_bigcodebench_lite_pro_problem puts an empty line before the closing fence."""
+    task, problem = get_task("bigcodebench-lite-pro"), problems["bigcodebench-lite-pro"][0]
+    new = problem.data["new_problem"].strip()
+    request = task.request(problem, 0, "default")
+    assert f"{new}\n\n```\n\n@@ Response\n" in request.prompt
+    assert f"{new}\n\n```\n@@ Response\n" in request.messages[1]["content"]
+    he = get_task("humaneval-pro").request(problems["humaneval-pro"][0], 0, "default")
+    assert f"{problems['humaneval-pro'][0].data['new_problem'].strip()}\n```" in he.prompt
+
+
+def test_chat_answers_have_no_stop_strings_as_in_run_api(problems):
+    """run_api.py sends no stop strings; inference.py stops base models at its EOS list."""
+    for name in ("humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro"):
+        request = get_task(name).request(problems[name][0], 0, "default")
+        assert request.stops(chat=True) == ()
+        assert request.stops(chat=False) == ("<|endoftext|>", "<|endofmask|>", "</s>", "<|EOT|>")
+
+
 def test_completion_is_cut_at_the_first_fence(problems):
     task = get_task("humaneval-pro")
     request = task.request(problems["humaneval-pro"][0], 0, "default")
