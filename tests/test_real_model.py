@@ -12,6 +12,8 @@ import hashlib
 import importlib.util
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,9 @@ from conftest import codeeval_cmd
 from test_openai_backend import serve
 
 from codeeval.records import read_jsonl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import generation_fidelity  # noqa: E402
 
 MODEL = "smollm2-135m-instruct"
 
@@ -125,3 +130,7 @@ def test_openai_backend_against_transformers_serve_stores_the_same_samples(
         return {(r["task"], r["task_id"]): (r["raw"], r["solution"], r["completion"])
                 for r in read_jsonl(tmp_path / name / "samples.jsonl")}
     assert stored("hf") == stored("api") and len(stored("hf")) == 4
+    # the official harnesses' prompts, stops and extraction give the same samples
+    for report in generation_fidelity.check_run(tmp_path / "hf", benchmarks):
+        assert report.problems == 2 and not report.unexplained, report.differences
+        assert report.agreed["extraction"] == report.checked["extraction"] > 0
