@@ -112,9 +112,11 @@ def official_agreement(folder: Path, orders: int) -> dict:
             if low - 1e-6 <= score.codebleu <= high + 1e-6:
                 c["in range"] += 1
                 continue
-            cause = ("outside the official range; some set order gives the published score"
-                     if set_order_explains(generation["code"], task, official, score, orders)
-                     else "outside the official range")
+            # codeeval's name sets are sorted; the official order is the interpreter's
+            cause = "outside the official range: sorted name-set order" + (
+                "; another order gives the published score"
+                if set_order_explains(generation["code"], task, official, score, orders)
+                else "")
         cause = KNOWN_CAUSES.get(instance_id, cause)
         differences.append({"instance_id": instance_id, "generation": index,
                             "language": task["language"], "official": official,
