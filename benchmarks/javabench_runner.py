@@ -37,7 +37,7 @@ def reference_programs(data_dir: str, projects: list[str]):
     for problem in task.load(DataSource.from_option(data_dir)):
         if problem.data["project"] in projects:
             request = task.request(problem, 0, "holistic")
-            sample = task.sample_from_output(request, request.reference, chat=True)
+            sample = task.sample_from_output(problem, request, request.reference, chat=True)
             programs.append(task.program(problem, sample, sanitized=False))
     return programs
 

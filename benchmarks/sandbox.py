@@ -39,7 +39,7 @@ def ground_truth_programs(task_name: str, data_dir: str, limit: int | None):
     programs = []
     for problem in problems:
         request = task.request(problem, 0, "default")
-        sample = task.sample_from_output(request, request.reference, chat=False)
+        sample = task.sample_from_output(problem, request, request.reference, chat=False)
         programs.append(task.program(problem, sample, sanitized=False))
     return programs
 

@@ -88,7 +88,7 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     if base_values is None or cur_values is None:
         base = float(baseline.tasks[task]["metrics"][metric])
         cur = float(current.tasks[task]["metrics"][metric])
-        verdict, reason = judge(cur - base, None, settings)
+        verdict, reason = decide(cur - base, None, settings)
         return Comparison(task, metric, base, cur, None, None, verdict, reason)
     paired = sorted(set(base_values) & set(cur_values), key=problem_order)
     if not paired:
@@ -97,7 +97,7 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     cur = [cur_values[p] for p in paired]
     p_value = paired_permutation_test(base, cur)
     base_mean, cur_mean = sum(base) / len(base), sum(cur) / len(cur)
-    verdict, reason = judge(cur_mean - base_mean, p_value, settings)
+    verdict, reason = decide(cur_mean - base_mean, p_value, settings)
     return Comparison(task, metric, base_mean, cur_mean, len(paired), p_value, verdict, reason)
 
 
@@ -110,7 +110,7 @@ def per_problem_or_fail(run: Run, task: str, metric: str) -> dict[str, float] | 
     return values
 
 
-def judge(delta: float, p_value: float | None, s: GateSettings) -> tuple[str, str]:
+def decide(delta: float, p_value: float | None, s: GateSettings) -> tuple[str, str]:
     """Verdict and its reason. Without a p-value (no per-problem data) only the tolerance
     decides, which is the cautious choice for a gate."""
     significant = p_value is None or p_value < s.alpha

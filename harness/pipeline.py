@@ -31,7 +31,7 @@ from codeeval.generation import GenerationConfig, make_backend
 from codeeval.missing_samples import count_missing_as_failures
 from codeeval.provenance import provenance
 from codeeval.records import Problem, Sample, utf8_text
-from codeeval.sandboxless import judge, score_similarity
+from codeeval.sandboxless import score_by_judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
 from codeeval.tasks import get_task
@@ -133,14 +133,14 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     for task in judged:
         backend = make_backend(config.judge_model, task.judge_generation)
         judges[task.name] = {**backend.describe(), "model": config.judge_model}
-        judge(store, backend, [task], problems, samples, config.judge_model)
+        score_by_judge(store, backend, [task], problems, samples, config.judge_model)
 
     results = stored_results(store)
     count_missing_as_failures(results, executed, problems, samples, FORMS[config.sanitize])
     summary = {
         "run_id": run_id,
         "model": config.model,
-        "tasks": {t.name: summarize(t, problems[t.name], results, FORMS[config.sanitize],
+        "tasks": {t.name: summary_of(t, problems[t.name], results, FORMS[config.sanitize],
                                     n_samples, truths.get(t.name)) for t in tasks},
         "config": config.identity(source.loaded),
         "timing": {k: round(v, 3) if isinstance(v, float) else v for k, v in timing.items()},
@@ -167,7 +167,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     return summary
 
 
-def summarize(task, problems: list[Problem], results: dict, forms: list[str],
+def summary_of(task, problems: list[Problem], results: dict, forms: list[str],
               n_samples: int, truth_rows: dict | None) -> dict:
     """The task's summary, with its ground-truth check if one ran."""
     if task.scoring != "execution":

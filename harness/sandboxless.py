@@ -42,7 +42,8 @@ def score_similarity(store: RunStore, tasks, problems, samples: dict) -> None:
             bar.update()
 
 
-def judge(store: RunStore, backend, tasks, problems, samples: dict, judge_model: str) -> None:
+def score_by_judge(store: RunStore, backend, tasks, problems, samples: dict,
+                   judge_model: str) -> None:
     """Ask the judge (`judge_model`, as the user named it) about every sample it has not
     seen, then score the replies."""
     judged = {(j["task"], j["task_id"], j["sample_idx"]) for j in store.read(JUDGEMENTS)}
@@ -62,4 +63,4 @@ def judge(store: RunStore, backend, tasks, problems, samples: dict, judge_model:
                                               _result_keys(store)):
             reply = replies.get((task.name, problem.task_id, sample.sample_idx))
             if reply is not None:
-                out.append(_result(task, problem, sample, task.judged(problem, reply)))
+                out.append(_result(task, problem, sample, task.score_reply(problem, reply)))

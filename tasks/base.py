@@ -7,7 +7,7 @@ metadata its breakdowns use. Running programs and computing pass@k are not its j
 `scoring` says what scoring a task needs: "execution" (the default: programs run in a
 sandbox, pass@k), "similarity" (each sample is compared with the reference, no sandbox:
 the task implements `score`) or "judge" (a judge model reads each sample, no sandbox: the
-task implements `judge_request` and `judged`). Whatever the scoring, every sample becomes
+task implements `judge_request` and `score_reply`). Whatever the scoring, every sample becomes
 one score row and one summarizer (`codeeval.scoring`) makes the task's summary.
 """
 
@@ -112,9 +112,10 @@ class Task(ABC):
         given the model's texts of the earlier rounds (multi-round strategies only)."""
 
     @abstractmethod
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
-        """Extract the sample from a model's text, as the official pipeline does; `chat`
-        says whether the text answers the chat form of the request."""
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
+        """Extract the sample from a model's text for `request`, as the official pipeline
+        does; `chat` says whether the text answers the chat form of the request."""
 
     def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
         """The prompting strategy of one sample: a generator that yields each round's
@@ -124,7 +125,7 @@ class Task(ABC):
         problems."""
         request = self.request(problem, sample_idx, variant)
         text, chat = yield request
-        return self.sample_from_output(request, text, chat=chat)
+        return self.sample_from_output(problem, request, text, chat=chat)
 
     def extra_metrics(self, problems: list[Problem], rows: dict[str, list[dict]]
                       ) -> tuple[dict, dict]:

@@ -125,7 +125,6 @@ class BigCodeBench(Task):
         # `--timeout` replaces the official default, as BIGCODEBENCH_TIMEOUT_PER_TASK does
         self.default_timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
         self.ground_truth_times: dict[str, float | None] = {}
-        self.entry_points: dict[str, str] = {}
 
     # -- data --------------------------------------------------------------------------------
 
@@ -142,7 +141,6 @@ class BigCodeBench(Task):
                                 "--data-dir to load it from the hub")
             rows = source.json_rows("bigcodebench", filename, HUB_ID, version, FIELDS)
         self.version = version
-        self.entry_points = {row["task_id"]: row["entry_point"] for row in rows}
         domains = self._domains(source)
         return [Problem(task_id=row["task_id"], data=row,
                         meta={"domain": tuple(domains[row["task_id"]])}
@@ -224,11 +222,12 @@ class BigCodeBench(Task):
                        prompt=prompt, messages=messages, stop=stop, chat_stop=CHAT_STOP,
                        reference=reference)
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         text = text.replace("\t", "    ")   # as the official vLLM and HF providers do
         code = text if chat or self.split == "instruct" else request.prompt + text
         return Sample(request.task, request.task_id, request.sample_idx,
-                      solution=sanitize(code, self.entry_points[request.task_id]), raw=text,
+                      solution=sanitize(code, problem.data["entry_point"]), raw=text,
                       prompt_hash=request.prompt_hash)
 
     def describe(self) -> dict:

@@ -209,7 +209,8 @@ class ClassEval(Task):
                        messages=({"role": "user", "content": instruction},),
                        reference=reference, round=len(previous))
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         # The official pipeline stores the output as the prediction and extracts the class at
         # evaluation time (program below); a local base model's output is decoded with its
         # prompt, so the extraction starts after the prompt's "### Response:".

@@ -89,7 +89,8 @@ class CodeEvalProTask(Task):
                        prompt=prompt, messages=messages, stop=STOP, chat_stop=(),
                        reference=data["raw_solution"] + data["new_problem"] + data["new_solution"])
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         if chat:
             solution = cut_at_fence(text.split("```python", 1)[-1])
             return Sample(request.task, request.task_id, request.sample_idx,

@@ -159,7 +159,8 @@ class CodeIF(Task):
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
                        prompt=prompt, messages=({"role": "user", "content": prompt},))
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
 
@@ -174,7 +175,7 @@ class CodeIF(Task):
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample.sample_idx,
                        prompt=prompt, messages=({"role": "user", "content": prompt},))
 
-    def judged(self, problem: Problem, reply: str) -> dict:
+    def score_reply(self, problem: Problem, reply: str) -> dict:
         """The result row fields for one judge reply."""
         verdicts = parse_verdicts(reply)
         n = len(problem.data["instruction_list"])

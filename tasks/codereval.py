@@ -140,7 +140,8 @@ class CoderEval(Task):
                        stop=PYTHON_STOP if self.language == "python" else (), chat_stop=(),
                        reference=CANONICAL)
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         made = dict(task=request.task, task_id=request.task_id, sample_idx=request.sample_idx,
                     raw=text, prompt_hash=request.prompt_hash)
         if text == request.reference:

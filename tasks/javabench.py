@@ -213,7 +213,8 @@ class JavaBench(Task):
                                  {"role": "user", "content": user}),
                        reference=reference_answer(data), round=len(previous))
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         if text == request.reference:   # the reference backend: the canonical file, verbatim
             return Sample(request.task, request.task_id, request.sample_idx,
                           solution=extract_java(text), raw=text, prompt_hash=request.prompt_hash)
@@ -285,9 +286,9 @@ class JavaBench(Task):
         smallest_n = min(n for p in per_project.values() for n, _ in p["completion"])
         ks = [k for k in self.ks if k <= smallest_n]
         everything = {m: [c for p in per_project.values() for c in p[m]] for m in OWN_METRICS}
-        projects = {name: {"n_problems": len(counts["completion"]), **summarize(counts, ks)}
+        projects = {name: {"n_problems": len(counts["completion"]), **own_metrics(counts, ks)}
                     for name, counts in sorted(per_project.items())}
-        return summarize(everything, ks), {"project": projects}
+        return own_metrics(everything, ks), {"project": projects}
 
 
 def reference_answer(data: dict) -> str:
@@ -316,7 +317,7 @@ def sample_outcome(steps: list[dict]) -> dict:
             "pass_ratio": passed / total if completed and compiled and total else 0.0}
 
 
-def summarize(counts: dict[str, list], ks: list[int]) -> dict:
+def own_metrics(counts: dict[str, list], ks: list[int]) -> dict:
     return {f"{name}@{k}": round(sum(fractional_pass_at_k(n, c, k) for n, c in counts[name])
                                  / len(counts[name]), 6)
             for k in ks for name in OWN_METRICS}

@@ -130,7 +130,8 @@ class MultiCodeBench(Task):
                        messages=({"role": "user", "content": instruction},),
                        stop=STOP, reference=problem.data["ground_truth"])
 
-    def sample_from_output(self, request: Request, text: str, *, chat: bool) -> Sample:
+    def sample_from_output(self, problem: Problem, request: Request, text: str, *,
+                           chat: bool) -> Sample:
         # the completion form continues an opened fence: it ends at a fence starting a line
         # (fences inside docstrings are indented, as in 4 ground truths)
         code = first_code_block(text) if chat else CLOSING_FENCE.split(text, maxsplit=1)[0]

@@ -125,7 +125,7 @@ def test_base_model_output_is_prompt_plus_completion_sanitized(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
     request = bcb.request(problem, 0, "default")
-    sample = bcb.sample_from_output(request, problem.data["canonical_solution"], chat=False)
+    sample = bcb.sample_from_output(problem, request, problem.data["canonical_solution"], chat=False)
     assert sample.raw == problem.data["canonical_solution"]
     assert sample.solution.startswith("import itertools\nfrom random import shuffle\ndef task_func")
     assert '"""' in sample.solution          # the docstring is part of the definition
@@ -137,7 +137,7 @@ def test_chat_output_is_sanitized_from_the_fenced_answer(loaded):
     request = bcb.request(problem, 0, "default")
     text = ("import itertools\ndef task_func(numbers=list(range(1, 3))):\n\treturn 0.0\n```\n"
             "\nThis function returns zero.")
-    sample = bcb.sample_from_output(request, text, chat=True)
+    sample = bcb.sample_from_output(problem, request, text, chat=True)
     assert sample.solution == ("import itertools\ndef task_func(numbers=list(range(1, 3))):\n"
                                "    return 0.0")
 
@@ -146,7 +146,7 @@ def test_calibrated_assembly_and_limits(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
     request = bcb.request(problem, 0, "default")
-    sample = bcb.sample_from_output(request, problem.data["canonical_solution"], chat=False)
+    sample = bcb.sample_from_output(problem, request, problem.data["canonical_solution"], chat=False)
     program = bcb.program(problem, sample, sanitized=False)
     head = PRELUDE + "\n" + problem.data["code_prompt"] + "\n    pass\n" + sample.solution + "\n"
     assert program.source == head + problem.data["test"]

@@ -65,7 +65,7 @@ def test_representative_tasks_pass_as_ground_truth_and_as_reference_samples(task
         problem = problems[f"BigCodeBench/{number}"]
         programs.append(task.ground_truth_program(problem))
         request = task.request(problem, 0, "default")
-        sample = task.sample_from_output(request, request.reference, chat=False)
+        sample = task.sample_from_output(problem, request, request.reference, chat=False)
         programs.append(task.program(problem, sample, sanitized=False))
     programs.append(task.unittest_program("environment", "x = 1", ENVIRONMENT_TESTS, 60))
     with make_sandbox("docker", parallel=2, image="python", preload=task.preload) as box:

@@ -90,7 +90,7 @@ def test_extraction_as_the_evaluation_at_eaeac44_does_it(problems):
             "        pass\n    def g(x):\n        return x\n```")
     request = task.request(problem, 0, "holistic")
     for chat in (True, False):
-        sample = task.sample_from_output(request, text, chat=chat)
+        sample = task.sample_from_output(problem, request, text, chat=chat)
         source = task.program(problem, sample, sanitized=False).source
         assert ("    def f(self):\n        pass\n    @staticmethod\n    def g(x):\n"
                 "        return x\n") in source
@@ -103,10 +103,10 @@ def test_a_base_model_prediction_is_decoded_with_its_prompt(problems):
     task, problem = get_task("classeval"), problems[0]
     request = task.request(problem, 0, "holistic")
     text = "class A:\n    pass\n\n### Instruction:\nmore\n\n### Response:\nclass B:\n    pass"
-    base = task.sample_from_output(request, text, chat=False)
+    base = task.sample_from_output(problem, request, text, chat=False)
     assert base.completion == request.prompt + text and base.raw == text
     assert "class A:" in task.program(problem, base, sanitized=False).source
-    chat = task.sample_from_output(request, text, chat=True)
+    chat = task.sample_from_output(problem, request, text, chat=True)
     assert chat.completion == text
     assert "class A:" not in task.program(problem, chat, sanitized=False).source
 

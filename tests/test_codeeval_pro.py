@@ -66,16 +66,18 @@ def test_chat_answers_have_no_stop_strings_as_in_run_api(problems):
 
 def test_completion_is_cut_at_the_first_fence(problems):
     task = get_task("humaneval-pro")
-    request = task.request(problems["humaneval-pro"][0], 0, "default")
-    sample = task.sample_from_output(request, "    return 1\n```\nExplanation ...", chat=False)
+    problem = problems["humaneval-pro"][0]
+    request = task.request(problem, 0, "default")
+    sample = task.sample_from_output(problem, request, "    return 1\n```\nExplanation ...", chat=False)
     assert sample.completion == "    return 1\n" and sample.solution is None
 
 
 def test_chat_answer_becomes_a_whole_program(problems):
     task = get_task("mbpp-pro")
-    request = task.request(problems["mbpp-pro"][0], 0, "default")
+    problem = problems["mbpp-pro"][0]
+    request = task.request(problem, 0, "default")
     text = "Sure!\n```python\ndef f():\n    return 1\n```\nDone."
-    sample = task.sample_from_output(request, text, chat=True)
+    sample = task.sample_from_output(problem, request, text, chat=True)
     assert sample.solution == "\ndef f():\n    return 1\n" and sample.completion is None
 
 
@@ -93,7 +95,7 @@ def test_reference_program_is_the_official_ground_truth(problems):
         for problem in problems[name][:20]:
             d = problem.data
             request = task.request(problem, 0, "default")
-            sample = task.sample_from_output(request, request.reference, chat=False)
+            sample = task.sample_from_output(problem, request, request.reference, chat=False)
             program = task.program(problem, sample, sanitized=False)
             ground_truth = d["raw_problem"] + d["raw_solution"] + d["new_problem"] + d["new_solution"]
             assert program.source == ground_truth + "\n" + d["test_code"]

@@ -50,7 +50,7 @@ def test_metrics_on_hand_built_judge_replies():
                "[Yes, Yes, Yes, Yes, Yes]",
                "I would say yes",                     # -> ['No']: length 1, excluded
                "['Yes', 'No', 'Yes']"]                # length 3, excluded
-    rows = {("codeif", p.task_id, 0, "raw"): {"task": "codeif", "form": "raw", **task.judged(p, reply)}
+    rows = {("codeif", p.task_id, 0, "raw"): {"task": "codeif", "form": "raw", **task.score_reply(p, reply)}
             for p, reply in zip(problems, replies)}
     first = rows[("codeif", "1", 0, "raw")]
     assert first["scores"] == {"CSR": 0.0, "SSR": 0.8, "RSR": 0.6, "CCSR": 0.6}

@@ -70,12 +70,12 @@ def test_samples_become_whole_functions(benchmarks):
     task, problems = load(benchmarks, "python")
     problem = problems[0]
     human = task.request(problem, 0, "human-label")
-    sample = task.sample_from_output(human, "return Time(nanoseconds)\n", chat=False)
+    sample = task.sample_from_output(problem, human, "return Time(nanoseconds)\n", chat=False)
     assert task.function(problem, sample) == human.prompt + "return Time(nanoseconds)\n"
-    chat = task.sample_from_output(human, "Sure:\n```python\ndef hydrate_time(n):\n    pass\n```",
+    chat = task.sample_from_output(problem, human, "Sure:\n```python\ndef hydrate_time(n):\n    pass\n```",
                                    chat=True)
     assert task.function(problem, chat) == "def hydrate_time(n):\n    pass\n"
-    reference = task.sample_from_output(human, human.reference, chat=False)
+    reference = task.sample_from_output(problem, human, human.reference, chat=False)
     assert reference.solution == CANONICAL and task.function(problem, reference) is None
     assert close_java_method("int f(){", "\n  if (x) { return 1; }\n  return 2;\n}\nint g(){}") \
         == "int f(){\n  if (x) { return 1; }\n  return 2;\n}"

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from codeeval.errors import UserError
-from codeeval.gate import GateSettings, judge, run_gate
+from codeeval.gate import GateSettings, decide, run_gate
 from codeeval.generation import GenerationConfig
 from codeeval.rundata import Run
 from conftest import codeeval_cmd
@@ -145,11 +145,11 @@ def test_usage_and_input_errors_exit_2(tmp_path, baseline):
 
 def test_a_metric_without_per_problem_values_is_judged_on_tolerance():
     settings = GateSettings(max_drop=0.02)
-    assert judge(-0.05, None, settings)[0] == "regression"
-    assert judge(-0.01, None, settings)[0] == "pass"
-    assert judge(-0.05, 0.2, settings) == ("pass", "dropped 0.050 but within noise, "
+    assert decide(-0.05, None, settings)[0] == "regression"
+    assert decide(-0.01, None, settings)[0] == "pass"
+    assert decide(-0.05, 0.2, settings) == ("pass", "dropped 0.050 but within noise, "
                                                    "p=0.2 >= 0.05")
-    assert judge(-0.02, 0.0, settings)[0] == "pass"      # exactly the tolerance is allowed
+    assert decide(-0.02, 0.0, settings)[0] == "pass"      # exactly the tolerance is allowed
 
 
 def test_non_pass_at_k_metrics_are_compared_from_the_summary(tmp_path, baseline):

@@ -42,7 +42,7 @@ def write_run(folder: Path, benchmarks: Path, *, chat: bool, tasks=TASKS,
         for problem in task.load(DataSource(benchmarks))[:LIMIT]:
             for index, text in enumerate(TEXTS):
                 request = task.request(problem, index, "default")
-                rows.append(to_json(task.sample_from_output(request, text, chat=chat)))
+                rows.append(to_json(task.sample_from_output(problem, request, text, chat=chat)))
     (folder / "config.json").write_text(json.dumps({"identity": identity}))
     (folder / "summary.json").write_text(json.dumps({"provenance": {"backend": {"chat": chat}}}))
     (folder / "samples.jsonl").write_text("\n".join(rows) + "\n")

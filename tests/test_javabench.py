@@ -75,9 +75,9 @@ def test_reference_answer_becomes_the_verbatim_file_and_models_are_assembled(pro
     request = task.request(problem, 0, "holistic")
     assert request.messages[0]["content"].startswith("You are a helpful java programmer")
     assert request.messages[1]["content"].startswith("Complete the code and give the complete class.\n```java")
-    reference = task.sample_from_output(request, request.reference, chat=True)
+    reference = task.sample_from_output(problem, request, request.reference, chat=True)
     assert reference.solution == problem.data["canonical"] and reference.completion is None
-    model = task.sample_from_output(request, "sure\n" + request.reference, chat=True)
+    model = task.sample_from_output(problem, request, "sure\n" + request.reference, chat=True)
     assert model.solution is None and model.completion.startswith("sure")
 
 
@@ -165,7 +165,7 @@ def reference_outcomes(problems, projects):
     programs = {}
     for problem in chosen:
         request = task.request(problem, 0, "holistic")
-        sample = task.sample_from_output(request, request.reference, chat=True)
+        sample = task.sample_from_output(problem, request, request.reference, chat=True)
         programs[sample.key] = (problem, task.program(problem, sample, sanitized=False))
     with java_sandbox() as box:
         return {programs[e.key][0].data["project"] + ":" + programs[e.key][0].task_id: e
@@ -287,7 +287,7 @@ def reference_rows(problems, project=None):
     for problem in problems:
         if project in (None, problem.data["project"]):
             request = task.request(problem, 0, "holistic")
-            sample = task.sample_from_output(request, request.reference, chat=True)
+            sample = task.sample_from_output(problem, request, request.reference, chat=True)
             rows.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
                          "solution": sample.solution})
     return rows

@@ -72,7 +72,7 @@ def test_code_extraction():
     from codeeval.records import Request
     request = Request("multicodebench", "x", 0, prompt="...```python\n")
     text = 'def f():\n    """Use ```f()```."""\n    return 1\n```\nExplanation'
-    sample = MultiCodeBench().sample_from_output(request, text, chat=False)
+    sample = MultiCodeBench().sample_from_output(None, request, text, chat=False)
     assert sample.completion == 'def f():\n    """Use ```f()```."""\n    return 1\n'
 
 
@@ -93,7 +93,7 @@ def check_reference_model(problems, per_language: int | None) -> None:
     for language, chosen in by_language.items():
         requests = [task.request(p, 0, "default") for p in chosen]
         for (request, text), problem in zip(backend.generate(requests), chosen):
-            scores = task.score(problem, task.sample_from_output(request, text, chat=False))
+            scores = task.score(problem, task.sample_from_output(problem, request, text, chat=False))
             key = language_key(language)
             reference = reference_text(problem.data["ground_truth"], key)
             tokens = reference[len(problem.data["function_declaration"]):].split()

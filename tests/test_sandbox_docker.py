@@ -28,7 +28,7 @@ def reference_programs(benchmarks, name: str, limit: int | None = None):
     for problem in task.load(DataSource(benchmarks))[:limit]:
         request = task.request(problem, 0, "default")
         programs.append(task.program(problem, task.sample_from_output(
-            request, request.reference, chat=False), sanitized=False))
+            problem, request, request.reference, chat=False), sanitized=False))
     return programs
 
 
