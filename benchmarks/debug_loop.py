@@ -1,6 +1,7 @@
 """The debugging loop on a real model, against fresh samples that cost the same tokens.
 
-Two `codeeval run`s per task with SmolLM2-135M-Instruct (`hf:smollm2-135m-instruct`):
+Two `codeeval run`s per task with SmolLM2-135M-Instruct (`hf:smollm2-135m-instruct`, or
+--model):
   debug    greedy, then `--debug-rounds 2`: pass@1 after each round (summary.json
            `debug.pass@1_by_round`) and the tokens each round generated;
   control  n=10 fresh samples at T=0.8, top-p 0.95: pass@k for the k whose extra k-1 samples
@@ -22,12 +23,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODEL = "hf:smollm2-135m-instruct"
 ROUNDS = 2
 
 
 def codeeval_run(out: Path, task: str, args, *extra: str) -> dict:
-    command = [sys.executable, "-m", "codeeval.cli", "run", "--model", MODEL, "--tasks", task,
+    command = [sys.executable, "-m", "codeeval.cli", "run", "--model", args.model, "--tasks", task,
                "--max-new-tokens", "512", "--sandbox", args.sandbox, "--data-dir",
                args.data_dir, "--out", str(out), *extra]
     if args.limit:
@@ -36,11 +36,10 @@ def codeeval_run(out: Path, task: str, args, *extra: str) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
-def token_counter():
-    from transformers import AutoTokenizer
-
-    from codeeval.generation.gguf import dequantized, gguf_file
-    tokenizer = AutoTokenizer.from_pretrained(dequantized(gguf_file(MODEL[3:])).folder)
+def token_counter(model: str):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generation_fidelity import load_tokenizer
+    tokenizer = load_tokenizer(model)
     return lambda text: len(tokenizer(text or "", add_special_tokens=False)["input_ids"])
 
 
@@ -77,16 +76,17 @@ def measure(task: str, args, count) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="hf:smollm2-135m-instruct")
     parser.add_argument("--data-dir", default="../shared/benchmarks")
     parser.add_argument("--out", type=Path, default=Path("runs/debug-loop"))
     parser.add_argument("--tasks", default="humaneval-pro,mbpp-pro")
     parser.add_argument("--sandbox", default="docker")
     parser.add_argument("--limit", type=int, help="first N problems of each task")
     args = parser.parse_args()
-    count = token_counter()
+    count = token_counter(args.model)
     results = [measure(task, args, count) for task in args.tasks.split(",")]
     (args.out / "debug_loop.json").write_text(json.dumps(results, indent=2))
-    print(f"\n{MODEL}: greedy + {ROUNDS} repair rounds vs n=10 fresh samples (T=0.8, top-p 0.95) "
+    print(f"\n{args.model}: greedy + {ROUNDS} repair rounds vs n=10 fresh samples (T=0.8, top-p 0.95) "
           "at equal tokens")
     print("| task | round | pass@1 | tokens this round | extra tokens | control k | "
           "control pass@k |")

@@ -184,7 +184,8 @@ def real_engines(backend, prompts, n, new, temperature):
     from transformers import GenerationConfig
 
     from codeeval.generation.generator import SampleSpec
-    from codeeval.generation.sampling import TokenSampler, sample_seed
+    from codeeval.generation.base import sample_seed
+    from codeeval.generation.sampling import TokenSampler
     model, eos = backend.lm, backend.generator.eos_ids
     pad = backend.tokenizer.pad_token_id or min(eos)
     sampling = dict(do_sample=temperature > 0, temperature=temperature or None,

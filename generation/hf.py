@@ -110,8 +110,12 @@ class HFBackend(Backend):
 
     def prompt_ids(self, request: Request) -> list[int]:
         if self.uses_chat(request):
+            # a final assistant message is a prefill: the model continues it, as the official
+            # harnesses render it (BigCodeBench), rather than closing it and opening a new turn
+            prefill = request.messages[-1].get("role") == "assistant"
             text = self.tokenizer.apply_chat_template(list(request.messages), tokenize=False,
-                                                      add_generation_prompt=True)
+                                                      add_generation_prompt=not prefill,
+                                                      continue_final_message=prefill)
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         else:
             ids = self.tokenizer(request.prompt)["input_ids"]
@@ -124,7 +128,8 @@ class HFBackend(Backend):
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
         from codeeval.generation.generator import SampleSpec
-        from codeeval.generation.sampling import StopMatcher, TokenSampler, sample_seed
+        from codeeval.generation.base import sample_seed
+        from codeeval.generation.sampling import StopMatcher, TokenSampler
         cfg = self.config
         stops = [r.stops(self.uses_chat(r)) for r in requests]
         specs = [SampleSpec(self.prompt_ids(r), cfg.max_new_tokens,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import torch
 
-from codeeval.generation.base import sample_seed  # noqa: F401  (hf's import of it)
-
 
 class TokenSampler:
     """Greedy when temperature is 0, else temperature + nucleus (top-p) sampling."""

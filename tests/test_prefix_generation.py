@@ -18,7 +18,8 @@ from codeeval.generation.generator import PrefixSharingGenerator, SampleSpec
 from codeeval.generation.kv_arena import SlotAllocator
 from codeeval.generation.prefix_attention import ATTENTION_NAME, register
 from codeeval.generation.prefix_tree import SharingPolicy, plan_groups
-from codeeval.generation.sampling import StopMatcher, TokenSampler, sample_seed
+from codeeval.generation.base import sample_seed
+from codeeval.generation.sampling import StopMatcher, TokenSampler
 
 EOS, PAD = 257, 258
 
