@@ -25,8 +25,10 @@ resident-set growth during the engine's run (CPU) or CUDA's peak allocation.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -139,36 +141,31 @@ def run_scenario(model, n, prefix, new, repeats):
         print(f"| {name} | {rate:.0f} | {rate / base_rate:.2f}x | {prefill_text} | {kv_text} |")
 
 
+@contextlib.contextmanager
 def peak_memory():
-    """A context whose value, after it closes, is the peak memory growth in bytes."""
-    import contextlib
-    import threading
-
+    """Yields a one-item list holding, once the block ends, the peak memory growth in bytes:
+    CUDA's peak allocation, else the process's resident set polled every 20 ms."""
+    box = [0]
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        yield box
+        box[0] = torch.cuda.max_memory_allocated() - base
+        return
     import psutil
+    process, done = psutil.Process(), threading.Event()
+    base = process.memory_info().rss
 
-    @contextlib.contextmanager
-    def measure():
-        box = [0]
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated()
-            yield box
-            box[0] = torch.cuda.max_memory_allocated() - base
-            return
-        process, base, stop = psutil.Process(), psutil.Process().memory_info().rss, False
-
-        def poll():
-            while not stop:
-                box[0] = max(box[0], process.memory_info().rss - base)
-                time.sleep(0.02)
-        thread = threading.Thread(target=poll, daemon=True)
-        thread.start()
-        try:
-            yield box
-        finally:
-            stop = True
-            thread.join()
-    return measure()
+    def poll():
+        while not done.wait(0.02):
+            box[0] = max(box[0], process.memory_info().rss - base)
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield box
+    finally:
+        done.set()
+        thread.join()
 
 
 def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:

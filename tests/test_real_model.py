@@ -42,10 +42,9 @@ def installed():
 def cache(tmp_path_factory):
     """A cache of this module's own: the first load converts the GGUF file into it."""
     root = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("CODEEVAL_CACHE")
-    os.environ["CODEEVAL_CACHE"] = str(root)
-    yield root
-    os.environ.pop("CODEEVAL_CACHE") if old is None else os.environ.update(CODEEVAL_CACHE=old)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CODEEVAL_CACHE", str(root))
+        yield root
 
 
 @pytest.fixture(scope="module")
