@@ -217,7 +217,12 @@ def real_engines(backend, prompts, n, new, temperature):
     def continuous():
         config = GenerationConfig(max_new_tokens=new, num_return_sequences=n, pad_token_id=pad,
                                   eos_token_id=sorted(eos), **sampling)
-        out = model.generate_batch(prompts, generation_config=config)
+        ours = model.config._attn_implementation
+        model.set_attn_implementation("sdpa")   # continuous batching refuses custom attention
+        try:
+            out = model.generate_batch(prompts, generation_config=config)
+        finally:
+            model.set_attn_implementation(ours)
         return [r.generated_tokens for _, r in sorted(out.items())]
 
     timed("codeeval prefix sharing", ours)

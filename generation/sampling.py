@@ -9,6 +9,9 @@ from __future__ import annotations
 import torch
 
 
+NUCLEUS_FIRST_K = 64   # usually holds the whole nucleus at top_p 0.95
+
+
 class TokenSampler:
     """Greedy when temperature is 0, else temperature + nucleus (top-p) sampling."""
 
@@ -28,15 +31,27 @@ class TokenSampler:
         if self.greedy:
             return int(logits.argmax())
         probs = torch.softmax(logits / self.temperature, dim=-1)
-        if self.top_p < 1.0:
-            sorted_probs, order = probs.sort(descending=True)
-            # keep the smallest set of top tokens whose mass reaches top_p (at least one)
-            outside = sorted_probs.cumsum(-1) - sorted_probs >= self.top_p
-            outside[0] = False
-            sorted_probs = sorted_probs.masked_fill(outside, 0.0)
-            choice = torch.multinomial(sorted_probs, 1, generator=self.generator)
-            return int(order[choice])
-        return int(torch.multinomial(probs, 1, generator=self.generator))
+        if self.top_p >= 1.0:
+            return int(torch.multinomial(probs, 1, generator=self.generator))
+        weights, tokens = nucleus(probs, self.top_p)
+        return int(tokens[torch.multinomial(weights, 1, generator=self.generator)])
+
+
+def nucleus(probs: torch.Tensor, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The smallest set of top tokens whose mass reaches top_p (at least one): (their
+    probabilities, zero outside the set; token ids), most probable first. Searched among the
+    top k, k grown until their mass reaches top_p, rather than by sorting the whole vocabulary,
+    which cost a quarter of a real model's sampled decode time."""
+    k = min(NUCLEUS_FIRST_K, probs.numel())
+    while True:
+        top, tokens = probs.topk(k)
+        mass = top.cumsum(-1)
+        if mass[-1] >= top_p or k == probs.numel():
+            break
+        k = min(8 * k, probs.numel())
+    outside = mass - top >= top_p
+    outside[0] = False
+    return top.masked_fill(outside, 0.0), tokens
 
 
 def pick_tokens(logits: torch.Tensor, samplers: list[TokenSampler]) -> list[int]:

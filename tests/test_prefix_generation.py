@@ -19,7 +19,7 @@ from codeeval.generation.kv_arena import SlotAllocator
 from codeeval.generation.prefix_attention import ATTENTION_NAME, register
 from codeeval.generation.prefix_tree import SharingPolicy, plan_groups
 from codeeval.generation.base import sample_seed
-from codeeval.generation.sampling import StopMatcher, TokenSampler
+from codeeval.generation.sampling import StopMatcher, TokenSampler, nucleus
 
 EOS, PAD = 257, 258
 
@@ -134,6 +134,21 @@ def test_sampling_is_reproducible_and_independent_of_batching():
     everything = sample(list(range(len(prompts))))
     assert sample([5, 2]) == {i: everything[i] for i in (5, 2)}
     assert everything[2] != everything[4] or everything[2] != everything[5]  # samples differ
+
+
+@pytest.mark.parametrize("temperature", [0.3, 1.0, 5.0])   # nucleus of a few .. thousands
+def test_the_nucleus_is_the_full_sort_nucleus(temperature):
+    """The top-k search finds exactly the tokens (and weights) a sort of the whole vocabulary
+    keeps, including when the nucleus outgrows the first k."""
+    generator = torch.Generator().manual_seed(3)
+    probs = torch.softmax(torch.randn(49152, generator=generator) * 4 / temperature, dim=-1)
+    ordered, order = probs.sort(descending=True)
+    keep = (ordered.cumsum(-1) - ordered) < 0.95
+    keep[0] = True
+    weights, tokens = nucleus(probs, 0.95)
+    kept = weights > 0
+    assert sorted(tokens[kept].tolist()) == sorted(order[keep].tolist())
+    assert torch.equal(weights[kept].sort().values, ordered[keep].sort().values)
 
 
 def test_plan_clusters_groups_and_orders_long_decodes_first():
