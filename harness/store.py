@@ -4,11 +4,14 @@
 Records are appended one line at a time and flushed at once, so a run killed at any point
 (SIGKILL included) loses at most the line being written; reading repairs such a torn last
 line. Rerunning the same config resumes: records already stored are not redone. A run with
-a different config is refused unless forced, which starts the store afresh.
+a different config is refused unless forced, which starts the store afresh. One process at a
+time uses a store (`DIR/.lock`, held until the process exits): two on the same store would both
+do all the work and store every record twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -21,6 +24,9 @@ ROUNDS = "rounds.jsonl"      # multi-round strategies: each round's model text
 DEBUG = "debug.jsonl"        # LDB repair rounds: trace, reply, block verdicts, fixed code
 RESULTS = "results.jsonl"
 JUDGEMENTS = "judgements.jsonl"
+LOCK = ".lock"
+
+_held_locks: dict[Path, object] = {}   # store path -> its open lock file, for this process
 
 
 class RunStore:
@@ -31,9 +37,36 @@ class RunStore:
     def config_path(self) -> Path:
         return self.path / "config.json"
 
-    def open(self, identity: dict, run_id: str, *, force: bool) -> str:
-        """Create the store or check that it holds this config. Returns the run id."""
+    def lock(self) -> None:
+        """Hold the store for this process, or stop with one line if another process holds it.
+        flock: the kernel releases it when the holder exits, however it exits."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UserError(f"{self.path} is a file, not a run store directory: name a "
+                            "directory with --out")
         self.path.mkdir(parents=True, exist_ok=True)
+        key = self.path.resolve()
+        if key in _held_locks:
+            return
+        f = open(self.path / LOCK, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip()
+            f.close()
+            raise UserError(f"{self.path} is in use by another codeeval process"
+                            f"{f' (pid {holder})' if holder else ''}: wait for it to finish, "
+                            "or use another --out") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        _held_locks[key] = f
+
+    def open(self, identity: dict, run_id: str, *, force: bool) -> str:
+        """Lock the store, then create it or check that it holds this config. Returns the run
+        id."""
+        self.lock()
         if self.config_path.exists():
             stored = json.loads(self.config_path.read_text())
             if stored.get("identity") == identity:

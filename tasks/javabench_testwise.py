@@ -105,6 +105,7 @@ def run_testwise(run_dir: Path, data_dir: str | None, runner, n_samples: int | N
     if not (run_dir / SAMPLES).is_file():
         raise UserError(f"{run_dir} is not a run store (no {SAMPLES})")
     store = RunStore(run_dir)
+    store.lock()
     samples = [s for s in store.read(SAMPLES) if s.get("task") == "javabench"]
     if not samples:
         raise UserError(f"{run_dir / SAMPLES} holds no javabench samples")

@@ -39,12 +39,16 @@ def lines(path):
     return path.read_text().splitlines() if path.exists() else []
 
 
-def kill_when(proc, path, count, timeout=120):
+def wait_for_lines(proc, path, count, timeout=120):
     deadline = time.monotonic() + timeout
     while len(lines(path)) < count:
-        assert proc.poll() is None, "the run finished before it could be killed"
+        assert proc.poll() is None, "the run finished too soon"
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def kill_when(proc, path, count):
+    wait_for_lines(proc, path, count)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
 
@@ -98,3 +102,37 @@ def test_torn_last_line_is_repaired(benchmarks, tmp_path):
     results = out / "results.jsonl"
     results.write_text("\n".join(lines(results)[:-2]) + "\n")
     resume_and_check(out, benchmarks)
+
+
+def test_a_second_process_on_the_same_store_stops_with_one_line(benchmarks, tmp_path):
+    """Two processes on one store would both do all the work and store every row twice: the
+    second stops at once, and once the first is killed (SIGKILL: the kernel drops its lock)
+    a rerun resumes and stores each row once."""
+    out = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-c", SLOW_RUN, str(out), str(benchmarks)],
+                             start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_lines(first, out / "samples.jsonl", 2)
+        second = subprocess.run(codeeval_cmd("run", "--tasks", "humaneval-pro", "--limit",
+                                             str(N_PROBLEMS), "--out", str(out),
+                                             "--data-dir", str(benchmarks)),
+                                capture_output=True, text=True, timeout=300)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert second.returncode == 2
+    assert second.stderr.strip().splitlines() == [
+        f"error: {out} is in use by another codeeval process (pid {first.pid}): wait for it "
+        "to finish, or use another --out"]
+    resume_and_check(out, benchmarks)
+
+
+def test_out_naming_a_file_is_a_one_line_error(benchmarks, tmp_path):
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    proc = subprocess.run(codeeval_cmd("run", "--limit", "1", "--out", str(out),
+                                       "--data-dir", str(benchmarks)),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and out.read_text() == "mine"
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {out} is a file, not a run store directory: name a directory with --out"]
