@@ -314,6 +314,16 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python) -> N
                            parallel=parallel, sandbox_python=sandbox_python)
     click.echo(results_table(summary))
     click.echo(f"run store: {out}")
+    broken = {name: t["infra_errors"] for name, t in summary["tasks"].items()
+              if t["infra_errors"]}
+    if broken:
+        counts = ", ".join(f"{name} {count}" for name, count in broken.items())
+        click.echo(f"error: programs hit sandbox infrastructure errors twice ({counts}); they "
+                   "count as failures above; rerun the same command to retry them", err=True)
+        sys.exit(INCOMPLETE_RUN)
+
+
+INCOMPLETE_RUN = 3   # exit code: scored, but some programs never got a verdict
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:

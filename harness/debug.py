@@ -20,7 +20,7 @@ import re
 from tqdm import tqdm
 
 from codeeval.execution import stored_results
-from codeeval.records import Request, Sample
+from codeeval.records import NOT_COUNTED, Request, Sample
 from codeeval.store import DEBUG, RunStore
 
 SYSTEM = "You are an expert programming assistant."
@@ -181,7 +181,7 @@ def pass_at_1_by_round(task, problems, results: dict, rounds: int, n_samples: in
         for problem in problems:
             rows = [[results.get((task.name, problem.task_id, i, f)) for f in forms]
                     for i in range(n_samples)]
-            scored = [r for r in rows if r[0] is not None and r[0]["status"] != "infra_error"]
+            scored = [r for r in rows if r[0] is not None and r[0]["status"] not in NOT_COUNTED]
             if scored:
                 per_problem.append(sum(any(x and x["status"] == "passed" for x in r)
                                        for r in scored) / len(scored))

@@ -100,7 +100,9 @@ class ExecutionService:
     sample_idx, form) naming the score row the program yields. The service applies `--timeout`
     (except to tasks that derive their limits from it themselves), runs each distinct program
     once, appends one row per key to results.jsonl as programs finish, and reuses a stored row
-    that ran the same program (resume; infra errors run again)."""
+    that ran the same program (resume; infra errors run again). A key run again (an infra
+    error, a changed program) has its old row dropped from results.jsonl at the end, so the
+    store keeps one row per key."""
 
     def __init__(self, store: RunStore, runner, timeout_s: float | None = None,
                  own_limits: frozenset[str] = frozenset()):
@@ -134,6 +136,8 @@ class ExecutionService:
                     rows[key] = {**result_row(key, digest, execution), **(extra or {}).get(key, {})}
                     out.append(rows[key])
                 bar.update()
+        if any(key in stored for keys in targets.values() for key in keys):
+            self.store.rewrite(RESULTS, stored_results(self.store).values())
         return rows
 
 

@@ -33,7 +33,7 @@ def failure_reason(row: dict, known: dict[str, str] | None = None) -> str:
     if row.get("status") == "timeout":
         return "timeout: the wall-clock limit was reached"
     if row.get("status") == "infra_error":
-        return "sandbox infrastructure error (excluded from pass@k)"
+        return "sandbox infrastructure error (counted as a failure; rerun to retry)"
     text = row_text(row)
     resources = sorted(set(NLTK_RESOURCE.findall(text)))
     if resources:

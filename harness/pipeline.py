@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -160,10 +159,6 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                 "pass@1_by_round": pass_at_1_by_round(task, problems[task.name], results,
                                                       config.debug_rounds, n_samples, base)}
     store.write_summary(summary)
-    for name, task_summary in summary["tasks"].items():
-        if task_summary["infra_errors"]:
-            print(f"warning: {name}: {task_summary['infra_errors']} programs hit sandbox "
-                  "infrastructure errors twice; they are excluded from pass@k", file=sys.stderr)
     return summary
 
 

@@ -148,10 +148,12 @@ class Program:
 
 # One vocabulary for every score row: a program's verdict, or "scored" (the sample has
 # values: similarity, judge) and "excluded" (left out of every metric, e.g. a judge reply
-# that cannot be read). Infra errors (the sandbox broke) are left out of n too.
+# that cannot be read). Infra errors (the sandbox broke, twice) count as failures, so they can
+# never raise a score (a program that crashes its worker when it fails would otherwise launder
+# its failure); the run then exits non-zero, and a rerun retries them.
 STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error", "scored",
             "excluded")
-NOT_COUNTED = ("infra_error", "excluded")
+NOT_COUNTED = ("excluded",)
 # Statuses of stores written before the vocabulary was one (CodeIF's judge rows).
 RENAMED_STATUSES = {"judged": "scored", "length_mismatch": "excluded"}
 

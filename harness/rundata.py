@@ -135,7 +135,7 @@ class Run:
                 continue
             per_task = out.setdefault((task, form), {})
             n, c = per_task.get(task_id, (0, 0))
-            if row["status"] not in NOT_COUNTED:   # never a model failure: not a sample
+            if row["status"] not in NOT_COUNTED:   # an excluded row is not a sample
                 n, c = n + 1, c + sample_value(row, self.value_score(task))
             per_task[task_id] = (n, c)
         return out

@@ -5,8 +5,8 @@ each sample with a value rather than a verdict (similarity, judge), its `scores`
 tasks report pass@k; value tasks (`Task.scores`) the mean of each score over their samples.
 Either way `per_problem` keeps each problem's (n, c) per form, c the passes or the sum of the
 headline score, so that a summary.json alone is enough for confidence intervals and a paired
-comparison of two runs (`codeeval gate` against a committed baseline). Infra errors (the
-sandbox broke) and excluded samples (a judge reply that cannot be read) are not in n. With
+comparison of two runs (`codeeval gate` against a committed baseline). Excluded samples (a
+judge reply that cannot be read) are not in n; infra errors are, as failures (records.py). With
 `--sanitize both`, each metric is the higher of the raw and the sanitized value, as the
 CodeEval-Pro paper reports; `metric_forms` says which form gave each.
 """
@@ -22,7 +22,7 @@ from codeeval.records import NOT_COUNTED, Problem
 
 def scored_rows(task, problems: list[Problem], results: dict[tuple, dict], form: str,
                 n_samples: int) -> dict[str, list[dict]]:
-    """Each problem's score rows of `form` that count (infra errors and exclusions left out)."""
+    """Each problem's score rows of `form` that count (exclusions left out)."""
     out = {}
     for problem in problems:
         rows = [results.get((task.name, problem.task_id, i, form)) for i in range(n_samples)]

@@ -93,6 +93,13 @@ class RunStore:
                 f.truncate(end)
         return parse_jsonl(data[:end].decode("utf-8"))
 
+    def rewrite(self, name: str, records) -> None:
+        """Replace a records file at once (a killed rewrite leaves the old file whole)."""
+        path = self.path / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(to_json(r) + "\n" for r in records), encoding="utf-8")
+        os.replace(tmp, path)
+
     def appender(self, name: str) -> Appender:
         return Appender(self.path / name)
 

@@ -202,7 +202,7 @@ def task_notes(task: str, having: list[tuple[Run, str]]) -> list[str]:
         summary = run.tasks[task]
         if summary.get("infra_errors"):
             notes.append(f"{run.label}: {summary['infra_errors']} programs hit sandbox "
-                         "infrastructure errors; they are excluded from pass@k")
+                         "infrastructure errors; they count as failures (a lower bound)")
         if run.folder is None:
             notes.append(f"{run.label}: summary only (no results.jsonl), so no failing "
                          "samples to show")
