@@ -30,6 +30,13 @@ WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                   for name, file in (("codeeval_steps", "program_steps.py"),
                                      ("codeeval_tracer", "tracer.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
+# The program's share of its answer: the first REPORT_CAP bytes of its test report (a report
+# over the cap fails the program; honest reports are kilobytes: messages and traces are capped
+# where they are written) and the last OUTPUT_CAP bytes of stdout and of stderr. JSON escapes
+# a byte as at most 6, so no honest answer line is longer than ANSWER_CAP.
+REPORT_CAP = 8 << 20
+OUTPUT_CAP = 4096
+ANSWER_CAP = 6 * (REPORT_CAP + 2 * OUTPUT_CAP) + (64 << 10)
 WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's timeout to answer
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
 # the worker's hash seed, and some benchmark tests depend on set order (ClassEval_22).
@@ -111,7 +118,8 @@ class WorkerPool(Sandbox):
                    "test_first_line": program.test_first_line, "timeout_s": program.timeout_s,
                    "framework": program.framework, "test_classes": list(program.test_classes),
                    "class_timeout_s": program.class_timeout_s, "timezone": program.timezone,
-                   "trace": program.trace}
+                   "trace": program.trace, "report_cap": REPORT_CAP,
+                   "output_cap": OUTPUT_CAP}
         try:
             worker = self._workers.get(slot)
             if worker is None or worker.poll() is not None:
@@ -119,11 +127,18 @@ class WorkerPool(Sandbox):
             worker.stdin.write((json.dumps(request) + "\n").encode())
             worker.stdin.flush()
             answer = json.loads(_read_line(worker, program.timeout_s + WATCHDOG_S))
-        except (OSError, ValueError, WorkerDied) as exc:
+            report, report_bytes = answer["report"], answer["report_bytes"]
+        except (OSError, ValueError, KeyError, TypeError, WorkerDied) as exc:
             self._replace(slot)
             return Execution(key=program.key, status="infra_error",
-                             message=f"sandbox worker failed: {exc}")
-        return judge(program.key, parse_report(answer["report"], nonce),
+                             message=f"sandbox worker failed: {exc!r}")
+        if report_bytes > REPORT_CAP:
+            return Execution(key=program.key, status="failed",
+                             message=f"the program's test report has {report_bytes} bytes, over "
+                                     f"the sandbox's {REPORT_CAP >> 20} MiB cap",
+                             duration_s=answer["duration_s"], exit_code=answer["exit_code"],
+                             stdout=answer["stdout"], stderr=answer["stderr"])
+        return judge(program.key, parse_report(report, nonce),
                      expected_steps=program.expected_steps, exit_code=answer["exit_code"],
                      timed_out=answer["timed_out"], duration_s=answer["duration_s"],
                      stdout=answer["stdout"], stderr=answer["stderr"])
@@ -134,10 +149,12 @@ class WorkerPool(Sandbox):
             self.stop_worker(slot, worker)
 
 
-def _read_line(worker: subprocess.Popen, timeout: float) -> bytes:
-    """One answer line, or WorkerDied if the worker exits or stays silent past `timeout`."""
+def _read_line(worker: subprocess.Popen, timeout: float) -> bytearray:
+    """One answer line, or WorkerDied if the worker exits, stays silent past `timeout`, or
+    writes more than ANSWER_CAP bytes. Linear in the line's length (a bytearray grows in place;
+    `bytes +=` copied the whole buffer for every 64 KiB pipe read)."""
     deadline = time.monotonic() + timeout
-    buffer = b""
+    buffer = bytearray()
     with selectors.DefaultSelector() as selector:
         selector.register(worker.stdout, selectors.EVENT_READ)
         while not buffer.endswith(b"\n"):
@@ -148,4 +165,6 @@ def _read_line(worker: subprocess.Popen, timeout: float) -> bytes:
             if not chunk:
                 raise WorkerDied(f"worker exited (code {worker.poll()})")
             buffer += chunk
+            if len(buffer) > ANSWER_CAP:
+                raise WorkerDied(f"answer longer than {ANSWER_CAP} bytes")
     return buffer

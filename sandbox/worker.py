@@ -4,8 +4,9 @@ Started once per sandbox slot, as `python -I -c <this source> <config json>`, on
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
 {"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
 It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
-"limits"}, and answers one JSON line on stdout: {"exit_code", "timed_out", "duration_s",
-"report", "stdout", "stderr"}.
+"limits", "report_cap", "output_cap", ...}, and answers one JSON line on stdout: {"exit_code", "timed_out",
+"duration_s", "report" (its first report_cap bytes), "report_bytes", "stdout", "stderr" (their
+last output_cap bytes)}.
 
 Per program the worker forks a process with its own session and process group (own uid when
 `uid` is set; rlimits; output to capture files; a fresh work dir; a minimal environment). With
@@ -34,7 +35,6 @@ import time
 import traceback
 import types
 
-OUTPUT_CAP = 4096
 RLIMITS = {
     "address_space": resource.RLIMIT_AS,
     "cpu_seconds": resource.RLIMIT_CPU,
@@ -80,6 +80,11 @@ def program_process(request, config, work, files):
         os.dup2(devnull, 0)
         os.dup2(files["stdout"].fileno(), 1)
         os.dup2(files["stderr"].fileno(), 2)
+        # The program keeps stdin, stdout, stderr and its report, none of the worker's other
+        # descriptors: a line written to the worker's answer pipe would be read as its answer.
+        report_fd = files["report"].fileno()
+        os.closerange(3, report_fd)
+        os.closerange(report_fd + 1, os.sysconf("SC_OPEN_MAX"))
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # under memory pressure the kernel kills the program, not the worker
         uid = config.get("uid")
@@ -196,12 +201,12 @@ def reap():
             return
 
 
-def tail(f):
+def tail(f, cap):
     f.seek(0, os.SEEK_END)
     size = f.tell()
-    f.seek(max(0, size - OUTPUT_CAP))
+    f.seek(max(0, size - cap))
     text = f.read().decode("utf-8", "replace")
-    return text if size <= OUTPUT_CAP else f"[... {size - OUTPUT_CAP} bytes cut]\n" + text
+    return text if size <= cap else f"[... {size - cap} bytes cut]\n" + text
 
 
 def serve_one(request, config, run_dir, capture):
@@ -236,10 +241,12 @@ def serve_one(request, config, run_dir, capture):
         status = os.waitpid(pid, 0)[1]
         sweep(uid, config.get("own_pid_namespace", False))
         reap()
-        files["report"].seek(0)
+        report = files["report"].fileno()
         return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
-                "duration_s": round(duration, 4), "report": files["report"].read(),
-                "stdout": tail(files["stdout"]), "stderr": tail(files["stderr"])}
+                "duration_s": round(duration, 4), "report_bytes": os.fstat(report).st_size,
+                "report": os.pread(report, request["report_cap"], 0).decode("utf-8", "replace"),
+                "stdout": tail(files["stdout"], request["output_cap"]),
+                "stderr": tail(files["stderr"], request["output_cap"])}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -55,6 +55,20 @@ ATTACKS = {
         "        os.kill(pid, signal.SIGKILL)\n        killed.append(pid)\n    except OSError:\n        pass\n",
         "assert 1 in killed  # the worker is PID 1\n"),
     "output flood": ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", "assert True\n"),
+    # a fake answer line on any pipe the program holds (the worker's answer pipe, once inherited)
+    "forged answer on an inherited pipe": (
+        "import os\npipes = []\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{fd}').startswith('pipe:'):\n"
+        "            os.write(int(fd), b'{\"exit_code\": 0, \"report\": \"\"}\\n')\n"
+        "            pipes.append(fd)\n    except OSError:\n        pass\n",
+        "assert pipes\n"),
+    # 60 MiB of junk in its own report (reached through /proc/self/fd), then honest passes
+    "report flood": (
+        "import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{fd}').endswith('/report'):\n"
+        "            for _ in range(60):\n                os.write(int(fd), b'x' * (1 << 20) + b'\\n')\n"
+        "    except OSError:\n        pass\n",
+        "assert True\n"),
     "network TCP": ("import socket\ns = socket.create_connection(('192.0.2.1', 80), timeout=2)\n",
                     "assert s\n"),
     "network UDP": ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
