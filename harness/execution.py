@@ -50,8 +50,9 @@ def make_executor(kind: str, ray_address: str | None = None, ray_node_wait_s: fl
 class Sandboxes:
     """The run's sandboxes, one per image, opened on first use and closed with the run."""
 
-    def __init__(self, tasks, config, parallel: int | None, sandbox_python: str | None):
-        self.tasks, self.config = tasks, config
+    def __init__(self, tasks, config, parallel: int | None, sandbox_python: str | None,
+                 hidden: tuple[str, ...] = ()):
+        self.tasks, self.config, self.hidden = tasks, config, hidden
         self.parallel, self.sandbox_python = parallel, sandbox_python
         self.executor = make_executor(config.executor, config.ray_address,
                                       config.ray_node_wait_s)
@@ -65,7 +66,8 @@ class Sandboxes:
             self.opened[image] = self.executor.open(
                 kind=self.config.sandbox, parallel=self.parallel, python=self.sandbox_python,
                 preload=preload, image=image, hash_seed=self.config.hash_seed,
-                memory_mb=max([t.memory_mb for t in users] or [Task.memory_mb]))
+                memory_mb=max([t.memory_mb for t in users] or [Task.memory_mb]),
+                hidden=self.hidden)
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
 

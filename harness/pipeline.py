@@ -96,7 +96,8 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
 
     executed = [t for t in tasks if t.scoring == "execution"]
-    with Sandboxes(executed, config, parallel, sandbox_python) as sandboxes:
+    hidden = (str(source.data_dir),) if source.data_dir else ()   # programs never read it
+    with Sandboxes(executed, config, parallel, sandbox_python, hidden) as sandboxes:
         service = ExecutionService(store, sandboxes, config.timeout_s,
                                    frozenset(t.name for t in executed if t.own_timeout))
         truths = {}

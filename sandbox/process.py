@@ -7,8 +7,11 @@ uid makes that limit meaningful), a wall-clock timeout after which its whole gro
 and capped output.
 
 Run as root, every slot runs its programs as its own unprivileged uid, so a program cannot
-signal the harness or the worker, and every process and /tmp file left by that uid is removed
-after each program. Run as an ordinary user, programs run as that user with rlimits only: no
+signal the harness or the worker, and every process, SysV IPC object and temporary file left by
+that uid is removed after each program. Each worker also gets its own network namespace (a
+loopback of its own, nothing else), IPC and mount namespaces with fresh /tmp, /var/tmp,
+/dev/shm and /run/lock, the benchmark data hidden, and reaps its programs' orphans itself
+(worker.isolate). Run as an ordinary user, programs run as that user with rlimits only: no
 isolation, and the runner says so. Use the Docker sandbox for untrusted code.
 """
 
@@ -64,23 +67,28 @@ class ProcessSandbox(WorkerPool):
     kind = "process"
 
     def __init__(self, parallel: int | None = None, python: str | None = None,
-                 preload: tuple[str, ...] = (), hash_seed: int = 0):
+                 preload: tuple[str, ...] = (), hash_seed: int = 0,
+                 hidden: tuple[str, ...] = ()):
         super().__init__(parallel, hash_seed)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
         self._uids = UidLease(self.parallel) if self.dedicated_uids else None
-        self.preload = list(preload)
+        self.preload, self.hidden = list(preload), [str(h) for h in hidden]
         self._root = Path(tempfile.mkdtemp(prefix="codeeval-sandbox-"))
         self._root.chmod(0o711)  # slots may enter their own work dirs, not list others
         self.python = self._choose_python(python or sys.executable)
         if not self.dedicated_uids:
-            warnings.warn("process sandbox: programs run as your own user with rlimits only "
-                          "(no isolation); use --sandbox docker for untrusted code", stacklevel=2)
+            warnings.warn("process sandbox: not run as root, so programs run as your own user "
+                          "with rlimits only: they can use the network, read and write your "
+                          "files (the benchmark data too), signal your processes and leave "
+                          "files and IPC objects behind; use --sandbox docker for untrusted "
+                          "code", stacklevel=2)
 
     def start_worker(self, slot: int) -> subprocess.Popen:
         config = {"uid": self._uids.uids[slot] if self.dedicated_uids else None,
                   "work_root": str(self._root), "capture_root": str(self._root),
-                  "preload": self.preload}
+                  "preload": self.preload, "isolate": self.dedicated_uids,
+                  "hidden": self.hidden}
         return subprocess.Popen(self.worker_command(self.python, config), cwd=self._root,
                                 env=self.worker_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
@@ -90,7 +98,8 @@ class ProcessSandbox(WorkerPool):
                                  capture_output=True, text=True).stdout.strip()
         return {"kind": self.kind, "python": self.python, "python_version": version,
                 "parallel": self.parallel, "hash_seed": self.hash_seed,
-                "isolation": "dedicated uid per slot" if self.dedicated_uids else "rlimits only"}
+                "isolation": ("dedicated uid per slot; own network, IPC and mount namespaces"
+                              if self.dedicated_uids else "rlimits only")}
 
     def close(self) -> None:
         super().close()

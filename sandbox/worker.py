@@ -23,12 +23,16 @@ Forking from a warm interpreter that has already imported the benchmark's librar
 is what makes this fast: no interpreter start-up and no library import per program.
 """
 
+import ctypes
+import fcntl
 import json
 import os
 import resource
 import select
 import shutil
 import signal
+import socket
+import struct
 import sys
 import tempfile
 import time
@@ -43,7 +47,67 @@ RLIMITS = {
     "open_files": resource.RLIMIT_NOFILE,
     "core": resource.RLIMIT_CORE,
 }
-SHARED_TMP = ("/tmp", "/dev/shm")
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
+PR_SET_CHILD_SUBREAPER = 36
+SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK = 0x8914, 0x1, 0x8
+IPC_RMID = 0
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def libc_call(name, *args):
+    if getattr(LIBC, name)(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{name}: {os.strerror(err)}")
+
+
+def isolate(config):
+    """The process sandbox run as root: the worker, and so every program it forks, gets its
+    own network (an unconfigured loopback only), SysV IPC and mount namespaces; fresh tmpfs
+    on the shared temporary folders; an empty read-only tmpfs over each `hidden` folder (the
+    benchmark data: a program must not read the canonical solutions); and it becomes the
+    subreaper of its programs' orphans, so their zombies are reaped at once (`reap`) instead
+    of holding the uid's process limit. The work root is made again inside the new /tmp."""
+    libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
+    libc_call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    for folder in SHARED_TMP:
+        if os.path.isdir(folder):
+            libc_call("mount", b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                      b"mode=1777,size=512m")
+    for folder in config.get("hidden", []):
+        if os.path.isdir(folder):
+            libc_call("mount", b"tmpfs", folder.encode(), b"tmpfs",
+                      MS_RDONLY | MS_NOSUID | MS_NODEV, b"mode=555,size=4k")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:   # loopback up, as Docker's
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP | IFF_LOOPBACK))
+    libc_call("prctl", PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    for root in {config["work_root"], config["capture_root"]}:
+        os.makedirs(root, mode=0o711, exist_ok=True)
+
+
+def ipc_objects(uid):
+    """The SysV shared memory segments, message queues and semaphore sets the uid owns:
+    [(kind, id)] from /proc/sysvipc."""
+    found = []
+    for kind, uid_column in (("shm", 7), ("msg", 7), ("sem", 4)):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                rows = [line.split() for line in table.readlines()[1:]]
+        except OSError:
+            continue
+        found += [(kind, int(row[1])) for row in rows
+                  if len(row) > uid_column and int(row[uid_column]) == uid]
+    return found
+
+
+def remove_ipc_objects(objects):
+    """Run as their owner, which may remove them without CAP_IPC_OWNER (containers drop it)."""
+    for kind, ident in objects:
+        if kind == "sem":
+            LIBC.semctl(ident, 0, IPC_RMID)
+        else:
+            getattr(LIBC, f"{kind}ctl")(ident, IPC_RMID, None)
 
 
 def apply_limits(limits):
@@ -138,22 +202,26 @@ def program_process(request, config, work, files):
 
 
 def sweep(uid, own_pid_namespace):
-    """Kill every process of the uid (daemons that left the group too) and remove its files
-    from the shared temporary folders."""
+    """Kill every process of the uid (daemons that left the group too), then remove its SysV
+    IPC objects and its files in the shared temporary folders."""
     if uid is None:
         return
     if own_pid_namespace:
         kill_by_scan(uid)
-    else:
+    if ipc_objects(uid) or not own_pid_namespace:
         pid = os.fork()
-        if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes
+        if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes (not itself)
             try:
                 os.setgid(uid)
                 os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
+                if not own_pid_namespace:
+                    os.kill(-1, signal.SIGKILL)
+                remove_ipc_objects(ipc_objects(uid))
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)
+    if not own_pid_namespace:
+        settle(uid)
     for folder in SHARED_TMP:
         try:
             entries = list(os.scandir(folder))
@@ -171,21 +239,41 @@ def sweep(uid, own_pid_namespace):
                 pass
 
 
+def uid_processes(uid):
+    """Pids of the uid's processes, zombies included."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def settle(uid, timeout_s=2.0):
+    """Wait until the uid's killed processes are gone. The worker is their subreaper
+    (`isolate`), so it reaps the orphans itself: their zombies would otherwise hold the uid's
+    process limit against the next program until the host's init got to them."""
+    deadline = time.monotonic() + timeout_s
+    while uid_processes(uid) and time.monotonic() < deadline:
+        reap()
+        time.sleep(0.002)
+
+
 def kill_by_scan(uid):
     """In a container's own pid namespace every process of the uid is the program's: kill
     them by pid from /proc (no fork needed), until a scan finds none."""
     for _ in range(100):
-        found = False
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid == uid:
-                        os.kill(int(entry.name), signal.SIGKILL)
-                        found = True
-                except OSError:
-                    pass
+        found = uid_processes(uid)
         if not found:
             return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def reap():
@@ -262,6 +350,8 @@ def main():
             __import__(name)
         except Exception:  # a missing library fails the programs that need it, not the worker
             pass
+    if config.get("isolate"):
+        isolate(config)
     run_dir = tempfile.mkdtemp(dir=config["work_root"])
     os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
     capture_dir = tempfile.mkdtemp(dir=config["capture_root"])

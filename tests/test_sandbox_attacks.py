@@ -142,6 +142,19 @@ def test_files_planted_for_the_next_run_are_gone(docker_sandbox):
     assert second.status == "passed", second
 
 
+def test_sysv_ipc_objects_are_gone_before_the_next_program(docker_sandbox):
+    """Programs of one container share its IPC namespace: what one leaves, the worker removes."""
+    plant = ("import ctypes\nlibc = ctypes.CDLL(None)\n"
+             "made = [libc.shmget(0x5EED, 4096, 0o1666), libc.msgget(0x5EED, 0o1666),"
+             " libc.semget(0x5EED, 1, 0o1666)]\n")
+    [first] = docker_sandbox.run([make("plant-ipc", plant, "assert min(made) >= 0, made\n")])
+    assert first.status == "passed", first
+    look = ("import ctypes\nlibc = ctypes.CDLL(None)\n"
+            "found = [libc.shmget(0x5EED, 0, 0), libc.msgget(0x5EED, 0), libc.semget(0x5EED, 0, 0)]\n")
+    [second] = docker_sandbox.run([make("look-ipc", look, "assert max(found) == -1, found\n")])
+    assert second.status == "passed", second
+
+
 def test_container_has_no_network_interface_but_loopback(docker_sandbox):
     program = make("interfaces", "names = {l.split(':')[0].strip() for l in "
                    "open('/proc/net/dev').read().splitlines()[2:]}\n", "assert names == {'lo'}\n")

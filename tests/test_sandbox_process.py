@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -318,3 +319,93 @@ def test_openblas_uses_one_kernel_family_on_every_x86_host(sandbox):
     probe = program("blas", "import os\n",
                     f"assert os.environ.get('OPENBLAS_CORETYPE') == {expected!r}\n")
     assert run(sandbox, probe).status == "passed"
+
+
+# -- isolation as root: namespaces, private temporary folders, hidden data, reaped orphans ----
+
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs root (see the warning)")
+
+
+@pytest.fixture
+def one_slot():
+    """One slot, so consecutive programs share a worker and uid."""
+    from codeeval.sandbox.process import ProcessSandbox
+    box = ProcessSandbox(parallel=1)
+    yield box
+    box.close()
+
+
+@as_root
+def test_programs_reach_no_host_network_only_their_own_loopback(one_slot):
+    import socket
+    box = one_slot
+    with socket.create_server(("127.0.0.1", 0)) as server:   # a service on the host
+        port = server.getsockname()[1]
+        e = run(box, program("host-net", (
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+            "    reached = True\nexcept OSError:\n    reached = False\n"), "assert reached\n"))
+    assert e.status == "failed", e
+    own = ("import socket, threading\nserver = socket.create_server(('127.0.0.1', 0))\n"
+           "client = socket.create_connection(server.getsockname(), timeout=2)\n")
+    assert run(box, program("own-loopback", own, "assert client\n")).status == "passed"
+
+
+@as_root
+def test_benchmark_data_is_out_of_sight():
+    """A program that could read the benchmark's files could copy the canonical solution."""
+    import shutil
+    import tempfile
+    from codeeval.sandbox.process import ProcessSandbox
+    data = Path(tempfile.mkdtemp(prefix="codeeval-test-data-", dir="/var/lib"))
+    try:
+        data.chmod(0o755)   # readable by everyone, as a shared benchmark folder is
+        (data / "solutions.json").write_text('{"inc": "return x + 1"}')
+        (data / "solutions.json").chmod(0o644)
+        steal = program("steal", (
+            "import json\ntry:\n"
+            f"    stolen = json.load(open({str(data / 'solutions.json')!r}))\n"
+            "except OSError:\n    stolen = None\n"), "assert stolen\n")
+        with ProcessSandbox(parallel=1) as seen:        # the control: not hidden, it is read
+            assert run(seen, steal).status == "passed"
+        with ProcessSandbox(parallel=1, hidden=(str(data),)) as hiding:
+            e = run(hiding, steal)
+        assert e.status == "failed", e
+    finally:
+        shutil.rmtree(data)
+
+
+@as_root
+def test_temporary_files_and_ipc_objects_do_not_outlive_their_program(one_slot):
+    box = one_slot
+    folders = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+    plant = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+             f"for folder in {folders!r}:\n"
+             "    if os.path.isdir(folder):\n"
+             "        open(os.path.join(folder, 'planted'), 'w').write('x')\n"
+             "shm = libc.shmget(0x5EED, 4096, 0o1666)\n"     # IPC_CREAT | 0666
+             "queue = libc.msgget(0x5EED, 0o1666)\n")
+    assert run(box, program("plant", plant, "assert shm >= 0 and queue >= 0\n")).status == \
+        "passed"
+    look = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            f"left = [f for f in {folders!r} if os.path.exists(os.path.join(f, 'planted'))]\n"
+            "left += [k for k, found in (('shm', libc.shmget(0x5EED, 0, 0)),"
+            " ('msg', libc.msgget(0x5EED, 0))) if found >= 0]\n")
+    e = run(box, program("look", look, "assert left == [], left\n"))
+    assert e.status == "passed", e
+    assert not os.path.exists("/var/tmp/planted")        # and nothing reached the host's
+
+
+@as_root
+def test_after_a_fork_fill_the_next_program_forks_at_once(one_slot):
+    """The worker is its programs' subreaper: the orphans of a fork fill are reaped with the
+    program, so their zombies do not hold the uid's process limit for the next one."""
+    box = one_slot
+    fill = ("import os, time\nchildren = 0\nwhile True:\n    try:\n        pid = os.fork()\n"
+            "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(60)\n"
+            "        os._exit(0)\n    children += 1\n")
+    assert run(box, program("fill", fill, "assert children > 100\n")).status == "passed"
+    forks = ("import os\npids = []\nfor _ in range(50):\n    pid = os.fork()\n"
+             "    if pid == 0:\n        os._exit(0)\n    pids.append(pid)\n"
+             "codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]\n")
+    assert run(box, program("next", forks, "assert codes == [0] * 50\n")).status == "passed"
