@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
@@ -26,6 +27,11 @@ OPTIONS = {
     "share_min_seqs": "fewest sequences that make a prefix shared (default 2)",
     "trust_remote_code": "true to run a hub model's own code (default false)",
 }
+
+
+def looks_like_a_path(name: str) -> bool:
+    """A hub id is `name` or `owner/name`; anything else names a local folder."""
+    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1
 
 
 def int_option(options: dict, key: str, default: int | None) -> int | None:
@@ -74,6 +80,12 @@ class HFBackend(Backend):
             if gguf is not None:
                 self.gguf = dequantized(gguf)
             folder = self.gguf.folder if self.gguf else model
+            if looks_like_a_path(str(folder)):
+                folder = Path(folder).expanduser()
+            if isinstance(folder, Path) and not folder.is_dir():
+                raise UserError(f"cannot load model {model!r}: no folder {folder} (name a "
+                                "model folder, a .gguf file, or a hub id such as "
+                                "Qwen/Qwen2.5-Coder-0.5B-Instruct)")
             self.tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
             self.lm = AutoModelForCausalLM.from_pretrained(
                 folder, dtype=dtype_name if dtype_name == "auto" else getattr(torch, dtype_name),

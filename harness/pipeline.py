@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -93,6 +94,13 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             task.variant(config.prompt_variant)
     problems = {t.name: t.load(source)[: config.limit] for t in tasks}
     store = RunStore(out)
+    store.lock()
+    timing = {}   # seconds per phase of this invocation, and the tokens it generated
+    backend = None
+    if not config.samples_file:   # before the config is written: a failed start leaves none
+        started = time.perf_counter()
+        backend = make_backend(config.model, config.generation, config.model_args)
+        timing["load_model_s"] = time.perf_counter() - started
     run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
 
     executed = [t for t in tasks if t.scoring == "execution"]
@@ -104,16 +112,12 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         if config.check_ground_truth:
             truths = ground_truth.check_ground_truth(executed, problems, service)
 
-        timing = {}   # seconds per phase of this invocation, and the tokens it generated
         started = time.perf_counter()
         if config.samples_file:
             backend_info = {"backend": "external samples", "file": config.samples_file}
             store_external_samples(store, tasks, problems, Path(config.samples_file))
         else:
-            backend = make_backend(config.model, config.generation, config.model_args)
             backend_info = backend.describe()
-            timing["load_model_s"] = time.perf_counter() - started
-            started = time.perf_counter()
             generate(store, backend, tasks, problems, config)
             timing["generate_s"] = time.perf_counter() - started
             timing["tokens_generated"] = backend.tokens_generated
@@ -234,7 +238,12 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
 def external_rows(path: Path):
     """(where, row) for each sample of a samples file: JSON lines, or a JSON array of rows.
     A row may hold several samples, as official outputs do (`samples_of`)."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text (byte {exc.start}: "
+                        f"{exc.object[exc.start:exc.start + 1]!r}); samples files are UTF-8 "
+                        "JSON lines or a JSON array") from None
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
@@ -291,12 +300,20 @@ def store_external_samples(store: RunStore, tasks, problems, path: Path) -> None
                 raise UserError(f"{where}: task {task!r} is not among --tasks")
             if task_id not in known[task]:
                 raise UserError(f"{where}: {task} has no problem {task_id!r}")
-            if not isinstance(row.get("solution", row.get("completion")), str):
+            # codeeval's own samples.jsonl has both fields, one of them null
+            if not isinstance(row.get("solution") or row.get("completion"), str):
                 raise UserError(f"{where}: needs a `solution` or `completion` string")
             index = seen[(task, task_id)]
             seen[(task, task_id)] += 1
             if (task, task_id, index) not in done:
                 out.append(Sample(task, task_id, index, completion=utf8_text(row.get("completion")),
                                   solution=utf8_text(row.get("solution"))))
-    for task in tasks:  # score only the problems the file covers
-        problems[task.name] = [p for p in problems[task.name] if (task.name, p.task_id) in seen]
+    if not seen:
+        raise UserError(f"samples file {path} holds no samples")
+    for task in tasks:  # score only the problems the file covers, and say so
+        covered = [p for p in problems[task.name] if (task.name, p.task_id) in seen]
+        if len(covered) < len(problems[task.name]):
+            print(f"warning: {task.name}: the samples cover {len(covered)} of "
+                  f"{len(problems[task.name])} problems; only those are scored, so the figures "
+                  "are not comparable with a full run", file=sys.stderr)
+        problems[task.name] = covered

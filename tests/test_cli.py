@@ -219,3 +219,51 @@ def test_tasks_lists_every_task_with_variants():
     out = cli("tasks").stdout
     assert "humaneval-pro" in out and "[default, cot, 1shot]" in out
     assert "bigcodebench-lite-pro" in out and "mbpp-pro" in out
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\xff\xfe{}\n", "is not UTF-8 text (byte 0: b'\\xff')"),
+    (b"", "holds no samples"),
+    (b"\n  \n", "holds no samples"),
+])
+def test_unreadable_or_empty_samples_files_are_one_line_errors(benchmarks, tmp_path, content,
+                                                                message):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_bytes(content)
+    proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples),
+               "--out", str(tmp_path / "o"), data_dir=benchmarks, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
+
+
+def test_a_run_store_evaluates_again_and_partial_coverage_is_said(benchmarks, tmp_path):
+    """codeeval's own samples.jsonl (one of solution/completion null) is a samples file; one
+    covering 2 of 164 problems is scored on those two, with a warning."""
+    first = tmp_path / "first"
+    cli("run", "--tasks", "humaneval-pro", "--limit", "2", "--out", str(first),
+        data_dir=benchmarks)
+    assert any(s["solution"] is None for s in read_jsonl(first / "samples.jsonl"))
+    proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(first / "samples.jsonl"),
+               "--out", str(tmp_path / "again"), data_dir=benchmarks)
+    assert "warning: humaneval-pro: the samples cover 2 of 164 problems" in proc.stderr
+    summary = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert summary["tasks"]["humaneval-pro"]["metrics"]["pass@1"] == 1.0
+
+
+def test_a_failed_start_leaves_the_out_folder_reusable(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    proc = cli("run", "--model-args", "colour=blue", "--limit", "1", "--out", str(out),
+               data_dir=benchmarks, check=False)
+    assert proc.returncode == 2 and "takes no --model-args" in proc.stderr
+    assert not (out / "config.json").exists()
+    cli("run", "--limit", "1", "--out", str(out), data_dir=benchmarks)   # no --force needed
+
+
+def test_a_missing_model_folder_is_named_as_such(benchmarks, tmp_path):
+    proc = cli("run", "--model", f"hf:{tmp_path / 'nothing'}", "--limit", "1",
+               "--out", str(tmp_path / "o"), data_dir=benchmarks, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: cannot load model '{tmp_path / 'nothing'}': no folder {tmp_path / 'nothing'} "
+        "(name a model folder, a .gguf file, or a hub id such as "
+        "Qwen/Qwen2.5-Coder-0.5B-Instruct)")
