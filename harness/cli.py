@@ -15,7 +15,7 @@ from codeeval.execution import EXECUTORS
 from codeeval.generation import GenerationConfig
 from codeeval.pipeline import FORMS, RunConfig, run_pipeline
 from codeeval.sandbox import SANDBOX_KINDS
-from codeeval.tasks import TASKS, parse_task_list, resolve_options
+from codeeval.tasks import TASKS, get_task, parse_task_list, resolve_options
 from codeeval.tasks.sources import DataSource
 
 
@@ -30,7 +30,8 @@ def shared_options(f):
     """Options of every command that executes programs."""
     options = [
         click.option("--tasks", "tasks", default="humaneval-pro", show_default=True,
-                     help="Comma-separated task names (see `codeeval tasks`)."),
+                     help="Comma-separated task names (see `codeeval tasks`), or `all`: every "
+                          "task that can run here (the others are named, with why)."),
         click.option("--out", type=click.Path(path_type=Path), default=None,
                      help="Run store folder (default: runs/<model>__<tasks>). Rerunning resumes."),
         click.option("--data-dir", default=None,
@@ -99,7 +100,7 @@ ALIASES = {option: [name for name, task in TASKS.items() if option in task.optio
                           "language", "codereval_image")}
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="codeeval")
 def cli() -> None:
     """Evaluate code-generation models on execution benchmarks."""
@@ -118,11 +119,18 @@ def cli() -> None:
               help="Server URL for openai:MODEL, e.g. http://127.0.0.1:8000/v1 (default: "
                    "OPENAI_BASE_URL, else the OpenAI API).")
 @shared_options
-@click.option("--n-samples", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
-@click.option("--top-p", type=click.FloatRange(min=0, max=1), default=1.0, show_default=True)
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=4096, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--n-samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Samples per problem (pass@k is reported for every k up to it).")
+@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Sampling temperature; 0 is greedy decoding.")
+@click.option("--top-p", type=click.FloatRange(min=0, max=1), default=1.0, show_default=True,
+              help="Nucleus sampling: keep the smallest set of tokens whose probability "
+                   "reaches P (with --temperature > 0).")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Most tokens generated per answer.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Sampling seed: each sample's generator is seeded from it and the sample's "
+                   "key, so a sample does not depend on batching or resuming.")
 @click.option("--prompt-variant", default="default", show_default=True,
               help="The task's prompt variant, e.g. cot or 1shot for HumanEval Pro.")
 @click.option("--debug-rounds", type=click.IntRange(min=0), default=0, show_default=True,
@@ -135,7 +143,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
         check_ground_truth, n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant,
         debug_rounds, trace_granularity, judge_model, task_option, **aliases) -> None:
     """Generate with MODEL, execute, and score TASKS."""
-    task_names = tuple(t.name for t in parse_task_list(tasks))
+    task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
+    warn_about_sampling(n_samples, temperature, top_p)
     options = parse_model_args(model_args)
     if base_url:
         options["base_url"] = base_url
@@ -161,7 +170,7 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
              ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
              check_ground_truth, judge_model, task_option, **aliases) -> None:
     """Score samples produced elsewhere into a run store."""
-    task_names = tuple(t.name for t in parse_task_list(tasks))
+    task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
                        sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
                        hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
@@ -175,11 +184,15 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
 @cli.command("javabench-testwise")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--data-dir", default=None, help="Benchmark data (default: CODEEVAL_DATA_DIR).")
-@click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="auto", show_default=True)
-@click.option("--parallel", type=click.IntRange(min=1), default=None)
+@click.option("--sandbox", type=click.Choice(SANDBOX_KINDS), default="auto", show_default=True,
+              help="Where programs run (the java image's Docker sandbox, or process).")
+@click.option("--parallel", type=click.IntRange(min=1), default=None,
+              help="Programs run at once (default: number of cores).")
 @click.option("--n-samples", type=click.IntRange(min=1), default=None,
               help="Samples per class to use (default: as many as every class has).")
-@click.option("--mode", type=click.Choice(["official", "robust"]), default=None)
+@click.option("--mode", type=click.Choice(["official", "robust"]), default=None,
+              help="official (default), or robust: PA21/PA22 tests time out in a separate "
+                   "thread (see `codeeval tasks`).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
               help="Per-program wall-clock limit in seconds (default: the task's).")
 def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode, timeout) -> None:
@@ -245,7 +258,8 @@ def sandbox_setup() -> None:
 @cli.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("leaderboard.html"), show_default=True)
+              default=Path("leaderboard.html"), show_default=True,
+              help="The HTML file to write (one self-contained page).")
 @click.option("--max-failing-samples", type=click.IntRange(min=0), default=3, show_default=True,
               help="Failing samples shown per problem and run in the drill-down.")
 def report(runs, output, max_failing_samples) -> None:
@@ -292,6 +306,38 @@ def _write(path: Path, write) -> None:
         write(path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def chosen_tasks(spec: str, judge_model: str | None, aliases: dict,
+                 task_option: tuple[str, ...]) -> tuple[str, ...]:
+    """The task names --tasks gives; for `all`, every task that can run here, each of the
+    others named on stderr with why (a judge-scored task without --judge-model, a task whose
+    environment is missing)."""
+    if spec.strip() != "all":
+        return tuple(t.name for t in parse_task_list(spec))
+    names = []
+    for name in TASKS:
+        options = {option: value for task, option, value
+                   in resolve_options(tuple(TASKS), aliases, task_option) if task == name}
+        task = get_task(name, options)
+        try:
+            if task.scoring == "judge" and not judge_model:
+                raise UserError("it is scored by a judge model: name one with --judge-model")
+            if task.scoring == "execution":
+                task.check_environment()
+        except UserError as exc:
+            click.echo(f"skipped {name}: {exc}", err=True)
+            continue
+        names.append(name)
+    return tuple(names)
+
+
+def warn_about_sampling(n_samples: int, temperature: float, top_p: float) -> None:
+    if temperature == 0 and n_samples > 1:
+        warnings.warn(f"--n-samples {n_samples} at --temperature 0: greedy decoding gives the "
+                      "same answer every time, so pass@k equals pass@1; set --temperature")
+    if temperature == 0 and top_p < 1:
+        warnings.warn("--top-p has no effect at --temperature 0 (greedy decoding)")
 
 
 def parse_model_args(text: str) -> dict:

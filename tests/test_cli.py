@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import click
 import pytest
 
 from codeeval.records import read_jsonl
@@ -267,3 +268,35 @@ def test_a_missing_model_folder_is_named_as_such(benchmarks, tmp_path):
         f"error: cannot load model '{tmp_path / 'nothing'}': no folder {tmp_path / 'nothing'} "
         "(name a model folder, a .gguf file, or a hub id such as "
         "Qwen/Qwen2.5-Coder-0.5B-Instruct)")
+
+
+def test_help_is_h_and_every_flag_says_what_it_does():
+    from codeeval.cli import cli as group
+    for args in (["-h"], ["run", "-h"], ["evaluate", "-h"]):
+        proc = subprocess.run(codeeval_cmd(*args), capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout.startswith("Usage: ")
+    for name, command in group.commands.items():
+        for sub in getattr(command, "commands", {name: command}).values():
+            undocumented = [p.name for p in sub.params
+                            if isinstance(p, click.Option) and not p.help]
+            assert undocumented == [], (name, sub.name)
+
+
+def test_several_greedy_samples_are_warned_about(benchmarks, tmp_path):
+    proc = cli("run", "--n-samples", "2", "--limit", "1", "--out", str(tmp_path / "o"),
+               data_dir=benchmarks)
+    assert "warning: --n-samples 2 at --temperature 0: greedy decoding gives the same answer" \
+        in proc.stderr
+
+
+def test_tasks_all_runs_what_can_run_here_and_names_the_rest(benchmarks, tmp_path):
+    out = tmp_path / "all"
+    proc = cli("run", "--tasks", "all", "--limit", "1", "--out", str(out), data_dir=benchmarks)
+    assert "skipped codeif: it is scored by a judge model: name one with --judge-model" \
+        in proc.stderr
+    assert "skipped codereval: codereval runs its programs in the authors' evaluation image" \
+        in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(summary["tasks"]) == sorted(
+        ["humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro", "bigcodebench", "classeval",
+         "multicodebench", "javabench"])
