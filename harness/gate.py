@@ -42,10 +42,21 @@ class Comparison:
     p_value: float | None
     verdict: str               # pass | regression | improvement
     reason: str
+    worse: tuple[str, ...] = ()    # problems whose value dropped (for greedy pass@1: pass -> fail)
+    better: tuple[str, ...] = ()   # and rose
 
     @property
     def delta(self) -> float:
         return self.current - self.baseline
+
+    def changed(self, shown: int = 10) -> str:
+        """The problems that changed, e.g. "worse on 2: 12, 40; better on 1: 5" ("" if none)."""
+        parts = []
+        for name, ids in (("worse", self.worse), ("better", self.better)):
+            if ids:
+                more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+                parts.append(f"{name} on {len(ids)}: {', '.join(ids[:shown])}{more}")
+        return "; ".join(parts)
 
 
 @dataclass
@@ -98,7 +109,10 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     p_value = paired_permutation_test(base, cur)
     base_mean, cur_mean = sum(base) / len(base), sum(cur) / len(cur)
     verdict, reason = decide(cur_mean - base_mean, p_value, settings)
-    return Comparison(task, metric, base_mean, cur_mean, len(paired), p_value, verdict, reason)
+    worse = tuple(p for p, b, c in zip(paired, base, cur) if c < b - EPS)
+    better = tuple(p for p, b, c in zip(paired, base, cur) if c > b + EPS)
+    return Comparison(task, metric, base_mean, cur_mean, len(paired), p_value, verdict, reason,
+                      worse, better)
 
 
 def per_problem_or_fail(run: Run, task: str, metric: str) -> dict[str, float] | None:

@@ -21,7 +21,8 @@ def gate_junit(report) -> ET.ElementTree:
         case = ET.SubElement(suite, "testcase", {"classname": f"codeeval.gate.{c.task}",
                                                  "name": c.metric, "time": "0"})
         detail = (f"{c.task} {c.metric}: baseline {c.baseline:.4f}, current {c.current:.4f}, "
-                  f"delta {c.delta:+.4f}; {c.reason}")
+                  f"delta {c.delta:+.4f}; {c.reason}"
+                  + (f"; problems {c.changed(shown=50)}" if c.changed() else ""))
         if c.verdict == "regression":
             failure = ET.SubElement(case, "failure", {"message": c.reason, "type": "regression"})
             failure.text = detail

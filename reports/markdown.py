@@ -25,6 +25,10 @@ def gate_markdown(report) -> str:
             f"| {c.baseline:.3f} | {c.current:.3f} | {c.delta:+.3f} "
             f"| {'-' if c.p_value is None else f'{c.p_value:.2g}'} | {ICONS[c.verdict]} "
             f"| {cell(c.reason)} |")
+    changed = [c for c in report.comparisons if c.changed()]
+    if changed:
+        lines += ["", "Problems that changed:", "",
+                  *(f"- {cell(c.task)} {c.metric}: {cell(c.changed())}" for c in changed)]
     if report.drift:
         lines += ["", "Config drift (allowed with `--allow-config-drift`):", "",
                   *(f"- {cell(d)}" for d in report.drift)]

@@ -55,6 +55,7 @@ def gate_table(report) -> str:
              f"current: {report.current.label} ({report.current.run_id})",
              f"max drop {s.max_drop:g}, alpha {s.alpha:g}",
              *format_table(header, rows, left=(0, 1, 7, 8))]
+    lines += [f"{c.task} {c.metric}: {c.changed()}" for c in report.comparisons if c.changed()]
     lines += [f"config drift (allowed): {d}" for d in report.drift]
     lines.append(gate_outcome(report))
     return "\n".join(lines)

@@ -45,6 +45,11 @@ def test_a_real_drop_is_a_regression_and_exits_1(tmp_path, baseline):
     assert suite.get("failures") == "1" and cases[0].find("failure") is not None
     text = markdown.read_text()
     assert "FAIL" in text and f"| {HE} | pass@1 | 100 | 0.700 | 0.600 | -0.100 |" in text
+    # the problems that went from pass to fail are named in all three outputs
+    named = f"{HE} pass@1: worse on 10: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    assert named in proc.stdout.splitlines()
+    assert f"- {named}" in text.splitlines()
+    assert "problems worse on 10: 0, 1, 2" in cases[0].find("failure").text
 
 
 def test_a_drop_inside_the_noise_passes(tmp_path, baseline):
@@ -54,6 +59,8 @@ def test_a_drop_inside_the_noise_passes(tmp_path, baseline):
     proc = gate(current, "--baseline", baseline)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "within noise" in proc.stdout and "-0.030" in proc.stdout
+    assert (f"{HE} pass@1: worse on 12: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more; "
+            "better on 9: 70, 71, 72, 73, 74, 75, 76, 77, 78") in proc.stdout.splitlines()
 
 
 def test_an_improvement_is_reported_and_passes(tmp_path, baseline):
