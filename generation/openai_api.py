@@ -16,6 +16,7 @@ import random
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -141,8 +142,12 @@ class OpenAIBackend(Backend):
                 if attempt == self.max_retries:
                     raise UserError(f"{self.base_url}{path} failed {attempt + 1} times, last: "
                                     f"{exc}") from None
-                delay = self.retry_base_s * 2 ** attempt * random.uniform(0.5, 1.0)
-                time.sleep(max(delay, exc.retry_after or 0.0))
+                delay = max(self.retry_base_s * 2 ** attempt * random.uniform(0.5, 1.0),
+                            exc.retry_after or 0.0)
+                # said every time: a server that is down must not look like a slow run
+                warnings.warn(f"{self.base_url}{path}: {exc}; retry {attempt + 1} of "
+                              f"{self.max_retries} in {delay:.1f} s")
+                time.sleep(delay)
         raise AssertionError("unreachable")
 
     def _post_once(self, url: str, data: bytes, headers: dict) -> dict:

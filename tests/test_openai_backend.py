@@ -157,6 +157,23 @@ def test_failures_become_one_line_errors(failures, message):
     assert len(server.bodies) == len(failures)
 
 
+def test_each_retry_is_said_when_the_server_is_down():
+    """Connection refused (nothing listens on the port) is retried with backoff, and every
+    retry is a warning line: a server that is down must not look like a slow run."""
+    import socket
+    with socket.socket() as probe:            # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = make_backend("openai:m", GenerationConfig(max_new_tokens=4),
+                        {"base_url": f"http://127.0.0.1:{port}/v1", "retry_base_s": "0.01",
+                         "max_retries": "2"})
+    with pytest.warns(UserWarning, match=r"retry \d of 2 in") as said:
+        with pytest.raises(UserError, match="failed 3 times, last: URLError"):
+            list(down.generate(requests(1, 1)))
+    assert [str(w.message).split("; ")[-1].split(" in ")[0] for w in said] == \
+        ["retry 1 of 2", "retry 2 of 2"]
+
+
 def test_base_url_comes_from_the_option_then_the_environment(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")
     assert make_backend("openai:m", GenerationConfig(), {}).base_url == "http://127.0.0.1:9/v1"
