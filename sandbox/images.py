@@ -161,6 +161,9 @@ def _build_venv(image: Image, log) -> None:
             errors = [l.strip() for l in lines if "ERROR" in l or "rror:" in l]
             raise UserError(f"docker build of {image.tag} failed: "
                             f"{(errors or [exc.msg])[-1]}") from None
+        finally:   # the builder stage is left as an untagged image: remove it
+            docker_client().images.prune(filters={"dangling": True,
+                                                  "label": "codeeval.build-stage=builder"})
 
 
 def _link_or_copy(source: str, target: str) -> None:

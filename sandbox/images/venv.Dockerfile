@@ -2,6 +2,8 @@
 # Built with no network: the wheels were fetched on the host and come in the build context.
 ARG BASE
 FROM ${BASE} AS builder
+# the build removes this stage's image (wheels and a second venv, GBs) once it is done
+LABEL codeeval.build-stage=builder
 COPY requirements.txt /tmp/requirements.txt
 COPY wheels /tmp/wheels
 RUN python3 -m venv /opt/venv \
