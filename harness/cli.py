@@ -269,6 +269,43 @@ def report(runs, output, max_failing_samples) -> None:
     click.echo(f"leaderboard: {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f}s)")
 
 
+@cli.command("runs")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def list_runs(paths) -> None:
+    """List the runs in PATHS (run stores or folders of them; default: runs/): folder,
+    model, each task's headline metric and problems, time spent."""
+    from codeeval.runview import run_lines
+    for line in run_lines(list(paths) or [Path("runs")]):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("task_id")
+@click.option("--task", default=None, help="The task of TASK_ID (needed when the run has several).")
+@click.option("--sample", "sample_idx", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which sample of the problem.")
+@click.option("--data-dir", default=None,
+              help="The benchmark data the run used (also CODEEVAL_DATA_DIR), to rebuild the "
+                   "prompt and program.")
+def show(run_dir, task_id, task, sample_idx, data_dir) -> None:
+    """Show one problem of a run end to end: prompt, model answer, extracted sample, each
+    form's verdict with its failing test and trace, the program, and the repair rounds."""
+    from codeeval.runview import show_problem
+    click.echo(show_problem(run_dir, task, task_id, sample_idx, data_dir))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="results.csv, results.parquet (needs pyarrow) or results.jsonl.")
+def export(run_dir, output) -> None:
+    """Export every score row of RUN_DIR with its sample's texts, one row per sample and form
+    (in Python: codeeval.runview.results_frame(RUN_DIR), a pandas DataFrame)."""
+    from codeeval.runview import export as write
+    click.echo(f"{output}: {write(run_dir, output)} rows")
+
+
 @cli.command()
 @click.argument("current", type=click.Path(exists=True, path_type=Path))
 @click.option("--baseline", required=True, type=click.Path(exists=True, path_type=Path),
