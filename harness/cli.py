@@ -71,6 +71,9 @@ def shared_options(f):
         click.option("--check-ground-truth", is_flag=True,
                      help="Run the canonical solutions first; report the ground-truth pass "
                           "rate and each failing problem with its cause."),
+        click.option("--allow-missing-libraries", is_flag=True,
+                     help="Run even when a task's sandbox lacks libraries its programs import "
+                          "(their failures are reported as the environment's, not hidden)."),
     ]
     return with_options(f, options)
 
@@ -140,8 +143,9 @@ def cli() -> None:
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
         executor, ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
-        check_ground_truth, n_samples, temperature, top_p, max_new_tokens, seed, prompt_variant,
-        debug_rounds, trace_granularity, judge_model, task_option, **aliases) -> None:
+        check_ground_truth, allow_missing_libraries, n_samples, temperature, top_p,
+        max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity, judge_model,
+        task_option, **aliases) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
     warn_about_sampling(n_samples, temperature, top_p)
@@ -157,7 +161,7 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
                        task_options=resolve_options(task_names, aliases, task_option),
                        judge_model=judge_model, check_ground_truth=check_ground_truth,
                        executor=executor, ray_address=ray_address, ray_node_wait_s=ray_node_wait)
-    _run(config, out, data_dir, force, parallel, sandbox_python)
+    _run(config, out, data_dir, force, parallel, sandbox_python, allow_missing_libraries)
 
 
 @cli.command()
@@ -168,7 +172,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, executor,
              ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
-             check_ground_truth, judge_model, task_option, **aliases) -> None:
+             check_ground_truth, allow_missing_libraries, judge_model, task_option,
+             **aliases) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
@@ -178,7 +183,7 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
                        judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,
                        ray_address=ray_address, ray_node_wait_s=ray_node_wait)
-    _run(config, out, data_dir, force, parallel, sandbox_python)
+    _run(config, out, data_dir, force, parallel, sandbox_python, allow_missing_libraries)
 
 
 @cli.command("javabench-testwise")
@@ -388,15 +393,24 @@ def parse_model_args(text: str) -> dict:
     return options
 
 
-def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python) -> None:
+def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
+         allow_missing_libraries) -> None:
     from codeeval.reports.terminal import results_table
     if out is None:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{config.model}__{'+'.join(config.tasks)}")
         out = Path("runs") / slug
     summary = run_pipeline(config, out, source=DataSource.from_option(data_dir), force=force,
-                           parallel=parallel, sandbox_python=sandbox_python)
+                           parallel=parallel, sandbox_python=sandbox_python,
+                           allow_missing_libraries=allow_missing_libraries)
     click.echo(results_table(summary))
     click.echo(f"run store: {out}")
+    for name, task in summary["tasks"].items():   # the environment's failures, said as such
+        if task.get("missing_modules"):
+            counts = ", ".join(f"{module} ({len(ids)})"
+                               for module, ids in task["missing_modules"].items())
+            click.echo(f"warning: {name}: problems failed only because the sandbox lacks "
+                       f"{counts}: the environment's failures, not the model's (see "
+                       "summary.json missing_modules)", err=True)
     broken = {name: t["infra_errors"] for name, t in summary["tasks"].items()
               if t["infra_errors"]}
     if broken:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from tqdm import tqdm
 
 from codeeval.errors import UserError
-from codeeval.records import results_by_key, stored_samples
+from codeeval.records import Program, results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.store import RESULTS, RunStore
 from codeeval.tasks.base import Task
@@ -70,6 +70,24 @@ class Sandboxes:
                 hidden=self.hidden)
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
+
+    def missing_libraries(self, task) -> list[str]:
+        """The modules the task's programs need (its `preload`, top-level names) that its
+        sandbox cannot import, found by running a probe program in that sandbox (so with the
+        interpreter and uid its programs get)."""
+        modules = sorted({name.split(".")[0] for name in task.preload})
+        if not modules:
+            return []
+        probe = Program.joined(
+            f"{task.name}/library-probe",
+            "import importlib.util\n"
+            f"print(' '.join(m for m in {modules!r} if importlib.util.find_spec(m) is None))\n",
+            "assert True\n", expected_steps=1, image=task.image)
+        [execution] = list(self.run([probe]))
+        if execution.status != "passed":
+            raise UserError(f"the {task.image} sandbox cannot run a probe program "
+                            f"({execution.status}: {execution.message})")
+        return execution.stdout.split()
 
     def run(self, programs: list):
         """Every program's Execution, each program run in the sandbox of its image."""

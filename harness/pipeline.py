@@ -16,6 +16,7 @@ import hashlib
 import json
 import sys
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -77,7 +78,8 @@ class RunConfig:
 
 
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
-                 parallel: int | None = None, sandbox_python: str | None = None) -> dict:
+                 parallel: int | None = None, sandbox_python: str | None = None,
+                 allow_missing_libraries: bool = False) -> dict:
     tasks = [get_task(name, {o: v for t, o, v in config.task_options if t == name},
                       config.timeout_s) for name in config.tasks]
     judged = [t for t in tasks if t.scoring == "judge"]
@@ -101,11 +103,13 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         started = time.perf_counter()
         backend = make_backend(config.model, config.generation, config.model_args)
         timing["load_model_s"] = time.perf_counter() - started
-    run_id = store.open(config.identity(source.loaded), default_run_id(config, out), force=force)
-
     executed = [t for t in tasks if t.scoring == "execution"]
     hidden = (str(source.data_dir),) if source.data_dir else ()   # programs never read it
     with Sandboxes(executed, config, parallel, sandbox_python, hidden) as sandboxes:
+        for task in executed:
+            check_libraries(sandboxes, task, allow_missing_libraries)
+        run_id = store.open(config.identity(source.loaded), default_run_id(config, out),
+                            force=force)
         service = ExecutionService(store, sandboxes, config.timeout_s,
                                    frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
@@ -165,6 +169,28 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                                                       config.debug_rounds, n_samples, base)}
     store.write_summary(summary)
     return summary
+
+
+# import name -> pip package, where they differ (for the one-line fix)
+PIP_NAMES = {"PIL": "pillow", "sklearn": "scikit-learn", "cv2": "opencv-python",
+             "bs4": "beautifulsoup4", "yaml": "pyyaml", "dateutil": "python-dateutil"}
+
+
+def check_libraries(sandboxes, task, allowed: bool) -> None:
+    """Stop before anything is generated when the task's sandbox lacks libraries its programs
+    import: their problems would fail for the environment, not the model. Allowed on request
+    (those failures are then reported as the environment's at the end of the run)."""
+    missing = sandboxes.missing_libraries(task)
+    if not missing:
+        return
+    message = (f"{task.name}'s programs import {', '.join(missing)}, which its sandbox lacks: "
+               f"build the image and run in Docker (`codeeval images build {task.image}`), or "
+               "install them into the interpreter the process sandbox uses (`--sandbox-python "
+               f"PYTHON` with `PYTHON -m pip install "
+               f"{' '.join(PIP_NAMES.get(m, m) for m in missing)}`)")
+    if not allowed:
+        raise UserError(message + "; --allow-missing-libraries runs anyway")
+    warnings.warn(message)
 
 
 def summary_of(task, problems: list[Problem], results: dict, forms: list[str],

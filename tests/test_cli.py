@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import click
 import pytest
@@ -300,3 +301,28 @@ def test_tasks_all_runs_what_can_run_here_and_names_the_rest(benchmarks, tmp_pat
     assert sorted(summary["tasks"]) == sorted(
         ["humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro", "bigcodebench", "classeval",
          "multicodebench", "javabench"])
+
+
+# ClassEval's programs made to need a library no interpreter has, so the check must stop it.
+NEEDS_A_MISSING_LIBRARY = (
+    "from codeeval.cli import main\nfrom codeeval.tasks.classeval import ClassEval\n"
+    "ClassEval.preload = ClassEval.preload + ('codeeval_no_such_library',)\nmain()\n")
+
+
+def test_missing_libraries_stop_the_run_before_anything_is_generated(benchmarks, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "--tasks", "classeval", "--limit", "2", "--sandbox", "process", "--out",
+            str(out), "--data-dir", str(benchmarks)]
+    proc = subprocess.run([sys.executable, "-c", NEEDS_A_MISSING_LIBRARY, *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    error = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert error == [proc.stderr.strip().splitlines()[-1]]
+    assert error[0].startswith("error: classeval's programs import codeeval_no_such_library")
+    assert "codeeval images build classeval" in error[0] and "--allow-missing-libraries" in error[0]
+    assert not (out / "config.json").exists()        # nothing stored: --out stays reusable
+    proc = subprocess.run([sys.executable, "-c", NEEDS_A_MISSING_LIBRARY, *args,
+                           "--allow-missing-libraries"], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: classeval's programs import codeeval_no_such_library" in proc.stderr
