@@ -19,6 +19,37 @@ from codeeval.tasks import TASKS, get_task, parse_task_list, resolve_options
 from codeeval.tasks.sources import DataSource
 
 
+# `run --help` and `evaluate --help` list their ~40 flags under these headings, in this order.
+SECTIONS = {
+    "Model and generation": ("model", "model_args", "base_url", "n_samples", "temperature",
+                             "top_p", "max_new_tokens", "seed", "prompt_variant"),
+    "Tasks and data": ("samples_file", "tasks", "data_dir", "limit", "task_option",
+                       "judge_model", "sanitize", "check_ground_truth"),
+    "Where programs run": ("sandbox", "parallel", "timeout", "hash_seed", "sandbox_python",
+                           "allow_missing_libraries", "executor", "ray_address",
+                           "ray_node_wait"),
+    "Repair rounds (LDB)": ("debug_rounds", "trace_granularity"),
+    "Run store": ("out", "force"),
+}
+
+
+class SectionedCommand(click.Command):
+    """A command whose --help groups its options under SECTIONS (the rest: "Other")."""
+
+    def format_options(self, ctx, formatter) -> None:
+        records = {p.name: p.get_help_record(ctx) for p in self.get_params(ctx)}
+        placed = {name for names in SECTIONS.values() for name in names}
+        aliases = [n for n in records if n in ALIASES]
+        groups = [(title, [*names, *(aliases if title == "Tasks and data" else [])])
+                  for title, names in SECTIONS.items()]
+        groups.append(("Other", [n for n in records if n not in placed and n not in aliases]))
+        for title, names in groups:
+            rows = [records[n] for n in names if records.get(n)]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 def with_options(f, options: list):
     """`f` with click options, listed in the order `--help` shows them."""
     for option in reversed(options):
@@ -109,7 +140,7 @@ def cli() -> None:
     """Evaluate code-generation models on execution benchmarks."""
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--model", default="reference", show_default=True,
               help="Model to evaluate: `reference` (the canonical solutions), `hf:PATH_OR_HUB_ID` "
                    "(or a plain path / hub id: a transformers causal LM), `openai:MODEL` (an "
@@ -164,7 +195,7 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
     _run(config, out, data_dir, force, parallel, sandbox_python, allow_missing_libraries)
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--samples", "samples_file", required=True,
               type=click.Path(exists=True, dir_okay=False),
               help="JSONL with task_id and solution or completion per line.")

@@ -276,6 +276,11 @@ def test_help_is_h_and_every_flag_says_what_it_does():
     for args in (["-h"], ["run", "-h"], ["evaluate", "-h"]):
         proc = subprocess.run(codeeval_cmd(*args), capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and proc.stdout.startswith("Usage: ")
+        if args[0] in group.commands:   # grouped by purpose, no flag lost
+            assert "Where programs run:" in proc.stdout and "Run store:" in proc.stdout
+            for param in group.commands[args[0]].params:
+                if isinstance(param, click.Option):
+                    assert max(param.opts, key=len) in proc.stdout, param.name
     for name, command in group.commands.items():
         for sub in getattr(command, "commands", {name: command}).values():
             undocumented = [p.name for p in sub.params
