@@ -99,7 +99,7 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     if base_values is None or cur_values is None:
         base = float(baseline.tasks[task]["metrics"][metric])
         cur = float(current.tasks[task]["metrics"][metric])
-        verdict, reason = decide(cur - base, None, settings)
+        verdict, reason = decide(cur - base, None, settings, scale(baseline, task, metric))
         return Comparison(task, metric, base, cur, None, None, verdict, reason)
     paired = sorted(set(base_values) & set(cur_values), key=problem_order)
     if not paired:
@@ -108,7 +108,8 @@ def compare_metric(current: Run, baseline: Run, task: str, metric: str,
     cur = [cur_values[p] for p in paired]
     p_value = paired_permutation_test(base, cur)
     base_mean, cur_mean = sum(base) / len(base), sum(cur) / len(cur)
-    verdict, reason = decide(cur_mean - base_mean, p_value, settings)
+    verdict, reason = decide(cur_mean - base_mean, p_value, settings,
+                             scale(baseline, task, metric))
     worse = tuple(p for p, b, c in zip(paired, base, cur) if c < b - EPS)
     better = tuple(p for p, b, c in zip(paired, base, cur) if c > b + EPS)
     return Comparison(task, metric, base_mean, cur_mean, len(paired), p_value, verdict, reason,
@@ -124,21 +125,28 @@ def per_problem_or_fail(run: Run, task: str, metric: str) -> dict[str, float] | 
     return values
 
 
-def decide(delta: float, p_value: float | None, s: GateSettings) -> tuple[str, str]:
-    """Verdict and its reason. Without a p-value (no per-problem data) only the tolerance
-    decides, which is the cautious choice for a gate."""
+def scale(run: Run, task: str, metric: str) -> float:
+    """The metric's full scale (1 for fractions; a task's `metric_scales` otherwise)."""
+    return float((run.tasks[task].get("metric_scales") or {}).get(metric, 1.0))
+
+
+def decide(delta: float, p_value: float | None, s: GateSettings,
+           scale: float = 1.0) -> tuple[str, str]:
+    """Verdict and its reason. The tolerance is `max_drop` of the metric's scale. Without a
+    p-value (no per-problem data) only the tolerance decides, the cautious choice for a gate."""
+    tolerance = s.max_drop * scale
     significant = p_value is None or p_value < s.alpha
     evidence = ("no per-problem values: tolerance only" if p_value is None
                 else f"p={p_value:.2g} {'<' if significant else '>='} {s.alpha:g}")
-    if delta < -s.max_drop - EPS:
+    if delta < -tolerance - EPS * scale:
         if significant:
-            return "regression", f"dropped {-delta:.3f} > {s.max_drop:g}, {evidence}"
+            return "regression", f"dropped {-delta:.3f} > {tolerance:g}, {evidence}"
         return "pass", f"dropped {-delta:.3f} but within noise, {evidence}"
-    if delta > s.max_drop + EPS:
+    if delta > tolerance + EPS * scale:
         if significant:
-            return "improvement", f"rose {delta:.3f} > {s.max_drop:g}, {evidence}"
+            return "improvement", f"rose {delta:.3f} > {tolerance:g}, {evidence}"
         return "pass", f"rose {delta:.3f} but within noise, {evidence}"
-    return "pass", f"change {delta:+.3f} within the tolerance of {s.max_drop:g}"
+    return "pass", f"change {delta:+.3f} within the tolerance of {tolerance:g}"
 
 
 def config_drift(current: Run, baseline: Run) -> list[str]:

@@ -91,6 +91,8 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         raise ValueError(f"{task.name}: extra metrics {sorted(clash)} would replace its own")
     summary["metrics"].update(extra_metrics)
     summary["breakdowns"].update(extra_breakdowns)
+    if task.metric_scales:
+        summary["metric_scales"] = dict(task.metric_scales)
     options = task.describe()
     if options:
         summary["options"] = options

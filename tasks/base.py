@@ -78,6 +78,9 @@ class Task(ABC):
     # values (`scores`, named in each row's `scores`) report their means instead of pass@k.
     headline: ClassVar[str] = "pass@1"
     scores: ClassVar[tuple[str, ...]] = ()
+    # The full scale of a metric that is not a 0-1 fraction (CodeBLEU: 100): the gate's
+    # tolerance is --max-drop of the scale, so 0.02 means 2 CodeBLEU points.
+    metric_scales: ClassVar[dict[str, float]] = {}
     breakdown_ks: ClassVar[tuple[int, ...]] = (1,)   # the pass@k of each metadata breakdown
     # The options the constructor takes (`-T multicodebench.domain=Game`, ...).
     options: ClassVar[tuple[Option, ...]] = ()

@@ -70,6 +70,7 @@ class MultiCodeBench(Task):
     scoring = "similarity"
     headline = "codebleu"
     scores = TERMS
+    metric_scales = {"codebleu": 100.0}   # the official scorer's 0-100; its terms are 0-1
     options = (Option("domain", "comma-separated domains (e.g. Block_chain,Game); default all 12"),
                Option("context", "prompt setting", CONTEXTS))
     prompt_version = "1"

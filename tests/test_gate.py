@@ -171,6 +171,21 @@ def test_non_pass_at_k_metrics_are_compared_from_the_summary(tmp_path, baseline)
     assert report.exit_code == 1
 
 
+@pytest.mark.parametrize("current_value,verdict", [(59.0, "pass"), (50.0, "regression")])
+def test_the_tolerance_is_in_the_metric_s_own_scale(tmp_path, baseline, current_value,
+                                                    verdict):
+    """CodeBLEU is 0-100: --max-drop 0.02 allows a drop of 2 points, not of 0.02 points."""
+    current = write_store(tmp_path / "cur", {HE: outcomes(70, 30)})
+    for path, value in ((baseline, 60.0), (current, current_value)):
+        summary = json.loads((path / "summary.json").read_text())
+        summary["tasks"][HE]["metrics"]["codebleu"] = value
+        summary["tasks"][HE]["metric_scales"] = {"codebleu": 100.0}
+        (path / "summary.json").write_text(json.dumps(summary))
+    report = run_gate(Run(current), Run(baseline), GateSettings(max_drop=0.02))
+    codebleu = next(c for c in report.comparisons if c.metric == "codebleu")
+    assert codebleu.verdict == verdict and "2" in codebleu.reason
+
+
 def test_the_example_ci_workflow_uses_real_gate_options():
     import yaml
     from conftest import REPO
