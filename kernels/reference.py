@@ -94,6 +94,19 @@ def _partial(scores, values):
     return (p @ values) / l, (m + torch.log(l)).squeeze(-1)
 
 
+def _attend_rows_by_views(q, k, v, o, lse, tiles: SegmentTiles, scale: float) -> None:
+    heads, d, kv_heads = q.shape[1], q.shape[2], k.shape[0]
+    o_part = torch.empty(tiles.count, heads, d, dtype=torch.float32, device=q.device)
+    lse_part = torch.empty(tiles.count, heads, dtype=torch.float32, device=q.device)
+    for i, (kv_start, kv_len, (row,)) in enumerate(tiles.spans):
+        qg = q[row].float().view(kv_heads, heads // kv_heads, d)             # [KVH, G, D]
+        keys = k[:, kv_start:kv_start + kv_len].float()
+        values = v[:, kv_start:kv_start + kv_len].float()
+        o_row, lse_row = _partial(qg @ keys.transpose(1, 2) * scale, values)
+        o_part[i], lse_part[i] = o_row.reshape(heads, d), lse_row.reshape(heads)
+    merge_into(o, lse, tiles.row_index, o_part, lse_part)
+
+
 def _grouped(q_rows, kv_heads):
     """[R, H, D] -> [KVH, R * group, D]: the q heads that read one kv head stacked into M."""
     r, h, d = q_rows.shape
@@ -108,10 +121,17 @@ def _ungrouped(x, rows, heads):
         rows, heads, *x.shape[2:])
 
 
+# One-row tiles at least this long on average are attended one by one over views of the arena:
+# gathering long ranges into a padded batch copied every sequence's KV at every layer and step
+# (57 % of SmolLM2's decode time on BigCodeBench prompts); short ones are cheaper batched.
+VIEWS_FROM_KV_LEN = 256
+
+
 def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) -> None:
     """Tiles with several rows (shared segments): one matmul per tile over a view of its KV,
-    read once for all its rows. Tiles of one row each (the sequences' own KV): one batched
-    matmul over the gathered, padded ranges."""
+    read once for all its rows. Tiles of one row each (the sequences' own KV): one matmul per
+    row over views when the ranges are long, else one batched matmul over the gathered, padded
+    ranges. The paths agree up to float summation order (padding changes the blocking)."""
     if tiles.count == 0:
         return
     heads, kv_heads = q.shape[1], k.shape[0]
@@ -123,6 +143,9 @@ def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) ->
             o_part, lse_part = _partial(qg @ keys.transpose(1, 2) * scale, values)
             merge_into(o, lse, index, _ungrouped(o_part, len(rows), heads),
                        _ungrouped(lse_part, len(rows), heads))
+        return
+    if sum(span[1] for span in tiles.spans) >= VIEWS_FROM_KV_LEN * tiles.count:
+        _attend_rows_by_views(q, k, v, o, lse, tiles, scale)
         return
     index, valid = tiles.padded_ranges()                                      # [B, L]
     keys, values = k[:, index].float(), v[:, index].float()                   # [KVH, B, L, D]

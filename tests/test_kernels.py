@@ -89,3 +89,25 @@ def test_tiles_split_rows_beyond_a_program():
         o, lse = new_state(40, 4, 16, "cpu")
         attend_segments_triton(q, k, k, o, lse, SegmentTiles.build([(0, 10, list(range(40)))],
                                                                    "cpu"), 1.0)
+
+
+def test_long_own_ranges_by_views_agree_with_the_batched_gather(monkeypatch):
+    """The torch path attends long one-row ranges one by one over views of the arena and short
+    ones as one padded batch: the same maths, equal up to float summation order."""
+    import codeeval.kernels.reference as reference
+    gen = torch.Generator().manual_seed(5)
+    rows, heads, kv_heads, head_dim = 6, 9, 3, 64
+    lengths = [300, 257, 511, 280, 400, 260]
+    starts = [sum(lengths[:r]) + 3 * r for r in range(rows)]
+    arena = starts[-1] + lengths[-1]
+    q = torch.randn(rows, heads, head_dim, generator=gen)
+    k = torch.randn(kv_heads, arena, head_dim, generator=gen)
+    v = torch.randn(kv_heads, arena, head_dim, generator=gen)
+    own = [(starts[r], lengths[r], [r]) for r in range(rows)]
+    results = []
+    for views_from in (reference.VIEWS_FROM_KV_LEN, 10 ** 9):   # views, then the gather
+        monkeypatch.setattr(reference, "VIEWS_FROM_KV_LEN", views_from)
+        results.append(run_levels(attend_segments_torch, q, k, v, [own], head_dim ** -0.5, None))
+    torch.testing.assert_close(results[0], results[1], atol=1e-6, rtol=1e-6)
+    expected = direct_attention(q, k, v, [[(s, n)] for s, n, _ in own], head_dim ** -0.5)
+    torch.testing.assert_close(results[0][0].double(), expected, atol=1e-5, rtol=1e-5)
