@@ -9,6 +9,9 @@ summaries carry, and the per-problem drill-down. A benchmark a run lacks is an e
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -57,11 +60,43 @@ def render(runs: list[Run], *, max_failing_samples: int = 3) -> str:
     env.filters["num"] = number
     colors = [color(i) for i in range(len(runs))]
     tasks = list(dict.fromkeys(t for run in runs for t in run.tasks))
+    table = headline_table(runs, tasks)
     return env.get_template("leaderboard.html.j2").render(
         generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         version=__version__,
         runs=[run_view(run, c) for run, c in zip(runs, colors)],
-        tasks=[task_view(task, runs, colors, max_failing_samples) for task in tasks])
+        tasks=[task_view(task, runs, colors, max_failing_samples) for task in tasks],
+        table_json=json.dumps(table, indent=1), table_csv=table_csv(table))
+
+
+def headline_table(runs: list[Run], tasks: list[str]) -> list[dict]:
+    """The main table as data, one row per (run, task) it scored: for the page's downloads."""
+    rows = []
+    for run in runs:
+        for task in tasks:
+            cell = headline_cell(run, task)
+            if cell is not None:
+                rows.append({"model": run.label, "run_id": run.run_id, "task": task,
+                             "metric": cell.metric, "value": cell.value,
+                             "ci_low": cell.ci[0] if cell.ci else None,
+                             "ci_high": cell.ci[1] if cell.ci else None,
+                             "n_problems": cell.n_problems, "n_samples": cell.n_samples,
+                             "partial": partial(run)})
+    return rows
+
+
+def table_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["model"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def partial(run: Run) -> str | None:
+    """Why a run does not cover its benchmarks whole (`--limit N`), else None."""
+    limit = run.config.get("limit")
+    return f"first {limit} problems (--limit {limit})" if limit else None
 
 
 def number(value) -> str:
@@ -98,6 +133,7 @@ def run_view(run: Run, colour: str) -> dict:
         ("source", str(run.path)),
     ]
     return {"label": run.label, "run_id": run.run_id, "color": colour, "provenance": rows,
+            "partial": partial(run),
             "tooltip": "\n".join(f"{k}: {v}" for k, v in rows if k != "source")}
 
 

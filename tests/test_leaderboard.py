@@ -125,3 +125,23 @@ def test_rendering_is_reproducible(tmp_path):
         return re.sub(r"generated \S+", "", render(find_runs([a, b])))
 
     assert page() == page()
+
+
+def test_partial_runs_are_marked_and_the_table_downloads_as_json_and_csv(tmp_path):
+    import json
+    from urllib.parse import unquote
+    a, b = two_runs(tmp_path)
+    config = json.loads((b / "summary.json").read_text())
+    config["config"]["limit"] = 10
+    (b / "summary.json").write_text(json.dumps(config))
+    html = render(find_runs([a, b]))
+    assert html.count("partial: first 10 problems (--limit 10)") == 1
+    links = dict(re.findall(r'download="leaderboard\.(json|csv)" href="data:[^,]+,([^"]+)"',
+                            html))
+    table = json.loads(unquote(links["json"]))
+    assert [(r["model"], r["task"], r["metric"], r["partial"]) for r in table] == [
+        ("alpha", HE, "pass@1", None), ("alpha", MBPP, "pass@1", None),
+        ("beta", HE, "pass@1", "first 10 problems (--limit 10)")]
+    assert table[2]["value"] == 0.7 and table[2]["n_problems"] == 10
+    csv_lines = unquote(links["csv"]).splitlines()
+    assert csv_lines[0].startswith("model,run_id,task,metric,value") and len(csv_lines) == 4
