@@ -73,10 +73,11 @@ class ProcessSandbox(WorkerPool):
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
         self._uids = UidLease(self.parallel) if self.dedicated_uids else None
-        self.preload, self.hidden = list(preload), [str(h) for h in hidden]
+        self.preload = list(preload)
         self._root = Path(tempfile.mkdtemp(prefix="codeeval-sandbox-"))
         self._root.chmod(0o711)  # slots may enter their own work dirs, not list others
         self.python = self._choose_python(python or sys.executable)
+        self.hidden = [str(h) for h in hidden if not self._needed(Path(h))]
         if not self.dedicated_uids:
             warnings.warn("process sandbox: not run as root, so programs run as your own user "
                           "with rlimits only: they can use the network, read and write your "
@@ -106,6 +107,12 @@ class ProcessSandbox(WorkerPool):
         shutil.rmtree(self._root, ignore_errors=True)
         if self._uids:
             self._uids.release()
+
+    def _needed(self, folder: Path) -> bool:
+        """Whether hiding `folder` would hide the interpreter the programs run with."""
+        used = {Path(self.python).resolve(), Path(sys.prefix).resolve(),
+                Path(sys.base_prefix).resolve(), self._root.resolve()}
+        return any(path.is_relative_to(folder.resolve()) for path in used)
 
     def _choose_python(self, python: str) -> str:
         """Programs import modules after dropping to the slot uid, so that uid must be able
