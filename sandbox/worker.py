@@ -71,8 +71,9 @@ def isolate(config):
     of holding the uid's process limit. The work root is made again inside the new /tmp."""
     libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
     libc_call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
-    for folder in SHARED_TMP:
-        if os.path.isdir(folder):
+    interpreter = {os.path.realpath(p) for p in (sys.executable, sys.prefix, sys.base_prefix)}
+    for folder in SHARED_TMP:   # not over the interpreter (a venv in /tmp): swept per uid then
+        if os.path.isdir(folder) and not any(p.startswith(folder + "/") for p in interpreter):
             libc_call("mount", b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                       b"mode=1777,size=512m")
     for folder in config.get("hidden", []):
