@@ -247,8 +247,10 @@ def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode, ti
 def list_tasks() -> None:
     """List the tasks with their prompt variants and options."""
     width = max(map(len, TASKS))
+    variants = {name: f"[{', '.join(task.prompt_variants)}]" for name, task in TASKS.items()}
+    column = max(map(len, variants.values()))
     for name, task in TASKS.items():
-        click.echo(f"{name.ljust(width)}  [{', '.join(task.prompt_variants)}]  {task.description}")
+        click.echo(f"{name.ljust(width)}  {variants[name].ljust(column)}  {task.description}")
         for option in task.options:
             choices = f" ({'|'.join(option.choices)})" if option.choices else ""
             click.echo(f"{''.ljust(width)}  -T {name}.{option.name}=...{choices}: {option.help}")

@@ -221,6 +221,10 @@ def test_tasks_lists_every_task_with_variants():
     out = cli("tasks").stdout
     assert "humaneval-pro" in out and "[default, cot, 1shot]" in out
     assert "bigcodebench-lite-pro" in out and "mbpp-pro" in out
+    descriptions = [line.index(" HumanEval Pro:" if "humaneval-pro " in line else " ClassEval:")
+                    for line in out.splitlines()
+                    if line.startswith(("humaneval-pro ", "classeval "))]
+    assert len(set(descriptions)) == 1   # the description column is aligned
 
 
 @pytest.mark.parametrize("content,message", [
