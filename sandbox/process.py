@@ -9,9 +9,9 @@ and capped output.
 Run as root, every slot runs its programs as its own unprivileged uid, so a program cannot
 signal the harness or the worker, and every process, SysV IPC object and temporary file left by
 that uid is removed after each program. Each worker also gets its own network namespace (a
-loopback of its own, nothing else), IPC and mount namespaces with fresh /tmp, /var/tmp,
-/dev/shm and /run/lock, the benchmark data hidden, and reaps its programs' orphans itself
-(worker.isolate). Run as an ordinary user, programs run as that user with rlimits only: no
+loopback of its own, nothing else), IPC and mount namespaces with fresh /var/tmp, /dev/shm
+and /run/lock (/tmp is the host's, swept per uid), the benchmark data hidden, and reaps its
+programs' orphans itself (worker.isolate). Run as an ordinary user, programs run as that user with rlimits only: no
 isolation, and the runner says so. Use the Docker sandbox for untrusted code.
 """
 

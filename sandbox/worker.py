@@ -48,6 +48,10 @@ RLIMITS = {
     "core": resource.RLIMIT_CORE,
 }
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+# The ones `isolate` replaces with a fresh tmpfs per worker. /tmp stays the host's (swept per
+# uid after each program): a process-sandbox run may lay out files there for its programs
+# (CoderEval's builds folder), and the work root lives there.
+PRIVATE_TMP = ("/var/tmp", "/dev/shm", "/run/lock")
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 PR_SET_CHILD_SUBREAPER = 36
@@ -64,15 +68,15 @@ def libc_call(name, *args):
 
 def isolate(config):
     """The process sandbox run as root: the worker, and so every program it forks, gets its
-    own network (an unconfigured loopback only), SysV IPC and mount namespaces; fresh tmpfs
-    on the shared temporary folders; an empty read-only tmpfs over each `hidden` folder (the
-    benchmark data: a program must not read the canonical solutions); and it becomes the
+    own network (its own loopback only), SysV IPC and mount namespaces; fresh tmpfs on
+    PRIVATE_TMP; an empty read-only tmpfs over each `hidden` folder (the benchmark data: a
+    program must not read the canonical solutions); and it becomes the
     subreaper of its programs' orphans, so their zombies are reaped at once (`reap`) instead
-    of holding the uid's process limit. The work root is made again inside the new /tmp."""
+    of holding the uid's process limit."""
     libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
     libc_call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
     interpreter = {os.path.realpath(p) for p in (sys.executable, sys.prefix, sys.base_prefix)}
-    for folder in SHARED_TMP:   # not over the interpreter (a venv in /tmp): swept per uid then
+    for folder in PRIVATE_TMP:   # not over the interpreter (a venv there): swept per uid then
         if os.path.isdir(folder) and not any(p.startswith(folder + "/") for p in interpreter):
             libc_call("mount", b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                       b"mode=1777,size=512m")
@@ -83,8 +87,6 @@ def isolate(config):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:   # loopback up, as Docker's
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP | IFF_LOOPBACK))
     libc_call("prctl", PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    for root in {config["work_root"], config["capture_root"]}:
-        os.makedirs(root, mode=0o711, exist_ok=True)
 
 
 def ipc_objects(uid):
