@@ -43,8 +43,6 @@ CONFIGS = {
     "humaneval-pro-n10": ("humaneval-pro", SAMPLED, None),
     "mbpp-pro-n10": ("mbpp-pro", SAMPLED, None),
 }
-# the metric a task is ranked by, where it is not pass@1
-HEADLINE = {"multicodebench": "codebleu", "codeif": "CCSR", "classeval": "class_pass@1"}
 
 
 def run(name: str, out: Path, data_dir: str, sandbox: str, limit: int | None) -> dict:
@@ -59,11 +57,10 @@ def run(name: str, out: Path, data_dir: str, sandbox: str, limit: int | None) ->
     return json.loads((out / name / "summary.json").read_text())
 
 
-def headline(task: str, metrics: dict) -> str:
-    key = HEADLINE.get(task, "pass@1")
-    if key not in metrics:   # e.g. a renamed metric: show what there is
-        key = next(iter(metrics))
-    return f"{key} {metrics[key]:.4f}"
+def headline(result: dict) -> str:
+    """The task's declared headline metric (summary.json `headline`) and its value."""
+    key = result["headline"]
+    return f"{key} {result['metrics'][key]:.4f}" if key in result["metrics"] else "-"
 
 
 def row(name: str, summary: dict) -> str:
@@ -75,7 +72,7 @@ def row(name: str, summary: dict) -> str:
         shown = " / ".join(f"{metrics.get(f'pass@{k}', float('nan')):.4f}" for k in (1, 5, 10))
         shown = f"pass@1/5/10 {shown}"
     else:
-        shown = headline(task, metrics)
+        shown = headline(result)
     return (f"| {name} | {shown} | {result.get('n_problems', '?')} | "
             f"{timing.get('tokens_generated', '?')} | {timing.get('generate_s', 0):.0f} s | "
             f"{timing.get('execute_s', 0):.0f} s |")
