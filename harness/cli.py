@@ -19,6 +19,8 @@ from codeeval.tasks import TASKS, get_task, parse_task_list, resolve_options
 from codeeval.tasks.sources import DataSource
 
 
+INCOMPLETE_RUN = 3   # exit code of run/evaluate: scored, but some programs never got a verdict
+
 # `run --help` and `evaluate --help` list their ~40 flags under these headings, in this order.
 SECTIONS = {
     "Model and generation": ("model", "model_args", "base_url", "n_samples", "temperature",
@@ -390,11 +392,10 @@ def chosen_tasks(spec: str, judge_model: str | None, aliases: dict,
     environment is missing)."""
     if spec.strip() != "all":
         return tuple(t.name for t in parse_task_list(spec))
-    names = []
+    names, chosen = [], resolve_options(tuple(TASKS), aliases, task_option)
     for name in TASKS:
-        options = {option: value for task, option, value
-                   in resolve_options(tuple(TASKS), aliases, task_option) if task == name}
-        task = get_task(name, options)
+        task = get_task(name, {option: value for owner, option, value in chosen
+                               if owner == name})
         try:
             if task.scoring == "judge" and not judge_model:
                 raise UserError("it is scored by a judge model: name one with --judge-model")
@@ -452,8 +453,6 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
                    "count as failures above; rerun the same command to retry them", err=True)
         sys.exit(INCOMPLETE_RUN)
 
-
-INCOMPLETE_RUN = 3   # exit code: scored, but some programs never got a verdict
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:

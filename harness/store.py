@@ -95,10 +95,7 @@ class RunStore:
 
     def rewrite(self, name: str, records) -> None:
         """Replace a records file at once (a killed rewrite leaves the old file whole)."""
-        path = self.path / name
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(to_json(r) + "\n" for r in records), encoding="utf-8")
-        os.replace(tmp, path)
+        self._replace(self.path / name, "".join(to_json(r) + "\n" for r in records))
 
     def appender(self, name: str) -> Appender:
         return Appender(self.path / name)
@@ -108,10 +105,15 @@ class RunStore:
         self._write_atomic(path, summary)
         return path
 
+    @classmethod
+    def _write_atomic(cls, path: Path, data: dict) -> None:
+        cls._replace(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
     @staticmethod
-    def _write_atomic(path: Path, data: dict) -> None:
+    def _replace(path: Path, text: str) -> None:
+        """Write `text` to `path` at once: a killed write leaves the old file whole."""
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
 
 

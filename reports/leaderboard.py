@@ -60,23 +60,24 @@ def render(runs: list[Run], *, max_failing_samples: int = 3) -> str:
     env.filters["num"] = number
     colors = [color(i) for i in range(len(runs))]
     tasks = list(dict.fromkeys(t for run in runs for t in run.tasks))
-    table = headline_table(runs, tasks)
+    views = [task_view(task, runs, colors, max_failing_samples) for task in tasks]
+    table = headline_table(runs, views)
     return env.get_template("leaderboard.html.j2").render(
         generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         version=__version__,
         runs=[run_view(run, c) for run, c in zip(runs, colors)],
-        tasks=[task_view(task, runs, colors, max_failing_samples) for task in tasks],
-        table_json=json.dumps(table, indent=1), table_csv=table_csv(table))
+        tasks=views, table_json=json.dumps(table, indent=1), table_csv=table_csv(table))
 
 
-def headline_table(runs: list[Run], tasks: list[str]) -> list[dict]:
-    """The main table as data, one row per (run, task) it scored: for the page's downloads."""
+def headline_table(runs: list[Run], views: list[dict]) -> list[dict]:
+    """The main table as data, one row per (run, task) it scored, from the task views' cells
+    (their intervals are bootstrapped once): for the page's downloads."""
     rows = []
-    for run in runs:
-        for task in tasks:
-            cell = headline_cell(run, task)
+    for index, run in enumerate(runs):
+        for view in views:
+            cell = view["cells"][index]
             if cell is not None:
-                rows.append({"model": run.label, "run_id": run.run_id, "task": task,
+                rows.append({"model": run.label, "run_id": run.run_id, "task": view["name"],
                              "metric": cell.metric, "value": cell.value,
                              "ci_low": cell.ci[0] if cell.ci else None,
                              "ci_high": cell.ci[1] if cell.ci else None,
