@@ -151,8 +151,8 @@ class Program:
 # that cannot be read). Infra errors (the sandbox broke, twice) count as failures, so they can
 # never raise a score (a program that crashes its worker when it fails would otherwise launder
 # its failure); the run then exits non-zero, and a rerun retries them.
-STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error", "scored",
-            "excluded")
+STATUSES = ("passed", "failed", "timeout", "error", "compile_error", "infra_error", "tampered",
+            "scored", "excluded")
 NOT_COUNTED = ("excluded",)
 # Statuses of stores written before the vocabulary was one (CodeIF's judge rows).
 RENAMED_STATUSES = {"judged": "scored", "length_mismatch": "excluded"}

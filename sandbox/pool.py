@@ -22,6 +22,7 @@ from pathlib import Path
 
 from codeeval.records import Execution, Program
 from codeeval.sandbox.base import Sandbox
+from codeeval.sandbox.values import value_checks
 from codeeval.sandbox.verdict import judge, parse_report
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
@@ -120,6 +121,11 @@ class WorkerPool(Sandbox):
                    "class_timeout_s": program.class_timeout_s, "timezone": program.timezone,
                    "trace": program.trace, "report_cap": REPORT_CAP,
                    "output_cap": OUTPUT_CAP}
+        checks = value_checks(program) if program.framework == "script" else None
+        if checks:   # the expected values stay here: the sandbox gets the solution alone
+            request.update(framework="values", source="".join(
+                program.source.splitlines(keepends=True)[:program.test_first_line - 1]),
+                checks=[{"line": c.line, "expr": c.expression} for c in checks])
         try:
             worker = self._workers.get(slot)
             if worker is None or worker.poll() is not None:
@@ -141,7 +147,7 @@ class WorkerPool(Sandbox):
         return judge(program.key, parse_report(report, nonce),
                      expected_steps=program.expected_steps, exit_code=answer["exit_code"],
                      timed_out=answer["timed_out"], duration_s=answer["duration_s"],
-                     stdout=answer["stdout"], stderr=answer["stderr"])
+                     stdout=answer["stdout"], stderr=answer["stderr"], checks=checks)
 
     def _replace(self, slot: int) -> None:
         worker = self._workers.pop(slot, None)

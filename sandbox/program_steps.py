@@ -1,84 +1,370 @@
 """What runs inside a program's process: the solution, then the tests, each outcome reported.
 
 Sent to the sandbox worker as source (the worker sees no codeeval installation) and loaded there
-as `codeeval_steps` before any program runs, so forked programs find it already imported. The
-worker calls `run_program` in the program's process once it is isolated; every outcome goes
-through `emit` as one JSON record (standard library only).
+as `codeeval_steps` before any program runs. In the forked program process the worker calls
+`guard`, then `run_program`. Standard library only.
+
+Model-written code shares this process, so the report must not depend on anything it can reach.
+`guard` runs before the program's first statement: it compiles the whole plan (solution and
+test steps, immutable code objects) and installs a PEP 578 audit hook that alone holds the
+run's nonce and the report descriptor (in its closure: no frame, module or gc listing leads to
+them, since the hook refuses gc listings). Harness code reports through
+`sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
+code (code objects captured at install) and the harness's modules, `builtins`, `json` and
+`unittest` still hold what they held at install. The hook also refuses, and reports as
+`tampered`, what no benchmark's honest program does: tracing or profiling outside the harness's
+tracer, listing every thread's frames, gc listings, swapping a function's code or building code
+objects, opening /proc/*/mem or /proc/*/fd. With the `values` framework the program process
+does not judge at all: it computes the value of each checked expression and the host compares
+it with an expected value that never entered the process (sandbox/values.py).
 """
 
 import ast
+import json
+import os
 import signal
 import sys
 import traceback
 import types
+import unittest
+
+FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
+                     "gc.get_referrers", "gc.get_referents", "ctypes.cdata", "ctypes.string_at",
+                     "ctypes.wstring_at"})
+WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "object.__setattr__",
+                     "code.__new__",
+                     "compile", "open"}
+GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "unittest",
+                   "unittest.case", "unittest.result", "unittest.suite", "unittest.loader")
+HARNESS_MODULES = ("codeeval_steps", "codeeval_tracer")
+# Names a test class may take from unittest; one that defines them outside the test code
+# (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
+TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.startswith("__")) | {
+    "__call__", "__init__"}
 
 
 def last_traceback():
     return traceback.format_exc()[-2000:]
 
 
-def run_program(path, request, emit):
-    """Execute the solution, then the tests as the request's framework says; report every
-    outcome. `script`: each top-level statement from `test_first_line` on is one test step.
-    `unittest`: the whole module runs, then each of `test_classes` is one step. `driver`: the
-    tests drive an outside tool and report its outcomes as steps."""
+class Tampered(RuntimeError):
+    """Raised where the audit hook refuses an operation; the report already says `tampered`."""
+
+
+def guard(report_fd, nonce, request, path):
+    """Compile the program's plan and install the audit hook that owns the report. Called once,
+    in the program's process, before any of its code runs; the worker passes the nonce as an
+    argument only, so no frame that stays on the stack holds it."""
+    plan = make_plan(path, request)
+    trace_codes = ()
+    if plan["trace"]:
+        tracer = sys.modules["codeeval_tracer"].Tracer
+        trace_codes = (tracer.__enter__.__code__, tracer.__exit__.__code__, real_output.__code__)
+    trace_ids = frozenset(id(code) for code in trace_codes)
+    runners = set()
+    for function in (run_program, run_tests, run_values, run_driver, run_test_class,
+                     *(f for f in vars(Tally).values() if isinstance(f, types.FunctionType))):
+        runners.add(function.__code__)
+        runners.update(c for c in function.__code__.co_consts if isinstance(c, types.CodeType))
+    runner_ids = frozenset(id(code) for code in runners)   # identity: equal code can be compiled
+    report_code, tally_code, plan_code = report.__code__, Tally.count.__code__, run_program.__code__
+    stdlib = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
+    # The import system and installed libraries build and rewrite code objects as they import
+    # (numpy's dispatchers do); programs and tests do not.
+    libraries = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
+        sys.prefix, sys.base_prefix, sys.exec_prefix, stdlib)}))
+    first_line, driver = plan["first_line"], plan["framework"] == "driver"
+    test_ids = frozenset(id(code) for code in [plan.get("tests")] + [s[1] for s in plan.get("steps", ())])
+    snapshot = guarded_snapshot()
+    write, getframe, encode = os.write, sys._getframe, json.JSONEncoder(ensure_ascii=True).encode
+    type_, str_, bytes_, len_, id_, isinstance_, dict_ = type, str, bytes, len, id, isinstance, dict
+    function_type, proxy, refuse = types.FunctionType, types.MappingProxyType, Tampered
+    root, tampered_with, tally = [], [], {}
+    stamp = ', "nonce": ' + encode(nonce) + "}\n"
+
+    def line(record):
+        write(report_fd, (encode(record)[:-1] + stamp).encode())
+
+    def intact():
+        for mapping, saved, exact in snapshot:
+            if exact and len_(mapping) != len_(saved):
+                return False
+            for key, ident in saved.items():
+                if id_(mapping.get(key)) != ident:
+                    return False
+        return True
+
+    def tamper(what):
+        if not tampered_with:
+            tampered_with.append(what)
+            line({"event": "tampered", "what": what})
+        raise refuse(f"codeeval sandbox: {what} is not allowed")
+
+    def test_code(code):   # the benchmark's own test statements (driver programs call report_step)
+        return id_(code) in test_ids or (code.co_filename == plan_path and code.co_name != "<module>"
+                                         and code.co_firstlineno >= first_line)
+
+    def driver_code(code):
+        return driver and test_code(code)
+
+    def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
+        return code.co_filename.startswith(stdlib) or test_code(code)
+
+    def from_harness(frame, trusted):
+        """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
+        while frame is not None and frame is not root[0]:
+            if id_(frame.f_code) not in runner_ids and not trusted(frame.f_code):
+                return False
+            frame = frame.f_back
+        return frame is not None
+
+    def hook(event, args):
+        if event not in WATCHED:
+            return
+        if event == "codeeval.report":
+            caller = getframe(1)
+            if not root or caller.f_code is not report_code or \
+                    not from_harness(caller.f_back, driver_code):
+                tamper("a test report from outside the harness")
+            if not intact():
+                tamper("changed harness, builtins, json or unittest functions")
+            record = args[0]
+            if type_(record) is not dict_:
+                tamper("a malformed test report")
+            if record.get("event") == "step" and plan["framework"] == "unittest":
+                record["tally"] = dict_(tally)
+                tally.clear()
+            line(record)
+        elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
+            caller = getframe(1)
+            if caller.f_code is not tally_code or not from_harness(caller.f_back, unittest_code):
+                tamper("a unittest outcome from outside the harness")
+            tally[args[0]] = tally.get(args[0], 0) + 1
+        elif event == "codeeval.plan":
+            caller = getframe(1)
+            if caller.f_code is not plan_code or root:
+                tamper("a second request for the test plan")
+            root.append(caller)
+            args[0].append(proxy(plan))
+        elif event in FLAGGED:
+            if event in ("sys.settrace", "sys.setprofile") and id_(getframe(1).f_code) in trace_ids:
+                return
+            tamper(event)
+        elif event == "object.__setattr__":
+            if args[1] in ("__code__", "__defaults__", "__kwdefaults__") and \
+                    isinstance_(args[0], function_type) and \
+                    not getframe(1).f_code.co_filename.startswith(libraries):
+                tamper(f"setting a function's {args[1]}")
+        elif event == "code.__new__":
+            if not getframe(1).f_code.co_filename.startswith(libraries):
+                tamper(f"building a code object in {getframe(1).f_code.co_filename}")
+        elif event == "compile":   # code that claims to be the tests', the harness's or unittest's
+            name = args[1]
+            if isinstance_(name, bytes_):
+                name = name.decode("utf-8", "replace")
+            if isinstance_(name, str_) and (name == plan_path or name.startswith(libraries)
+                                            or name.startswith("<codeeval")):
+                tamper(f"compiling code as {name}")
+        elif event in ("os.truncate", "fcntl.fcntl"):
+            if args[0] == report_fd:
+                tamper(f"{event} on the test report")
+        elif event == "open":
+            name = args[0]
+            if isinstance_(name, bytes_):
+                name = name.decode("utf-8", "replace")
+            if isinstance_(name, str_) and name.startswith("/proc/") and (
+                    name.endswith("/mem") or "/fd/" in name or "/map_files/" in name):
+                tamper(f"opening {name}")
+
+    plan_path = plan["path"]
+    sys.addaudithook(hook)
+    line({"event": "started"})
+
+
+def guarded_snapshot():
+    """[(mapping, {key: id(value)}, exact)] for the mappings the harness relies on after the
+    program ran: its own modules exactly (an added name would shadow a builtin), and every
+    function and class of `builtins`, `json`, `traceback`, `signal` and `unittest`, and of
+    unittest's classes (a no-op `TestResult.addFailure`, a hooked `__build_class__`)."""
+    saved = []
+    for name in HARNESS_MODULES + GUARDED_MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        exact = name in HARNESS_MODULES
+        namespace = vars(module)
+        saved.append((namespace, {k: id(v) for k, v in namespace.items()
+                                  if exact or callable(v) or isinstance(v, types.ModuleType)},
+                      exact))
+        if name.startswith("unittest"):
+            for value in list(namespace.values()):
+                if isinstance(value, type) and value.__module__.startswith("unittest"):
+                    attributes = vars(value)
+                    saved.append((attributes, {k: id(v) for k, v in attributes.items()
+                                               if callable(v) or isinstance(v, (classmethod, staticmethod, property))},
+                                  False))
+    return saved
+
+
+def report(record):
+    sys.audit("codeeval.report", record)
+
+
+def make_plan(path, request):
+    """Everything the run needs, compiled before the program's first statement."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
+    plan = {"framework": request.get("framework", "script"), "path": path, "source": source,
+            "trace": request.get("trace"), "first_line": request.get("test_first_line", 0),
+            "test_classes": tuple(request.get("test_classes", ())),
+            "class_timeout_s": request.get("class_timeout_s"), "exec": exec, "eval": eval}
     try:
         tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
+        first = plan["first_line"]
+        solution = [s for s in tree.body if s.lineno < first]
+        tests = [s for s in tree.body if s.lineno >= first]
+        plan["solution"] = compile(ast.Module(solution, type_ignores=[]), path, "exec")
+        plan["tests"] = compile(ast.Module(tests, type_ignores=[]), path, "exec")
+        plan["steps"] = tuple((f"line {s.lineno}", compile(ast.Module([s], type_ignores=[]), path, "exec"),
+                               left_of_equality(s, path)) for s in tests)
+        plan["checks"] = tuple((f"line {c['line']}", compile(expression(c["expr"], c["line"]), path, "eval"))
+                               for c in request.get("checks", ()))
     except (SyntaxError, ValueError):
-        emit({"event": "error", "phase": "compile", "message": last_traceback()})
+        plan["compile_error"] = last_traceback()
+    return plan
+
+
+def expression(text, line):
+    tree = ast.parse(text, mode="eval")
+    ast.increment_lineno(tree, line - 1)
+    return tree
+
+
+def left_of_equality(step, path):
+    """For `assert X == Y`: X compiled, so a failure can show the value X really had (as LDB
+    reports it); None for other statements."""
+    if not (isinstance(step, ast.Assert) and isinstance(step.test, ast.Compare)
+            and len(step.test.ops) == 1 and isinstance(step.test.ops[0], ast.Eq)):
+        return None
+    return compile(ast.Expression(step.test.left), path, "eval")
+
+
+def run_program():
+    """Execute the solution, then the tests as the plan's framework says; report every
+    outcome. `script`: each top-level test statement is one step. `values`: each check is an
+    expression whose value is reported for the host to compare. `unittest`: the test module
+    runs, then each of `test_classes` is one step. `driver`: the tests drive an outside tool
+    and report its outcomes as steps."""
+    box = []
+    sys.audit("codeeval.plan", box)
+    plan = box.pop()
+    if "compile_error" in plan:
+        report({"event": "error", "phase": "compile", "message": plan["compile_error"]})
         return
-    first = request["test_first_line"]
-    solution = [s for s in tree.body if s.lineno < first]
-    tests = [s for s in tree.body if s.lineno >= first]
     # A module named other than __main__: `if __name__ == "__main__":` blocks do not run, as
     # in the reference harnesses, which exec or import programs as modules.
     module = types.ModuleType("solution")
-    module.__file__ = path
+    module.__file__ = plan["path"]
     sys.modules["solution"] = module
-    if not execute(solution, path, module, "solution", emit):
+    try:
+        plan["exec"](plan["solution"], module.__dict__)
+    except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
+        report({"event": "error", "phase": "solution", "exception": type(exc).__name__,
+                "message": last_traceback()})
         return
     tracer = None
-    if request.get("trace"):  # LDB-style block trace of everything the tests run
-        tracer = sys.modules["codeeval_tracer"].Tracer(path, source, request["trace"])
+    if plan["trace"]:  # LDB-style block trace of everything the tests run
+        tracer = sys.modules["codeeval_tracer"].Tracer(plan["path"], plan["source"], plan["trace"])
         tracer.__enter__()
     try:
-        run_tests(tests, path, module, request, emit)
+        run_tests(plan, module)
     finally:
         if tracer is not None:
             tracer.__exit__(None, None, None)
-            emit({"event": "trace", **tracer.summary()})
+            report({"event": "trace", **tracer.summary()})
 
 
-def run_tests(tests, path, module, request, emit):
-    if request.get("framework") == "driver":
-        run_driver(tests, path, module, emit)
-        return
-    if request.get("framework") == "unittest":
-        if not execute(tests, path, module, "tests", emit):
-            return
-        for name in request["test_classes"]:
-            emit(run_test_class(module, name, request.get("class_timeout_s")))
-        emit({"event": "done", "steps": len(request["test_classes"])})
-        return
-    for step in tests:
-        name = f"line {step.lineno}"
+def run_tests(plan, module):
+    framework, namespace = plan["framework"], module.__dict__
+    if framework == "values":
+        run_values(plan, namespace)
+    elif framework == "driver":
+        run_driver(plan, namespace)
+    elif framework == "unittest":
         try:
-            exec(compile(ast.Module([step], type_ignores=[]), path, "exec"), module.__dict__)
+            plan["exec"](plan["tests"], namespace)
         except BaseException as exc:
-            outcome = "failed" if isinstance(exc, AssertionError) else "error"
-            event = {"event": "step", "name": name, "outcome": outcome,
-                     "exception": type(exc).__name__, "message": last_traceback()}
-            if isinstance(exc, AssertionError):
-                event["real_output"] = real_output(step, path, module)
-            emit(event)
-            return  # the reference harnesses stop at the first failing statement too
-        emit({"event": "step", "name": name, "outcome": "passed"})
-    emit({"event": "done", "steps": len(tests)})
+            report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
+                    "message": last_traceback()})
+            return
+        for name in plan["test_classes"]:
+            report(run_test_class(plan, namespace.get(name), name))
+        report({"event": "done", "steps": len(plan["test_classes"])})
+    else:
+        for name, code, left in plan["steps"]:
+            try:
+                plan["exec"](code, namespace)
+            except BaseException as exc:
+                failed = isinstance(exc, AssertionError)
+                event = {"event": "step", "name": name, "exception": type(exc).__name__,
+                         "outcome": "failed" if failed else "error", "message": last_traceback()}
+                if failed and left is not None:
+                    event["real_output"] = real_output(left, namespace)
+                report(event)
+                return  # the reference harnesses stop at the first failing statement too
+            report({"event": "step", "name": name, "outcome": "passed"})
+        report({"event": "done", "steps": len(plan["steps"])})
 
 
-def run_driver(tests, path, module, emit):
+def run_values(plan, namespace):
+    """Each check's value as plain data, for the host to compare (sandbox/values.py); the
+    first exception ends the run, as a failing statement ends a script."""
+    for name, code in plan["checks"]:
+        try:
+            value = encode_value(plan["eval"](code, namespace))
+        except BaseException as exc:
+            report({"event": "step", "name": name, "outcome": "error",
+                    "exception": type(exc).__name__, "message": last_traceback()})
+            return
+        report({"event": "value", "name": name, "value": value})
+    report({"event": "done", "steps": len(plan["checks"])})
+
+
+def encode_value(value, depth=0):
+    """Plain data as tagged JSON: exact builtin scalars and containers (their subclasses and
+    numpy scalars as their base values, read through the base type's own methods, so no
+    overridden `__eq__`, `__iter__` or `__repr__` runs); anything else is an error."""
+    if depth > 100:
+        raise ValueError("the value is nested more than 100 levels deep")
+    if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ != "ndarray" and hasattr(kind, "item"):
+        return encode_value(kind.item(value), depth + 1)   # a numpy scalar
+    if isinstance(value, int):
+        return ["int", int.__repr__(value)]
+    if isinstance(value, float):
+        return ["float", float.__repr__(value)]
+    if isinstance(value, complex):
+        return ["complex", float.__repr__(complex.real.__get__(value)),
+                float.__repr__(complex.imag.__get__(value))]
+    if isinstance(value, str):
+        return ["str", str.__str__(value)]
+    if isinstance(value, bytes):
+        return ["bytes", bytes.hex(value)]
+    if isinstance(value, bytearray):
+        return ["bytearray", bytearray.hex(value)]
+    for base, tag in ((list, "list"), (tuple, "tuple"), (set, "set"), (frozenset, "frozenset")):
+        if isinstance(value, base):
+            return [tag, [encode_value(item, depth + 1) for item in base.__iter__(value)]]
+    if isinstance(value, dict):
+        return ["dict", [[encode_value(k, depth + 1), encode_value(v, depth + 1)]
+                         for k, v in dict.items(value)]]
+    raise TypeError(f"a {kind.__module__}.{kind.__qualname__} is not plain data (numbers, "
+                    "strings, bytes, lists, tuples, sets, dicts); codeeval compares only those")
+
+
+def run_driver(plan, namespace):
     """The `driver` framework: the test statements drive an outside tool (a compiler, a test
     runner) and report each of its outcomes as one step through `report_step(name, outcome,
     **counts)`; the program is done only when every statement ran."""
@@ -86,54 +372,109 @@ def run_driver(tests, path, module, emit):
 
     def report_step(name, outcome, **details):
         count[0] += 1
-        emit({"message": "", **details, "event": "step", "name": str(name),
-              "outcome": outcome if outcome in ("passed", "failed", "error") else "error"})
+        report({"message": "", **details, "event": "step", "name": str(name),
+                "outcome": outcome if outcome in ("passed", "failed", "error") else "error"})
 
-    module.__dict__["report_step"] = report_step
-    if execute(tests, path, module, "tests", emit):
-        emit({"event": "done", "steps": count[0]})
-
-
-def real_output(step, path, module):
-    """For a failed `assert X == Y`: the value X really had (as LDB reports it), computed
-    again untraced; None for other statements or when X raises."""
-    if not (isinstance(step, ast.Assert) and isinstance(step.test, ast.Compare)
-            and len(step.test.ops) == 1 and isinstance(step.test.ops[0], ast.Eq)):
-        return None
-    tracing = sys.gettrace()
-    sys.settrace(None)
+    namespace["report_step"] = report_step
     try:
-        value = eval(compile(ast.Expression(step.test.left), path, "eval"), module.__dict__)
-        tracer = sys.modules.get("codeeval_tracer")
-        return tracer.safe_repr(value) if tracer else repr(value)[:300]
+        plan["exec"](plan["tests"], namespace)
+    except BaseException as exc:
+        report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
+                "message": last_traceback()})
+        return
+    report({"event": "done", "steps": count[0]})
+
+
+def real_output(left, namespace):
+    """The value X of a failed `assert X == Y`, computed again untraced; None when X raises."""
+    tracing = sys.gettrace()
+    if tracing is not None:
+        sys.settrace(None)
+    try:
+        return sys.modules["codeeval_tracer"].safe_repr(eval(left, namespace))
     except BaseException:
         return None
     finally:
-        sys.settrace(tracing)
-
-
-def execute(statements, path, module, phase, emit):
-    try:
-        exec(compile(ast.Module(statements, type_ignores=[]), path, "exec"), module.__dict__)
-        return True
-    except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
-        emit({"event": "error", "phase": phase, "exception": type(exc).__name__,
-              "message": last_traceback()})
-        return False
+        if tracing is not None:
+            sys.settrace(tracing)
 
 
 class ClassTimeout(BaseException):
     """Raised by SIGALRM; a BaseException so that `except Exception` in tests cannot eat it."""
 
 
-def run_test_class(module, name, timeout_s):
+class Tally(unittest.TestResult):
+    """A TestResult that also tells the audit hook each test's outcome as unittest records it:
+    the hook attaches its own count to the class's step, and the host passes the step only
+    when that count agrees (clearing this object's lists through a frame changes nothing)."""
+
+    def count(self, kind):
+        sys.audit("codeeval.outcome", kind)
+
+    def startTest(self, test):
+        self.count("run")
+        super().startTest(test)
+
+    def addSuccess(self, test):
+        self.count("success")
+        super().addSuccess(test)
+
+    def addFailure(self, test, err):
+        self.count("failure")
+        super().addFailure(test, err)
+
+    def addError(self, test, err):
+        self.count("error")
+        super().addError(test, err)
+
+    def addSkip(self, test, reason):
+        self.count("skip")
+        super().addSkip(test, reason)
+
+    def addExpectedFailure(self, test, err):
+        self.count("skip")
+        super().addExpectedFailure(test, err)
+
+    def addUnexpectedSuccess(self, test):
+        self.count("failure")
+        super().addUnexpectedSuccess(test)
+
+    def addSubTest(self, test, subtest, err):
+        if err is not None:
+            self.count("failure")
+        super().addSubTest(test, subtest, err)
+
+
+def written_by_tests(cls, plan):
+    """None when every class in `cls`'s MRO is unittest's or was defined by the test code
+    (its test methods and unittest hooks compiled from the test lines); else what is not."""
+    for klass in cls.__mro__:
+        if klass is object or klass.__module__.startswith("unittest"):
+            continue
+        if type(klass) is not type:
+            return f"{klass.__qualname__} has a metaclass"
+        for name, value in vars(klass).items():
+            if not (name.startswith("test") or name in TEST_HOOKS):
+                continue
+            code = getattr(value, "__code__", None)
+            if code is None and callable(value):
+                return f"{klass.__qualname__}.{name} is not a function of the test code"
+            if code is not None and not (code.co_filename == plan["path"]
+                                         and code.co_firstlineno >= plan["first_line"]):
+                return f"{klass.__qualname__}.{name} was not written by the test code"
+    return None
+
+
+def run_test_class(plan, cls, name):
     """One unittest class as one step: passed when it ran tests and none failed or errored."""
-    import unittest
-    cls = module.__dict__.get(name)
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"no unittest.TestCase named {name!r} in the program"}
-    result = unittest.TestResult()
+    replaced = written_by_tests(cls, plan)
+    if replaced:
+        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
+                "message": f"the test class was changed: {replaced}"}
+    result = Tally()
     expired = []
 
     def expire(signum, frame):
@@ -142,6 +483,7 @@ def run_test_class(module, name, timeout_s):
 
     # unittest records any exception inside a test as an error and goes on with the next test,
     # so the alarm keeps firing after the deadline until the whole class has given up.
+    timeout_s = plan["class_timeout_s"]
     previous = signal.signal(signal.SIGALRM, expire)
     if timeout_s:
         signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
@@ -155,6 +497,10 @@ def run_test_class(module, name, timeout_s):
     if expired:  # as the official harnesses count a timed-out class: no test ran
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"test class timed out after {timeout_s} s"}
+    replaced = written_by_tests(cls, plan)
+    if replaced:
+        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
+                "message": f"the test class was changed while it ran: {replaced}"}
     problems = [(test.id(), "failed", text) for test, text in result.failures] + \
                [(test.id(), "error", text) for test, text in result.errors]
     bad = len(problems)

@@ -1,8 +1,11 @@
 """From what the worker reported to an Execution status: the one verdict every runner uses.
 
 A pass needs positive evidence: the worker started the program, every expected test step reported
-"passed" under this run's nonce, the program reported "done", and its process exited cleanly. Exit
-code 0 alone proves nothing.
+"passed" under this run's nonce (for `values` programs: every reported value equals the expected
+one, compared here; for unittest classes: unittest's own count, taken by the audit hook, agrees),
+the program reported "done", and its process exited cleanly. Exit code 0 alone proves nothing.
+A program the audit hook caught tampering with the harness is `tampered`, whatever else it
+reported.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 
 from codeeval.records import Execution
+from codeeval.sandbox.values import Check, judge_values
 
 
 def parse_report(text: str, nonce: str) -> list[dict]:
@@ -26,9 +30,14 @@ def parse_report(text: str, nonce: str) -> list[dict]:
 
 
 def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int | None,
-          timed_out: bool, duration_s: float, stdout: str, stderr: str) -> Execution:
-    tests = [{k: v for k, v in e.items() if k not in ("event", "nonce", "exception")}
-             for e in events if e.get("event") == "step"]
+          timed_out: bool, duration_s: float, stdout: str, stderr: str,
+          checks: list[Check] | None = None) -> Execution:
+    if checks is not None:
+        tests = judge_values(checks, events)
+    else:
+        tests = [agreed({k: v for k, v in e.items() if k not in ("event", "nonce", "exception")})
+                 for e in events if e.get("event") == "step"]
+    tampered = next((e for e in events if e.get("event") == "tampered"), None)
     kinds = {e.get("event") for e in events}
     error = next((e for e in events if e.get("event") == "error"), None)
     failed = next((t for t in tests if t["outcome"] != "passed"), None)
@@ -41,6 +50,8 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
                          duration_s=round(duration_s, 4), exit_code=exit_code,
                          stdout=stdout, stderr=stderr, trace=trace)
 
+    if tampered is not None:
+        return result("tampered", f"the program tampered with the test harness: {tampered.get('what')}")
     if timed_out:
         return result("timeout", "wall-clock limit reached; killed the program and its children")
     if "started" not in kinds:
@@ -60,6 +71,19 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if len(tests) != expected_steps:
         return result("failed", f"{len(tests)} test steps ran, {expected_steps} expected")
     return result("passed", "")
+
+
+def agreed(step: dict) -> dict:
+    """A unittest class's step passes only if the audit hook's count of unittest's outcomes
+    (`tally`) says so too: every test that started ended in a success or a skip."""
+    tally = step.pop("tally", None)
+    if tally is None or step.get("outcome") != "passed":
+        return step
+    started, good = tally.get("run", 0), tally.get("success", 0) + tally.get("skip", 0)
+    if started and not tally.get("failure") and not tally.get("error") and good >= started:
+        return step
+    return {**step, "outcome": "failed",
+            "message": f"unittest counted {tally} but the class reported a pass"}
 
 
 def last_line(text: str) -> str:

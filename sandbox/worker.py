@@ -174,20 +174,14 @@ def program_process(request, config, work, files):
                            "PYTHONHASHSEED": "0", **inherited})
         time.tzset()
         reseed_inherited_generators()
-        report = files["report"]
-        nonce = request["nonce"]
-
-        def emit(record):
-            record["nonce"] = nonce
-            report.write(json.dumps(record) + "\n")
-            report.flush()
-
-        emit({"event": "started"})
         pid = 0 if uid is not None else os.fork()
         if pid == 0:
             try:
-                sys.modules["codeeval_steps"].run_program(os.path.join(work, "program.py"),
-                                                          request, emit)
+                steps = sys.modules["codeeval_steps"]
+                # the nonce goes to the audit hook's closure as an argument: no frame of this
+                # process, which stays on the program's stack, keeps it
+                steps.guard(report_fd, request.pop("nonce"), request, os.path.join(work, "program.py"))
+                steps.run_program()
             finally:
                 for stream in (sys.stdout, sys.stderr):
                     try:
@@ -195,7 +189,6 @@ def program_process(request, config, work, files):
                     except BaseException:
                         pass
                 os._exit(0)
-        report.close()
         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         code = code if code >= 0 else 128 - code
     except BaseException:
@@ -342,6 +335,13 @@ def serve_one(request, config, run_dir, capture):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def read_request():
+    """The next request, or None at the end. The raw line lives only in this frame, which is
+    gone before the program runs: a program walking up its stack finds no copy of the nonce."""
+    line = sys.stdin.readline()
+    return json.loads(line) if line else None
+
+
 def main():
     config = json.loads(sys.argv[1])
     for name, source in config.get("modules", {}).items():   # helpers sent as source
@@ -358,12 +358,16 @@ def main():
     run_dir = tempfile.mkdtemp(dir=config["work_root"])
     os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
     capture_dir = tempfile.mkdtemp(dir=config["capture_root"])
-    capture = {name: open(os.path.join(capture_dir, name), "w+" if name == "report" else "wb+")
+    # the report is append-only for the program: writes cannot overwrite what the hook wrote
+    capture = {name: open(os.path.join(capture_dir, name), "ab+" if name == "report" else "wb+")
                for name in ("stdout", "stderr", "report")}
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     try:
-        for line in sys.stdin:
-            answers.write(json.dumps(serve_one(json.loads(line), config, run_dir, capture)) + "\n")
+        while True:
+            request = read_request()
+            if request is None:
+                break
+            answers.write(json.dumps(serve_one(request, config, run_dir, capture)) + "\n")
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(capture_dir, ignore_errors=True)

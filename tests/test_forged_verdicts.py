@@ -1,0 +1,209 @@
+"""Programs that try to forge a pass, in both sandboxes: none may pass, and the next program on
+the slot (a canary) must pass. Each attack is a wrong solution plus the trick; the tests would
+fail without the trick. `values`-framework programs (assertions against literals) are judged on
+the host; the others in the program's process under the audit hook (sandbox/program_steps.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import pytest
+
+from codeeval.records import Program
+from tests.test_cli import cli
+
+WRONG = "def inc(x):\n    return x\n"
+SCRIPT_TESTS = "y = inc(1)\nassert y == 2\nassert inc(2) == 3\n"     # judged in the process
+VALUE_TESTS = "assert inc(1) == 2\nassert inc(2) == 3\n"              # judged on the host
+UNITTEST_TESTS = ("import unittest\nclass TestInc(unittest.TestCase):\n"
+                  "    def test_one(self):\n        self.assertEqual(inc(1), 2)\n"
+                  "    def test_two(self):\n        self.assertEqual(inc(2), 3)\n")
+
+# name -> (solution, which tests)
+ATTACKS = {
+    "replace builtins.exec and compile": (
+        "import builtins\nbuiltins.exec = lambda *a, **k: None\nbuiltins.compile = lambda *a, **k: None\n"
+        + WRONG, "script"),
+    "an object equal to everything": (
+        "class Equal:\n    def __eq__(self, other):\n        return True\n    __hash__ = None\n"
+        "def inc(x):\n    return Equal()\n", "values"),
+    "an int subclass equal to everything": (
+        "class Equal(int):\n    def __eq__(self, other):\n        return True\n"
+        "def inc(x):\n    return Equal(0)\n", "values"),
+    "rewrite the pending steps through frames": (
+        "import sys\ndef inc(x):\n    frame = sys._getframe(1)\n    while frame:\n"
+        "        for name, value in list(frame.f_locals.items()):\n"
+        "            if isinstance(value, list):\n                value.clear()\n"
+        "            try:\n                frame.f_locals[name] = ()\n            except Exception:\n"
+        "                pass\n        frame = frame.f_back\n    return x\n", "script"),
+    "call the harness's reporter": (
+        "import os, sys\nsteps = sys.modules['codeeval_steps']\n"
+        "for name in ('line 4', 'line 5', 'line 6'):\n"
+        "    steps.report({'event': 'step', 'name': name, 'outcome': 'passed'})\n"
+        "steps.report({'event': 'done', 'steps': 3})\nos._exit(0)\n", "script"),
+    "raise the report's audit event directly": (
+        "import os, sys\nfor name in ('line 4', 'line 5', 'line 6'):\n"
+        "    sys.audit('codeeval.report', {'event': 'step', 'name': name, 'outcome': 'passed'})\n"
+        "sys.audit('codeeval.report', {'event': 'done', 'steps': 3})\nos._exit(0)\n", "script"),
+    "run the harness's runner on fake steps": (
+        "import os, sys, types\nsteps = sys.modules['codeeval_steps']\n"
+        "fake = {'framework': 'script', 'steps': [('line 4', compile('pass', 'x', 'exec'), None)] * 3}\n"
+        "steps.run_tests(fake, types.ModuleType('m'))\nos._exit(0)\n", "script"),
+    "find the nonce with gc and write to the report": (
+        "import gc, os, re\nnonces = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
+        "for fd in range(3, 64):\n    for n in nonces:\n        for name in ('line 4', 'line 5', 'line 6'):\n"
+        "            try:\n                os.write(fd, (f'{{\"event\": \"step\", \"name\": \"{name}\", \"outcome\": \"passed\", \"nonce\": \"{n}\"}}\\n').encode())\n"
+        "            except OSError:\n                pass\n" + WRONG, "script"),
+    "find the nonce in the stack's frames": (
+        "import os, re, sys\nfound = set()\nframe = sys._getframe()\nwhile frame:\n"
+        "    for value in frame.f_locals.values():\n"
+        "        text = value if isinstance(value, str) else repr(value)\n"
+        "        found.update(re.findall('[0-9a-f]{32}', text))\n    frame = frame.f_back\n"
+        "for n in found:\n    for name in ('line 4', 'line 5', 'line 6'):\n"
+        "        os.write(3, (f'{{\"event\": \"step\", \"name\": \"{name}\", \"outcome\": \"passed\", \"nonce\": \"{n}\"}}\\n').encode())\n"
+        "    os.write(3, (f'{{\"event\": \"done\", \"nonce\": \"{n}\"}}\\n').encode())\n"
+        "if found:\n    os._exit(0)\n" + WRONG, "script"),
+    "reopen the report through /proc/self/fd": (
+        "import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+        "        open(f'/proc/self/fd/{fd}', 'w').close()\n    except OSError:\n        pass\n" + WRONG,
+        "script"),
+    "truncate the report": ("import os\nos.ftruncate(3, 0)\n" + WRONG, "script"),
+    "settrace turns the failing step into a pass": (
+        "import sys\ndef skip(frame, event, arg):\n    if event == 'exception':\n"
+        "        frame.f_lineno = frame.f_lineno + 1\n    return skip\nsys.settrace(skip)\n" + WRONG,
+        "script"),
+    "swap a test method's __code__": (
+        "import sys\ndef inc(x):\n    frame = sys._getframe(1)\n    cls = type(frame.f_locals['self'])\n"
+        "    for name in ('test_one', 'test_two'):\n"
+        "        getattr(cls, name).__code__ = (lambda self: None).__code__\n    return x\n",
+        "unittest"),
+    "hook __build_class__": (
+        "import builtins\noriginal = builtins.__build_class__\n"
+        "def build(func, name, *bases, **kw):\n    cls = original(func, name, *bases, **kw)\n"
+        "    for attr in list(vars(cls)):\n        if attr.startswith('test'):\n"
+        "            setattr(cls, attr, lambda self: None)\n    return cls\n"
+        "builtins.__build_class__ = build\n" + WRONG, "unittest"),
+    "hook __build_class__ and restore it": (
+        "import builtins\noriginal = builtins.__build_class__\n"
+        "def build(func, name, *bases, **kw):\n    builtins.__build_class__ = original\n"
+        "    cls = original(func, name, *bases, **kw)\n    for attr in list(vars(cls)):\n"
+        "        if attr.startswith('test'):\n            setattr(cls, attr, lambda self: None)\n"
+        "    return cls\nbuiltins.__build_class__ = build\n" + WRONG, "unittest"),
+    "make TestResult.addFailure a no-op": (
+        "import unittest\nunittest.TestResult.addFailure = lambda *a: None\n" + WRONG, "unittest"),
+    "clear the result's failures through a frame": (
+        "import sys\ncalls = []\ndef inc(x):\n    calls.append(x)\n    frame = sys._getframe()\n"
+        "    while frame:\n        for value in list(frame.f_locals.values()):\n"
+        "            if hasattr(value, 'failures') and hasattr(value, 'errors'):\n"
+        "                value.failures.clear()\n                value.errors.clear()\n"
+        "        frame = frame.f_back\n    return x\n", "unittest"),
+    "replace the test class from a thread": (
+        "import sys, threading, time, unittest\nclass TestInc(unittest.TestCase):\n"
+        "    def test_one(self):\n        pass\n"
+        "def swap():\n    module = sys.modules['solution']\n    for _ in range(2000):\n"
+        "        if module.__dict__.get('TestInc') is not Fake:\n            module.TestInc = Fake\n"
+        "        time.sleep(0.0005)\nFake = TestInc\nthreading.Thread(target=swap, daemon=True).start()\n"
+        + WRONG, "unittest"),
+}
+
+CANARY = ("def inc(x):\n    return x + 1\n", "values")
+
+
+def program(key: str, solution: str, kind: str) -> Program:
+    head = solution if solution.endswith("\n") else solution + "\n"
+    if kind == "unittest":
+        return Program(key=key, source=head + UNITTEST_TESTS, test_first_line=head.count("\n") + 1,
+                       expected_steps=1, framework="unittest", test_classes=("TestInc",),
+                       timeout_s=10, memory_mb=1024)
+    tests = SCRIPT_TESTS if kind == "script" else VALUE_TESTS
+    return Program(key=key, source=head + tests, test_first_line=head.count("\n") + 1,
+                   expected_steps=len(tests.splitlines()), timeout_s=10, memory_mb=1024)
+
+
+@pytest.fixture(scope="module", params=["process", "docker"])
+def sandbox(request):
+    if request.param == "process":
+        if os.geteuid() != 0:
+            pytest.skip("the process sandbox isolates programs only when run as root")
+        from codeeval.sandbox.process import ProcessSandbox
+        with warnings.catch_warnings():   # the venv's interpreter may be swapped for the system's
+            warnings.simplefilter("ignore")
+            box = ProcessSandbox(parallel=1)
+        with box:
+            yield box
+        return
+    from codeeval.sandbox.engine import daemon_available
+    from codeeval.sandbox.images import IMAGES, image_exists
+    if not (daemon_available() and image_exists(IMAGES["base"]().tag)):
+        if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
+            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or base image")
+        pytest.skip("no Docker daemon or base image (codeeval images build base)")
+    from codeeval.sandbox.container import DockerSandbox
+    with DockerSandbox(parallel=1, image="base") as box:
+        yield box
+
+
+def test_honest_programs_pass_under_every_framework(sandbox):
+    right = "def inc(x):\n    return x + 1\n"
+    results = {kind: next(iter(sandbox.run([program(kind, right, kind)])))
+               for kind in ("script", "values", "unittest")}
+    assert {k: e.status for k, e in results.items()} == dict.fromkeys(results, "passed"), results
+    wrong = {kind: next(iter(sandbox.run([program(kind, WRONG, kind)]))).status
+             for kind in ("script", "values", "unittest")}
+    assert "passed" not in wrong.values(), wrong
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_forgery_does_not_pass(sandbox, name):
+    solution, kind = ATTACKS[name]
+    [execution] = sandbox.run([program(name, solution, kind)])
+    assert execution.status != "passed", execution
+    [canary] = sandbox.run([program("canary", *CANARY)])
+    assert canary.status == "passed", (name, canary)
+
+
+def test_tampering_the_hook_catches_is_reported_as_tampered(sandbox):
+    for name in ("call the harness's reporter", "make TestResult.addFailure a no-op",
+                 "settrace turns the failing step into a pass", "swap a test method's __code__"):
+        solution, kind = ATTACKS[name]
+        [execution] = sandbox.run([program(name, solution, kind)])
+        assert execution.status == "tampered", (name, execution)
+
+
+def test_the_values_framework_keeps_expected_values_out_of_the_sandbox(sandbox):
+    """The program sees the solution and the computed sides only: it reads its own file and
+    the request in its stack and finds no expected value (the literal 987654321)."""
+    solution = ("import sys\nseen = open(__file__).read()\nframe = sys._getframe()\n"
+                "while frame:\n    seen += repr(frame.f_locals)\n    frame = frame.f_back\n"
+                "def inc(x):\n    return 987654320 + 1 if str(987654320 + 1) in seen else -1\n")
+    head = solution
+    tests = "assert inc(5) == 987654321\n"
+    [execution] = sandbox.run([Program(key="peek", source=head + tests,
+                                       test_first_line=head.count("\n") + 1, expected_steps=1,
+                                       timeout_s=10, memory_mb=1024)])
+    assert execution.status == "failed", execution
+    assert execution.tests[0]["real_output"] == "-1"
+
+
+def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path):
+    """End to end on HumanEval Pro problem 0 in the process sandbox: the right solution passes,
+    wrong ones carrying a trick do not."""
+    problem = json.loads((benchmarks / "humaneval-pro" / "humaneval_pro.json").read_text())[0]
+    right = problem["raw_problem"] + problem["raw_solution"] + problem["new_problem"] + problem["new_solution"]
+    tricks = [ATTACKS[name][0].replace(WRONG, "") for name in (
+        "an object equal to everything", "call the harness's reporter",
+        "settrace turns the failing step into a pass", "find the nonce with gc and write to the report")]
+    lines = [{"task_id": 0, "solution": right}] + [
+        {"task_id": 0, "solution": trick.replace("def inc(x):", "def unused(x):")} for trick in tricks]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "eval"
+    cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out),
+        "--sandbox", "process", data_dir=benchmarks, check=False)
+    rows = {json.loads(l)["sample_idx"]: json.loads(l)["status"]
+            for l in (out / "results.jsonl").read_text().splitlines()}
+    assert rows[0] == "passed", rows
+    assert all(status != "passed" for idx, status in rows.items() if idx), rows
