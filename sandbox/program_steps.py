@@ -29,14 +29,16 @@ import types
 import unittest
 
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
-                     "gc.get_referrers", "gc.get_referents", "ctypes.cdata", "ctypes.string_at",
-                     "ctypes.wstring_at"})
+                     "gc.get_referrers", "gc.get_referents"})
 WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "object.__setattr__",
                      "code.__new__",
                      "compile", "open"}
 GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "unittest",
                    "unittest.case", "unittest.result", "unittest.suite", "unittest.loader")
 HARNESS_MODULES = ("codeeval_steps", "codeeval_tracer")
+# The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
+# exit and quit to None, and nothing the tests rely on uses them.
+SITE_BUILTINS = frozenset({"exit", "quit", "help", "copyright", "credits", "license"})
 # Names a test class may take from unittest; one that defines them outside the test code
 # (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
 TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.startswith("__")) | {
@@ -104,8 +106,8 @@ def guard(report_fd, nonce, request, path):
         return id_(code) in test_ids or (code.co_filename == plan_path and code.co_name != "<module>"
                                          and code.co_firstlineno >= first_line)
 
-    def driver_code(code):
-        return driver and test_code(code)
+    def driver_code(code):   # a driver program is all task code: the model's runs in a child
+        return driver and code.co_filename == plan_path
 
     def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
         return code.co_filename.startswith(stdlib) or test_code(code)
@@ -194,8 +196,8 @@ def guarded_snapshot():
         exact = name in HARNESS_MODULES
         namespace = vars(module)
         saved.append((namespace, {k: id(v) for k, v in namespace.items()
-                                  if exact or callable(v) or isinstance(v, types.ModuleType)},
-                      exact))
+                                  if exact or (callable(v) or isinstance(v, types.ModuleType))
+                                  and k not in SITE_BUILTINS}, exact))
         if name.startswith("unittest"):
             for value in list(namespace.values()):
                 if isinstance(value, type) and value.__module__.startswith("unittest"):
@@ -333,12 +335,16 @@ def run_values(plan, namespace):
 def encode_value(value, depth=0):
     """Plain data as tagged JSON: exact builtin scalars and containers (their subclasses and
     numpy scalars as their base values, read through the base type's own methods, so no
-    overridden `__eq__`, `__iter__` or `__repr__` runs); anything else is an error."""
+    overridden `__eq__`, `__iter__` or `__repr__` runs), and numpy arrays of numbers or
+    strings (compared on the host as arrays, as the test would); anything else is an error."""
     if depth > 100:
         raise ValueError("the value is nested more than 100 levels deep")
     if value is None or value is True or value is False:
         return value
     kind = type(value)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and kind is numpy.ndarray and value.dtype.kind in "?bBiufcU":
+        return ["ndarray", encode_value(value.tolist(), depth + 1), value.dtype.str]
     if kind.__module__ == "numpy" and kind.__name__ != "ndarray" and hasattr(kind, "item"):
         return encode_value(kind.item(value), depth + 1)   # a numpy scalar
     if isinstance(value, int):
@@ -456,6 +462,10 @@ def written_by_tests(cls, plan):
         for name, value in vars(klass).items():
             if not (name.startswith("test") or name in TEST_HOOKS):
                 continue
+            for _ in range(8):   # a decorated test (mock.patch) wraps the test code's function
+                if getattr(getattr(value, "__code__", None), "co_filename", None) == plan["path"]:
+                    break
+                value = getattr(value, "__wrapped__", value)
             code = getattr(value, "__code__", None)
             if code is None and callable(value):
                 return f"{klass.__qualname__}.{name} is not a function of the test code"

@@ -207,3 +207,29 @@ def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path):
             for l in (out / "results.jsonl").read_text().splitlines()}
     assert rows[0] == "passed", rows
     assert all(status != "passed" for idx, status in rows.items() if idx), rows
+
+
+def test_only_equalities_against_literals_are_judged_on_the_host():
+    from codeeval.sandbox.values import value_checks
+
+    def checks(tests):
+        head = "def f(x):\n    return x\n"
+        return value_checks(Program(key="k", source=head + tests, test_first_line=3,
+                                    expected_steps=1))
+
+    [check] = checks("assert f(\n    1) == [1, (2, 3)]\n")
+    assert (check.line, check.expression, check.expected) == (3, "(f(\n    1))", [1, (2, 3)])
+    assert checks("assert -1.5 == f(1)\n")[0].expected == -1.5
+    for other in ("assert f(1)\n", "assert f(1) == f(2)\n", "assert abs(f(1) - 1) < 1e-9\n",
+                  "x = f(1)\nassert x == 1\n", "assert f(1) == float('inf')\n"):
+        assert checks(other) is None, other
+
+
+def test_reported_values_are_rebuilt_strictly():
+    from codeeval.sandbox.values import decode
+    assert decode(["dict", [[["tuple", [["int", "1"]]], ["set", [["str", "a"]]]]]]) == {(1,): {"a"}}
+    assert decode(["float", "nan"]) != decode(["float", "nan"])
+    for bad in (1, "x", ["eval", "1"], ["dict", [["int", "1"]]], ["list", "abc"], {"a": 1},
+                ["int", "1", "2"]):
+        with pytest.raises((ValueError, TypeError)):
+            decode(bad)
