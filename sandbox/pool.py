@@ -28,7 +28,8 @@ from codeeval.sandbox.verdict import judge, parse_report
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 # Modules the worker loads from source at start (it sees no codeeval installation).
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
-                  for name, file in (("codeeval_steps", "program_steps.py"),
+                  for name, file in (("codeeval_unittest", "unittest_steps.py"),
+                                     ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_tracer", "tracer.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 # The program's share of its answer: the first REPORT_CAP bytes of its test report (a report

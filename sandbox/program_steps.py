@@ -14,7 +14,9 @@ code (code objects captured at install) and the harness's modules, `builtins`, `
 `unittest` still hold what they held at install. The hook also refuses, and reports as
 `tampered`, what no benchmark's honest program does: tracing or profiling outside the harness's
 tracer, listing every thread's frames, gc listings, swapping a function's code or building code
-objects, opening /proc/*/mem or /proc/*/fd. With the `values` framework the program process
+objects outside installed libraries, compiling code under a harness or library file name,
+opening /proc/*/mem or /proc/*/fd, truncating the report. unittest classes run through
+`codeeval_unittest` (sandbox/unittest_steps.py). With the `values` framework the program process
 does not judge at all: it computes the value of each checked expression and the host compares
 it with an expected value that never entered the process (sandbox/values.py).
 """
@@ -22,27 +24,22 @@ it with an expected value that never entered the process (sandbox/values.py).
 import ast
 import json
 import os
-import signal
 import sys
 import traceback
 import types
-import unittest
+
+import codeeval_unittest
 
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
                      "gc.get_referrers", "gc.get_referents"})
 WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "object.__setattr__",
-                     "code.__new__",
-                     "compile", "open"}
+                     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
 GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "unittest",
                    "unittest.case", "unittest.result", "unittest.suite", "unittest.loader")
-HARNESS_MODULES = ("codeeval_steps", "codeeval_tracer")
+HARNESS_MODULES = ("codeeval_steps", "codeeval_unittest", "codeeval_tracer")
 # The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
 # exit and quit to None, and nothing the tests rely on uses them.
 SITE_BUILTINS = frozenset({"exit", "quit", "help", "copyright", "credits", "license"})
-# Names a test class may take from unittest; one that defines them outside the test code
-# (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
-TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.startswith("__")) | {
-    "__call__", "__init__"}
 
 
 def last_traceback():
@@ -64,18 +61,20 @@ def guard(report_fd, nonce, request, path):
         trace_codes = (tracer.__enter__.__code__, tracer.__exit__.__code__, real_output.__code__)
     trace_ids = frozenset(id(code) for code in trace_codes)
     runners = set()
-    for function in (run_program, run_tests, run_values, run_driver, run_test_class,
-                     *(f for f in vars(Tally).values() if isinstance(f, types.FunctionType))):
+    tally_class = codeeval_unittest.Tally
+    for function in (run_program, run_tests, run_values, run_driver,
+                     codeeval_unittest.run_test_class, codeeval_unittest.written_by_tests,
+                     *(f for f in vars(tally_class).values() if isinstance(f, types.FunctionType))):
         runners.add(function.__code__)
         runners.update(c for c in function.__code__.co_consts if isinstance(c, types.CodeType))
     runner_ids = frozenset(id(code) for code in runners)   # identity: equal code can be compiled
-    report_code, tally_code, plan_code = report.__code__, Tally.count.__code__, run_program.__code__
+    report_code, tally_code, plan_code = report.__code__, tally_class.count.__code__, run_program.__code__
     stdlib = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
     # The import system and installed libraries build and rewrite code objects as they import
     # (numpy's dispatchers do); programs and tests do not.
     libraries = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
         sys.prefix, sys.base_prefix, sys.exec_prefix, stdlib)}))
-    first_line, driver = plan["first_line"], plan["framework"] == "driver"
+    plan_path, first_line, driver = plan["path"], plan["first_line"], plan["framework"] == "driver"
     test_ids = frozenset(id(code) for code in [plan.get("tests")] + [s[1] for s in plan.get("steps", ())])
     snapshot = guarded_snapshot()
     write, getframe, encode = os.write, sys._getframe, json.JSONEncoder(ensure_ascii=True).encode
@@ -178,7 +177,6 @@ def guard(report_fd, nonce, request, path):
                     name.endswith("/mem") or "/fd/" in name or "/map_files/" in name):
                 tamper(f"opening {name}")
 
-    plan_path = plan["path"]
     sys.addaudithook(hook)
     line({"event": "started"})
 
@@ -300,7 +298,7 @@ def run_tests(plan, module):
                     "message": last_traceback()})
             return
         for name in plan["test_classes"]:
-            report(run_test_class(plan, namespace.get(name), name))
+            report(codeeval_unittest.run_test_class(plan, namespace.get(name), name))
         report({"event": "done", "steps": len(plan["test_classes"])})
     else:
         for name, code, left in plan["steps"]:
@@ -403,119 +401,3 @@ def real_output(left, namespace):
     finally:
         if tracing is not None:
             sys.settrace(tracing)
-
-
-class ClassTimeout(BaseException):
-    """Raised by SIGALRM; a BaseException so that `except Exception` in tests cannot eat it."""
-
-
-class Tally(unittest.TestResult):
-    """A TestResult that also tells the audit hook each test's outcome as unittest records it:
-    the hook attaches its own count to the class's step, and the host passes the step only
-    when that count agrees (clearing this object's lists through a frame changes nothing)."""
-
-    def count(self, kind):
-        sys.audit("codeeval.outcome", kind)
-
-    def startTest(self, test):
-        self.count("run")
-        super().startTest(test)
-
-    def addSuccess(self, test):
-        self.count("success")
-        super().addSuccess(test)
-
-    def addFailure(self, test, err):
-        self.count("failure")
-        super().addFailure(test, err)
-
-    def addError(self, test, err):
-        self.count("error")
-        super().addError(test, err)
-
-    def addSkip(self, test, reason):
-        self.count("skip")
-        super().addSkip(test, reason)
-
-    def addExpectedFailure(self, test, err):
-        self.count("skip")
-        super().addExpectedFailure(test, err)
-
-    def addUnexpectedSuccess(self, test):
-        self.count("failure")
-        super().addUnexpectedSuccess(test)
-
-    def addSubTest(self, test, subtest, err):
-        if err is not None:
-            self.count("failure")
-        super().addSubTest(test, subtest, err)
-
-
-def written_by_tests(cls, plan):
-    """None when every class in `cls`'s MRO is unittest's or was defined by the test code
-    (its test methods and unittest hooks compiled from the test lines); else what is not."""
-    for klass in cls.__mro__:
-        if klass is object or klass.__module__.startswith("unittest"):
-            continue
-        if type(klass) is not type:
-            return f"{klass.__qualname__} has a metaclass"
-        for name, value in vars(klass).items():
-            if not (name.startswith("test") or name in TEST_HOOKS):
-                continue
-            for _ in range(8):   # a decorated test (mock.patch) wraps the test code's function
-                if getattr(getattr(value, "__code__", None), "co_filename", None) == plan["path"]:
-                    break
-                value = getattr(value, "__wrapped__", value)
-            code = getattr(value, "__code__", None)
-            if code is None and callable(value):
-                return f"{klass.__qualname__}.{name} is not a function of the test code"
-            if code is not None and not (code.co_filename == plan["path"]
-                                         and code.co_firstlineno >= plan["first_line"]):
-                return f"{klass.__qualname__}.{name} was not written by the test code"
-    return None
-
-
-def run_test_class(plan, cls, name):
-    """One unittest class as one step: passed when it ran tests and none failed or errored."""
-    if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
-        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
-                "message": f"no unittest.TestCase named {name!r} in the program"}
-    replaced = written_by_tests(cls, plan)
-    if replaced:
-        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
-                "message": f"the test class was changed: {replaced}"}
-    result = Tally()
-    expired = []
-
-    def expire(signum, frame):
-        expired.append(True)
-        raise ClassTimeout()
-
-    # unittest records any exception inside a test as an error and goes on with the next test,
-    # so the alarm keeps firing after the deadline until the whole class has given up.
-    timeout_s = plan["class_timeout_s"]
-    previous = signal.signal(signal.SIGALRM, expire)
-    if timeout_s:
-        signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
-    try:
-        unittest.defaultTestLoader.loadTestsFromTestCase(cls).run(result)
-    except ClassTimeout:
-        pass
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    if expired:  # as the official harnesses count a timed-out class: no test ran
-        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
-                "message": f"test class timed out after {timeout_s} s"}
-    replaced = written_by_tests(cls, plan)
-    if replaced:
-        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
-                "message": f"the test class was changed while it ran: {replaced}"}
-    problems = [(test.id(), "failed", text) for test, text in result.failures] + \
-               [(test.id(), "error", text) for test, text in result.errors]
-    bad = len(problems)
-    outcome = ("passed" if result.testsRun and not bad else
-               "error" if not result.testsRun or len(result.errors) == result.testsRun else "failed")
-    return {"event": "step", "name": name, "outcome": outcome, "tests_run": result.testsRun,
-            "failures": len(result.failures), "errors": len(result.errors),
-            "message": "\n".join(f"{tid} {kind}: {text[-1500:]}" for tid, kind, text in problems)[-4000:]}

@@ -33,6 +33,15 @@ ATTACKS = {
     "an int subclass equal to everything": (
         "class Equal(int):\n    def __eq__(self, other):\n        return True\n"
         "def inc(x):\n    return Equal(0)\n", "values"),
+    "an object equal to everything, to unittest": (
+        "class Equal:\n    def __eq__(self, other):\n        return True\n"
+        "def inc(x):\n    return Equal()\n", "unittest"),
+    "an object equal to every int, to unittest": (
+        "class Equal(int):\n    def __eq__(self, other):\n        return isinstance(other, int)\n"
+        "    __hash__ = int.__hash__\ndef inc(x):\n    return Equal(0)\n", "unittest"),
+    "objects equal to everything inside a list, to unittest": (
+        "class Equal:\n    __eq__ = staticmethod(lambda other: True)\n"
+        "UNITTEST_LIST\ndef inc(x):\n    return x\n", "unittest-list"),
     "rewrite the pending steps through frames": (
         "import sys\ndef inc(x):\n    frame = sys._getframe(1)\n    while frame:\n"
         "        for name, value in list(frame.f_locals.items()):\n"
@@ -59,7 +68,7 @@ ATTACKS = {
         "            except OSError:\n                pass\n" + WRONG, "script"),
     "find the nonce in the stack's frames": (
         "import os, re, sys\nfound = set()\nframe = sys._getframe()\nwhile frame:\n"
-        "    for value in frame.f_locals.values():\n"
+        "    for value in list(frame.f_locals.values()):\n"
         "        text = value if isinstance(value, str) else repr(value)\n"
         "        found.update(re.findall('[0-9a-f]{32}', text))\n    frame = frame.f_back\n"
         "for n in found:\n    for name in ('line 4', 'line 5', 'line 6'):\n"
@@ -70,7 +79,9 @@ ATTACKS = {
         "import os\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
         "        open(f'/proc/self/fd/{fd}', 'w').close()\n    except OSError:\n        pass\n" + WRONG,
         "script"),
-    "truncate the report": ("import os\nos.ftruncate(3, 0)\n" + WRONG, "script"),
+    "truncate the report": (
+        "import os\nfor fd in range(3, 64):\n    try:\n        os.ftruncate(fd, 0)\n"
+        "    except OSError:\n        pass\n" + WRONG, "script"),
     "settrace turns the failing step into a pass": (
         "import sys\ndef skip(frame, event, arg):\n    if event == 'exception':\n"
         "        frame.f_lineno = frame.f_lineno + 1\n    return skip\nsys.settrace(skip)\n" + WRONG,
@@ -94,18 +105,20 @@ ATTACKS = {
         "    return cls\nbuiltins.__build_class__ = build\n" + WRONG, "unittest"),
     "make TestResult.addFailure a no-op": (
         "import unittest\nunittest.TestResult.addFailure = lambda *a: None\n" + WRONG, "unittest"),
+    # test_one fails; test_two's call empties the result's lists, then test_two passes
     "clear the result's failures through a frame": (
-        "import sys\ncalls = []\ndef inc(x):\n    calls.append(x)\n    frame = sys._getframe()\n"
+        "import sys\ndef inc(x):\n    frame = sys._getframe()\n"
         "    while frame:\n        for value in list(frame.f_locals.values()):\n"
         "            if hasattr(value, 'failures') and hasattr(value, 'errors'):\n"
         "                value.failures.clear()\n                value.errors.clear()\n"
-        "        frame = frame.f_back\n    return x\n", "unittest"),
+        "        frame = frame.f_back\n    return x + 1 if x == 2 else x\n", "unittest"),
     "replace the test class from a thread": (
-        "import sys, threading, time, unittest\nclass TestInc(unittest.TestCase):\n"
+        "import sys, threading, time, unittest\nsys.setswitchinterval(1e-6)\n"
+        "class TestInc(unittest.TestCase):\n"
         "    def test_one(self):\n        pass\n"
-        "def swap():\n    module = sys.modules['solution']\n    for _ in range(2000):\n"
+        "def swap():\n    module = sys.modules['solution']\n    end = time.time() + 3\n    while time.time() < end:\n"
         "        if module.__dict__.get('TestInc') is not Fake:\n            module.TestInc = Fake\n"
-        "        time.sleep(0.0005)\nFake = TestInc\nthreading.Thread(target=swap, daemon=True).start()\n"
+        "        time.sleep(0)\nFake = TestInc\nthreading.Thread(target=swap, daemon=True).start()\n"
         + WRONG, "unittest"),
 }
 
@@ -114,8 +127,12 @@ CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 def program(key: str, solution: str, kind: str) -> Program:
     head = solution if solution.endswith("\n") else solution + "\n"
-    if kind == "unittest":
-        return Program(key=key, source=head + UNITTEST_TESTS, test_first_line=head.count("\n") + 1,
+    if kind.startswith("unittest"):
+        tests = UNITTEST_TESTS if kind == "unittest" else UNITTEST_TESTS.replace(
+            "self.assertEqual(inc(1), 2)", "self.assertEqual(listed(1), [2, 3])").replace(
+            "self.assertEqual(inc(2), 3)", "self.assertEqual(listed(2), [3, 4])")
+        head = head.replace("UNITTEST_LIST", "def listed(x):\n    return [Equal(), Equal()]")
+        return Program(key=key, source=head + tests, test_first_line=head.count("\n") + 1,
                        expected_steps=1, framework="unittest", test_classes=("TestInc",),
                        timeout_s=10, memory_mb=1024)
     tests = SCRIPT_TESTS if kind == "script" else VALUE_TESTS
@@ -167,7 +184,10 @@ def test_forgery_does_not_pass(sandbox, name):
 
 def test_tampering_the_hook_catches_is_reported_as_tampered(sandbox):
     for name in ("call the harness's reporter", "make TestResult.addFailure a no-op",
-                 "settrace turns the failing step into a pass", "swap a test method's __code__"):
+                 "settrace turns the failing step into a pass", "swap a test method's __code__",
+                 "truncate the report", "find the nonce with gc and write to the report",
+                 "hook __build_class__", "raise the report's audit event directly",
+                 "run the harness's runner on fake steps", "reopen the report through /proc/self/fd"):
         solution, kind = ATTACKS[name]
         [execution] = sandbox.run([program(name, solution, kind)])
         assert execution.status == "tampered", (name, execution)
