@@ -445,6 +445,11 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
             click.echo(f"warning: {name}: problems failed only because the sandbox lacks "
                        f"{counts}: the environment's failures, not the model's (see "
                        "summary.json missing_modules)", err=True)
+    for name, task in summary["tasks"].items():
+        if task.get("tampered"):
+            click.echo(f"warning: {name}: {task['tampered']} programs tampered with the test "
+                       "harness; they count as failures (results.jsonl status \"tampered\" "
+                       "names what each did)", err=True)
     broken = {name: t["infra_errors"] for name, t in summary["tasks"].items()
               if t["infra_errors"]}
     if broken:

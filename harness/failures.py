@@ -28,6 +28,8 @@ def failure_reason(row: dict, known: dict[str, str] | None = None) -> str:
     established by hand (library-version behaviour, say), used when the row failed."""
     if row.get("status") == "passed":
         return ""
+    if row.get("status") == "tampered":   # never hidden behind a known cause
+        return row.get("message", "tampered with the test harness")[:300]
     if known and row.get("task_id") in known:
         return known[row["task_id"]]
     if row.get("status") == "timeout":

@@ -81,6 +81,7 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         "failures": failed,
         "missing_modules": missing_modules(failed),
         "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
+        "tampered": sum(s.get("tampered", 0) for s in statuses.values()),
         "per_problem": {f: {task_id: list(nc)
                                 for task_id, nc in problem_counts(task, rows[f]).items()}
                         for f in forms},

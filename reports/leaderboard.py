@@ -240,6 +240,9 @@ def task_notes(task: str, having: list[tuple[Run, str]]) -> list[str]:
         if summary.get("infra_errors"):
             notes.append(f"{run.label}: {summary['infra_errors']} programs hit sandbox "
                          "infrastructure errors; they count as failures (a lower bound)")
+        if summary.get("tampered"):
+            notes.append(f"{run.label}: {summary['tampered']} programs tampered with the test "
+                         "harness; they count as failures")
         if run.folder is None:
             notes.append(f"{run.label}: summary only (no results.jsonl), so no failing "
                          "samples to show")

@@ -221,12 +221,14 @@ def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path):
     samples = tmp_path / "samples.jsonl"
     samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "eval"
-    cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out", str(out),
-        "--sandbox", "process", data_dir=benchmarks, check=False)
+    proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out",
+               str(out), "--sandbox", "process", data_dir=benchmarks)
     rows = {json.loads(l)["sample_idx"]: json.loads(l)["status"]
             for l in (out / "results.jsonl").read_text().splitlines()}
-    assert rows[0] == "passed", rows
-    assert all(status != "passed" for idx, status in rows.items() if idx), rows
+    assert rows == {0: "passed", 1: "failed", 2: "tampered", 3: "tampered", 4: "tampered"}, rows
+    summary = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
+    assert summary["tampered"] == 3 and summary["metrics"]["pass@1"] == pytest.approx(0.2)
+    assert "humaneval-pro: 3 programs tampered with the test harness" in proc.stderr
 
 
 def test_only_equalities_against_literals_are_judged_on_the_host():
