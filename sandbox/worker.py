@@ -4,7 +4,7 @@ Started once per sandbox slot, as `python -I -c <this source> <config json>`, on
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
 {"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
 It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
-"limits", "report_cap", "output_cap", ...}, and answers one JSON line on stdout: {"exit_code", "timed_out",
+"limits", "report_cap", "output_cap", "framework", "checks", ...}, and answers one JSON line on stdout: {"exit_code", "timed_out",
 "duration_s", "report" (its first report_cap bytes), "report_bytes", "stdout", "stderr" (their
 last output_cap bytes)}.
 
@@ -12,10 +12,11 @@ Per program the worker forks a process with its own session and process group (o
 `uid` is set; rlimits; output to capture files; a fresh work dir; a minimal environment). With
 a uid, that process runs the program: it cannot signal its root parent. Without one, it is a
 monitor that forks the program and only waits, so a program that kills its parent kills the
-monitor, which the host's verdict treats as a failure. The program process executes the
-solution (top-level statements before `test_first_line`), then the tests (`program_steps.py`,
-loaded from source at start as `codeeval_steps`), and reports every outcome as a JSON line
-carrying the nonce to a report file it cannot reopen. After the program (or at its timeout)
+monitor, which the host's verdict treats as a failure. The program process hands the nonce to
+`codeeval_steps.guard` (`program_steps.py`, loaded from source at start), whose audit hook alone
+keeps it, then executes the solution (top-level statements before `test_first_line`) and the
+tests; the hook writes every outcome as a JSON line carrying the nonce to a report file the
+program cannot reopen (append-only, so nothing it writes there overwrites a line). After the program (or at its timeout)
 the worker kills the process group and every process of the uid, and wipes the work dir and
 the uid's files in /tmp and /dev/shm.
 

@@ -208,9 +208,9 @@ def test_the_values_framework_keeps_expected_values_out_of_the_sandbox(sandbox):
     assert execution.tests[0]["real_output"] == "-1"
 
 
-def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path):
-    """End to end on HumanEval Pro problem 0 in the process sandbox: the right solution passes,
-    wrong ones carrying a trick do not."""
+def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path, sandbox):
+    """End to end on HumanEval Pro problem 0 in each sandbox: the right solution passes, wrong
+    ones carrying a trick do not, and the run says how many tampered."""
     problem = json.loads((benchmarks / "humaneval-pro" / "humaneval_pro.json").read_text())[0]
     right = problem["raw_problem"] + problem["raw_solution"] + problem["new_problem"] + problem["new_solution"]
     tricks = [ATTACKS[name][0].replace(WRONG, "") for name in (
@@ -222,7 +222,7 @@ def test_forged_samples_fail_through_codeeval_evaluate(benchmarks, tmp_path):
     samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
     out = tmp_path / "eval"
     proc = cli("evaluate", "--tasks", "humaneval-pro", "--samples", str(samples), "--out",
-               str(out), "--sandbox", "process", data_dir=benchmarks)
+               str(out), "--sandbox", sandbox.kind, data_dir=benchmarks)
     rows = {json.loads(l)["sample_idx"]: json.loads(l)["status"]
             for l in (out / "results.jsonl").read_text().splitlines()}
     assert rows == {0: "passed", 1: "failed", 2: "tampered", 3: "tampered", 4: "tampered"}, rows
