@@ -104,7 +104,9 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         backend = make_backend(config.model, config.generation, config.model_args)
         timing["load_model_s"] = time.perf_counter() - started
     executed = [t for t in tasks if t.scoring == "execution"]
-    hidden = (str(source.data_dir),) if source.data_dir else ()   # programs never read it
+    # Programs never read the benchmark data or the run store (other samples' failure
+    # messages hold expected values).
+    hidden = ((str(source.data_dir),) if source.data_dir else ()) + (str(Path(out).resolve()),)
     with Sandboxes(executed, config, parallel, sandbox_python, hidden) as sandboxes:
         for task in executed:
             check_libraries(sandboxes, task, allow_missing_libraries)

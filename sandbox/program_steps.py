@@ -22,6 +22,7 @@ it with an expected value that never entered the process (sandbox/values.py).
 """
 
 import ast
+import gc
 import json
 import os
 import sys
@@ -30,11 +31,13 @@ import types
 
 import codeeval_unittest
 
+TAMPERED_EXIT = 87   # the audit hook's exit when it catches the program tampering (pool.py)
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
                      "gc.get_referrers", "gc.get_referents"})
-WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "object.__setattr__",
+WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
+                     "object.__setattr__",
                      "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
-GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "unittest",
+GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "_signal", "unittest",
                    "unittest.case", "unittest.result", "unittest.suite", "unittest.loader")
 HARNESS_MODULES = ("codeeval_steps", "codeeval_unittest", "codeeval_tracer")
 # The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
@@ -53,63 +56,86 @@ class Tampered(RuntimeError):
 def guard(report_fd, nonce, request, path):
     """Compile the program's plan and install the audit hook that owns the report. Called once,
     in the program's process, before any of its code runs; the worker passes the nonce as an
-    argument only, so no frame that stays on the stack holds it."""
+    argument only, so no frame that stays on the stack holds it.
+
+    While the hook runs, no program code may: its frame shows its state to any frame walker.
+    So it touches program objects only through exact types (a str subclass's `__eq__`, an
+    object's `__class__` property would run program code), keeps the garbage collector off
+    (a finalizer), leaves through `os._exit` when it catches tampering (an exception's
+    traceback would keep its frame), and program-installed signal handlers do not run while it
+    is on the stack (`guard_signals`)."""
     plan = make_plan(path, request)
-    trace_codes = ()
-    if plan["trace"]:
+    framework, _, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
+    trace_ids = frozenset()
+    if trace:
         tracer = sys.modules["codeeval_tracer"].Tracer
-        trace_codes = (tracer.__enter__.__code__, tracer.__exit__.__code__, real_output.__code__)
-    trace_ids = frozenset(id(code) for code in trace_codes)
+        trace_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
+                                       real_output.__code__)))
+    unit = codeeval_unittest
     runners = set()
-    tally_class = codeeval_unittest.Tally
-    for function in (run_program, run_tests, run_values, run_driver,
-                     codeeval_unittest.run_test_class, codeeval_unittest.written_by_tests,
-                     *(f for f in vars(tally_class).values() if isinstance(f, types.FunctionType))):
+    for function in (run_program, run_script, run_unittest, run_values, run_driver, unit.run_test_class,
+                     unit.written_by_tests, *(f for f in vars(unit.Tally).values()
+                                              if isinstance(f, types.FunctionType))):
         runners.add(function.__code__)
         runners.update(c for c in function.__code__.co_consts if isinstance(c, types.CodeType))
-    runner_ids = frozenset(id(code) for code in runners)   # identity: equal code can be compiled
-    report_code, tally_code, plan_code = report.__code__, tally_class.count.__code__, run_program.__code__
+    runners = tuple(runners)   # kept alive: their ids identify them (equal code can be compiled)
+    runner_ids = frozenset(map(id, runners))
+    report_id, tally_id, plan_id = id(report.__code__), id(unit.Tally.count.__code__), id(run_program.__code__)
     stdlib = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
     # The import system and installed libraries build and rewrite code objects as they import
     # (numpy's dispatchers do); programs and tests do not.
     libraries = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
         sys.prefix, sys.base_prefix, sys.exec_prefix, stdlib)}))
-    plan_path, first_line, driver = plan["path"], plan["first_line"], plan["framework"] == "driver"
-    test_ids = frozenset(id(code) for code in [plan.get("tests")] + [s[1] for s in plan.get("steps", ())])
-    snapshot = guarded_snapshot()
-    write, getframe, encode = os.write, sys._getframe, json.JSONEncoder(ensure_ascii=True).encode
-    type_, str_, bytes_, len_, id_, isinstance_, dict_ = type, str, bytes, len, id, isinstance, dict
-    function_type, proxy, refuse = types.FunctionType, types.MappingProxyType, Tampered
-    root, tampered_with, tally = [], [], {}
+    test_ids = frozenset(map(id, [tests] + [step[1] for step in steps]))
+    report_file = os.fstat(report_fd)
+    report_inode = (report_file.st_dev, report_file.st_ino)
+    write, fstat, getframe, encode = os.write, os.fstat, sys._getframe, json.JSONEncoder().encode
+    exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
+    type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
+    exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
+    function_type = types.FunctionType
+    root, tally, taken = [], {}, []
     stamp = ', "nonce": ' + encode(nonce) + "}\n"
 
     def line(record):
+        found = fstat(report_fd)   # a pipe dup2-ed over the report would block this write
+        if (found.st_dev, found.st_ino) != report_inode:
+            exit_now(TAMPERED_EXIT)
         write(report_fd, (encode(record)[:-1] + stamp).encode())
+
+    def tamper(what):
+        try:
+            line({"event": "tampered", "what": what})
+        finally:
+            exit_now(TAMPERED_EXIT)
+
+    def text(value):   # an exact str, or None; a subclass's methods never run
+        kind = type_(value)
+        if kind is bytes_:
+            return value.decode("utf-8", "replace")
+        return exact_str(value) if kind is str_ or is_subclass(str_, kind) else None
 
     def intact():
         for mapping, saved, exact in snapshot:
-            if exact and len_(mapping) != len_(saved):
+            if exact and len(mapping) != len(saved):
                 return False
+            for key in mapping:   # iteration runs no code of the keys
+                if type_(key) is not str_:
+                    return False
             for key, ident in saved.items():
                 if id_(mapping.get(key)) != ident:
                     return False
         return True
 
-    def tamper(what):
-        if not tampered_with:
-            tampered_with.append(what)
-            line({"event": "tampered", "what": what})
-        raise refuse(f"codeeval sandbox: {what} is not allowed")
-
-    def test_code(code):   # the benchmark's own test statements (driver programs call report_step)
-        return id_(code) in test_ids or (code.co_filename == plan_path and code.co_name != "<module>"
+    def test_code(code):
+        return id_(code) in test_ids or (str_eq(path, text(code.co_filename)) is True
                                          and code.co_firstlineno >= first_line)
 
     def driver_code(code):   # a driver program is all task code: the model's runs in a child
-        return driver and code.co_filename == plan_path
+        return framework == "driver" and str_eq(path, text(code.co_filename)) is True
 
     def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
-        return code.co_filename.startswith(stdlib) or test_code(code)
+        return str_starts(text(code.co_filename), stdlib) or test_code(code)
 
     def from_harness(frame, trusted):
         """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
@@ -119,12 +145,10 @@ def guard(report_fd, nonce, request, path):
             frame = frame.f_back
         return frame is not None
 
-    def hook(event, args):
-        if event not in WATCHED:
-            return
+    def handle(event, args):
         if event == "codeeval.report":
-            caller = getframe(1)
-            if not root or caller.f_code is not report_code or \
+            caller = getframe(2)
+            if not root or id_(caller.f_code) != report_id or \
                     not from_harness(caller.f_back, driver_code):
                 tamper("a test report from outside the harness")
             if not intact():
@@ -132,53 +156,120 @@ def guard(report_fd, nonce, request, path):
             record = args[0]
             if type_(record) is not dict_:
                 tamper("a malformed test report")
-            if record.get("event") == "step" and plan["framework"] == "unittest":
+            if framework == "unittest" and record.get("event") == "step":
                 record["tally"] = dict_(tally)
                 tally.clear()
             line(record)
         elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
-            caller = getframe(1)
-            if caller.f_code is not tally_code or not from_harness(caller.f_back, unittest_code):
+            caller = getframe(2)
+            if id_(caller.f_code) != tally_id or not from_harness(caller.f_back, unittest_code):
                 tamper("a unittest outcome from outside the harness")
-            tally[args[0]] = tally.get(args[0], 0) + 1
+            kind = args[0] if type_(args[0]) is str_ else "error"
+            tally[kind] = tally.get(kind, 0) + 1
         elif event == "codeeval.plan":
-            caller = getframe(1)
-            if caller.f_code is not plan_code or root:
+            caller = getframe(2)
+            if id_(caller.f_code) != plan_id or root or taken:
                 tamper("a second request for the test plan")
             root.append(caller)
-            args[0].append(proxy(plan))
+            taken.append(True)
+            args[0].append(plan)
+        elif event == "codeeval.signal":   # signal.signal, through guard_signals
+            number, disposition = args
+            real_signal(int_.__index__(number), trampoline if disposition is None else disposition)
         elif event in FLAGGED:
-            if event in ("sys.settrace", "sys.setprofile") and id_(getframe(1).f_code) in trace_ids:
+            if event in ("sys.settrace", "sys.setprofile") and id_(getframe(2).f_code) in trace_ids:
                 return
             tamper(event)
         elif event == "object.__setattr__":
-            if args[1] in ("__code__", "__defaults__", "__kwdefaults__") and \
-                    isinstance_(args[0], function_type) and \
-                    not getframe(1).f_code.co_filename.startswith(libraries):
-                tamper(f"setting a function's {args[1]}")
+            name = text(args[1])
+            if type_(args[0]) is function_type and name in ("__code__", "__defaults__", "__kwdefaults__") \
+                    and not str_starts(text(getframe(2).f_code.co_filename), libraries):
+                tamper(f"setting a function's {name}")
         elif event == "code.__new__":
-            if not getframe(1).f_code.co_filename.startswith(libraries):
-                tamper(f"building a code object in {getframe(1).f_code.co_filename}")
-        elif event == "compile":   # code that claims to be the tests', the harness's or unittest's
-            name = args[1]
-            if isinstance_(name, bytes_):
-                name = name.decode("utf-8", "replace")
-            if isinstance_(name, str_) and (name == plan_path or name.startswith(libraries)
-                                            or name.startswith("<codeeval")):
+            if not str_starts(text(getframe(2).f_code.co_filename), libraries):
+                tamper("building a code object")
+        elif event == "compile":   # code that claims to be the tests', the harness's or a library's
+            name = text(args[1])
+            if name is not None and (str_eq(name, path) is True or str_starts(name, libraries)
+                                     or str_starts(name, "<codeeval")):
                 tamper(f"compiling code as {name}")
         elif event in ("os.truncate", "fcntl.fcntl"):
-            if args[0] == report_fd:
+            fd = args[0]
+            if (type_(fd) is int_ or is_subclass(int_, type_(fd))) and int_.__index__(fd) == report_fd:
                 tamper(f"{event} on the test report")
         elif event == "open":
-            name = args[0]
-            if isinstance_(name, bytes_):
-                name = name.decode("utf-8", "replace")
-            if isinstance_(name, str_) and name.startswith("/proc/") and (
+            name = text(args[0])
+            if name is not None and str_starts(name, "/proc/") and (
                     name.endswith("/mem") or "/fd/" in name or "/map_files/" in name):
                 tamper(f"opening {name}")
 
+    def hook(event, args):
+        if event not in WATCHED:   # `event` is an exact str: sys.audit makes a new one
+            return
+        collecting = gc_enabled()
+        gc_disable()   # no finalizer of the program's runs with this frame on the stack
+        try:
+            handle(event, args)
+        except BaseException:   # never let an exception carry this frame to the program
+            exit_now(TAMPERED_EXIT)
+        finally:
+            if collecting:
+                gc_enable()
+
+    real_signal, trampoline = guard_signals(id(hook.__code__), id(handle.__code__),
+                                            id(line.__code__))
+    snapshot = guarded_snapshot()   # after guard_signals has replaced signal.signal
     sys.addaudithook(hook)
     line({"event": "started"})
+
+
+def guard_signals(*guarded):
+    """Run every Python-level signal handler through one trampoline that drops a signal
+    arriving while the audit hook's frames are on the stack (a handler there could read the
+    hook's state). `signal.signal` and `getsignal` (and `_signal`'s) become functions that
+    record the handler and ask the audit hook (`codeeval.signal`) to point the signal at the
+    trampoline, or back to SIG_DFL or SIG_IGN. Returns (the real `_signal.signal`, the
+    trampoline) for the hook's closure: no module, closure or frame the program can reach
+    keeps them, so no handler bypasses the trampoline. Dispositions the kernel acts on
+    (default, ignore) stay the kernel's: a SIGTERM still ends a process blocked in a wait."""
+    import _signal
+    import signal
+    guarded, id_, callable_, int_ = frozenset(guarded), id, callable, int
+    default, ignore, audit = signal.SIG_DFL, signal.SIG_IGN, sys.audit
+    handlers = {}
+
+    def trampoline(signum, frame):
+        walker = frame
+        while walker is not None:
+            if id_(walker.f_code) in guarded:
+                return None
+            walker = walker.f_back
+        handler = handlers.get(signum)
+        return handler(signum, frame) if callable_(handler) else None
+
+    def set_handler(signalnum, handler):
+        number = int_(signalnum)
+        if not (callable_(handler) or handler in (default, ignore)):
+            raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+        previous = get_handler(number)
+        audit("codeeval.signal", number, handler if handler in (default, ignore) else None)
+        handlers[number] = handler
+        return previous
+
+    def get_handler(signalnum):   # never the trampoline itself: its closure holds `guarded`
+        number = int_(signalnum)
+        current = real_getsignal(number)
+        return handlers.get(number, default) if id_(current) == trampoline_id else current
+
+    real_signal, real_getsignal, trampoline_id = _signal.signal, _signal.getsignal, id(trampoline)
+    for number in signal.valid_signals():
+        current = real_getsignal(number)
+        if callable_(current):   # Python handlers set before (SIGINT's): through the trampoline
+            handlers[number] = current
+            real_signal(number, trampoline)
+    for module in (_signal, signal):
+        module.signal, module.getsignal = set_handler, get_handler
+    return real_signal, trampoline
 
 
 def guarded_snapshot():
@@ -211,27 +302,31 @@ def report(record):
 
 
 def make_plan(path, request):
-    """Everything the run needs, compiled before the program's first statement."""
+    """Everything the run needs, compiled before the program's first statement, as one tuple:
+    nothing in it can be changed (run_program unpacks it into locals): (framework, path, source,
+    trace, first_line, test_classes, class_timeout_s, exec, eval, solution, tests, steps, checks,
+    compile_error)."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
-    plan = {"framework": request.get("framework", "script"), "path": path, "source": source,
-            "trace": request.get("trace"), "first_line": request.get("test_first_line", 0),
-            "test_classes": tuple(request.get("test_classes", ())),
-            "class_timeout_s": request.get("class_timeout_s"), "exec": exec, "eval": eval}
+    first = request.get("test_first_line", 0)
+    solution = tests = None
+    steps = checks = ()
+    compile_error = None
     try:
         tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
-        first = plan["first_line"]
-        solution = [s for s in tree.body if s.lineno < first]
-        tests = [s for s in tree.body if s.lineno >= first]
-        plan["solution"] = compile(ast.Module(solution, type_ignores=[]), path, "exec")
-        plan["tests"] = compile(ast.Module(tests, type_ignores=[]), path, "exec")
-        plan["steps"] = tuple((f"line {s.lineno}", compile(ast.Module([s], type_ignores=[]), path, "exec"),
-                               left_of_equality(s, path)) for s in tests)
-        plan["checks"] = tuple((f"line {c['line']}", compile(expression(c["expr"], c["line"]), path, "eval"))
-                               for c in request.get("checks", ()))
+        solution = compile(ast.Module([s for s in tree.body if s.lineno < first], type_ignores=[]),
+                           path, "exec")
+        test_statements = [s for s in tree.body if s.lineno >= first]
+        tests = compile(ast.Module(test_statements, type_ignores=[]), path, "exec")
+        steps = tuple((f"line {s.lineno}", compile(ast.Module([s], type_ignores=[]), path, "exec"),
+                       left_of_equality(s, path)) for s in test_statements)
+        checks = tuple((f"line {c['line']}", compile(expression(c["expr"], c["line"]), path, "eval"))
+                       for c in request.get("checks", ()))
     except (SyntaxError, ValueError):
-        plan["compile_error"] = last_traceback()
-    return plan
+        compile_error = last_traceback()
+    return (request.get("framework", "script"), path, source, request.get("trace"), first,
+            tuple(request.get("test_classes", ())), request.get("class_timeout_s"), exec, eval,
+            solution, tests, steps, checks, compile_error)
 
 
 def expression(text, line):
@@ -254,80 +349,86 @@ def run_program():
     outcome. `script`: each top-level test statement is one step. `values`: each check is an
     expression whose value is reported for the host to compare. `unittest`: the test module
     runs, then each of `test_classes` is one step. `driver`: the tests drive an outside tool
-    and report its outcomes as steps."""
+    and report its outcomes as steps. The plan arrives as one tuple from the audit hook and
+    lives in locals only: a frame walker can read them, not change them."""
     box = []
     sys.audit("codeeval.plan", box)
-    plan = box.pop()
-    if "compile_error" in plan:
-        report({"event": "error", "phase": "compile", "message": plan["compile_error"]})
+    (framework, path, source, trace, first_line, test_classes, class_timeout_s, run, evaluate,
+     solution, tests, steps, checks, compile_error) = box.pop()
+    if compile_error is not None:
+        report({"event": "error", "phase": "compile", "message": compile_error})
         return
     # A module named other than __main__: `if __name__ == "__main__":` blocks do not run, as
     # in the reference harnesses, which exec or import programs as modules.
     module = types.ModuleType("solution")
-    module.__file__ = plan["path"]
+    module.__file__ = path
     sys.modules["solution"] = module
+    namespace = module.__dict__
     try:
-        plan["exec"](plan["solution"], module.__dict__)
+        run(solution, namespace)
     except BaseException as exc:  # SystemExit too: leaving before the tests is no pass
         report({"event": "error", "phase": "solution", "exception": type(exc).__name__,
                 "message": last_traceback()})
         return
     tracer = None
-    if plan["trace"]:  # LDB-style block trace of everything the tests run
-        tracer = sys.modules["codeeval_tracer"].Tracer(plan["path"], plan["source"], plan["trace"])
+    if trace:  # LDB-style block trace of everything the tests run
+        tracer = sys.modules["codeeval_tracer"].Tracer(path, source, trace)
         tracer.__enter__()
     try:
-        run_tests(plan, module)
+        if framework == "values":
+            run_values(checks, namespace, evaluate)
+        elif framework == "driver":
+            run_driver(tests, namespace, run)
+        elif framework == "unittest":
+            run_unittest(tests, namespace, run, test_classes, (path, first_line, class_timeout_s))
+        else:
+            run_script(steps, namespace, run)
     finally:
         if tracer is not None:
             tracer.__exit__(None, None, None)
             report({"event": "trace", **tracer.summary()})
 
 
-def run_tests(plan, module):
-    framework, namespace = plan["framework"], module.__dict__
-    if framework == "values":
-        run_values(plan, namespace)
-    elif framework == "driver":
-        run_driver(plan, namespace)
-    elif framework == "unittest":
+def run_script(steps, namespace, run):
+    for name, code, left in steps:
         try:
-            plan["exec"](plan["tests"], namespace)
+            run(code, namespace)
         except BaseException as exc:
-            report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
-                    "message": last_traceback()})
-            return
-        for name in plan["test_classes"]:
-            report(codeeval_unittest.run_test_class(plan, namespace.get(name), name))
-        report({"event": "done", "steps": len(plan["test_classes"])})
-    else:
-        for name, code, left in plan["steps"]:
-            try:
-                plan["exec"](code, namespace)
-            except BaseException as exc:
-                failed = isinstance(exc, AssertionError)
-                event = {"event": "step", "name": name, "exception": type(exc).__name__,
-                         "outcome": "failed" if failed else "error", "message": last_traceback()}
-                if failed and left is not None:
-                    event["real_output"] = real_output(left, namespace)
-                report(event)
-                return  # the reference harnesses stop at the first failing statement too
-            report({"event": "step", "name": name, "outcome": "passed"})
-        report({"event": "done", "steps": len(plan["steps"])})
+            failed = isinstance(exc, AssertionError)
+            event = {"event": "step", "name": name, "exception": type(exc).__name__,
+                     "outcome": "failed" if failed else "error", "message": last_traceback()}
+            if failed and left is not None:
+                event["real_output"] = real_output(left, namespace)
+            report(event)
+            return  # the reference harnesses stop at the first failing statement too
+        report({"event": "step", "name": name, "outcome": "passed"})
+    report({"event": "done", "steps": len(steps)})
 
 
-def run_values(plan, namespace):
+def run_unittest(tests, namespace, run, test_classes, limits):
+    try:
+        run(tests, namespace)
+    except BaseException as exc:
+        report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
+                "message": last_traceback()})
+        return
+    for name in test_classes:
+        report(codeeval_unittest.run_test_class(namespace.get(name), name, *limits))
+    report({"event": "done", "steps": len(test_classes)})
+
+
+def run_values(checks, namespace, evaluate):
     """Each check's value as plain data, for the host to compare (sandbox/values.py); the
     first exception ends the run, as a failing statement ends a script."""
-    for name, code in plan["checks"]:
+    for name, code in checks:
         try:
-            value = encode_value(plan["eval"](code, namespace))
+            value = encode_value(evaluate(code, namespace))
         except BaseException as exc:
             report({"event": "step", "name": name, "outcome": "error",
                     "exception": type(exc).__name__, "message": last_traceback()})
             return
         report({"event": "value", "name": name, "value": value})
-    report({"event": "done", "steps": len(plan["checks"])})
+    report({"event": "done", "steps": len(checks)})
 
 
 def encode_value(value, depth=0):
@@ -368,7 +469,7 @@ def encode_value(value, depth=0):
                     "strings, bytes, lists, tuples, sets, dicts); codeeval compares only those")
 
 
-def run_driver(plan, namespace):
+def run_driver(tests, namespace, run):
     """The `driver` framework: the test statements drive an outside tool (a compiler, a test
     runner) and report each of its outcomes as one step through `report_step(name, outcome,
     **counts)`; the program is done only when every statement ran."""
@@ -381,7 +482,7 @@ def run_driver(plan, namespace):
 
     namespace["report_step"] = report_step
     try:
-        plan["exec"](plan["tests"], namespace)
+        run(tests, namespace)
     except BaseException as exc:
         report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
                 "message": last_traceback()})

@@ -67,7 +67,7 @@ class Tally(unittest.TestResult):
         super().addSubTest(test, subtest, err)
 
 
-def written_by_tests(cls, plan):
+def written_by_tests(cls, path, first_line):
     """None when every class in `cls`'s MRO is unittest's or was defined by the test code
     (its test methods and unittest hooks compiled from the test lines); else what is not."""
     for klass in cls.__mro__:
@@ -79,24 +79,24 @@ def written_by_tests(cls, plan):
             if not (name.startswith("test") or name in TEST_HOOKS):
                 continue
             for _ in range(8):   # a decorated test (mock.patch) wraps the test code's function
-                if getattr(getattr(value, "__code__", None), "co_filename", None) == plan["path"]:
+                if getattr(getattr(value, "__code__", None), "co_filename", None) == path:
                     break
                 value = getattr(value, "__wrapped__", value)
             code = getattr(value, "__code__", None)
             if code is None and callable(value):
                 return f"{klass.__qualname__}.{name} is not a function of the test code"
-            if code is not None and not (code.co_filename == plan["path"]
-                                         and code.co_firstlineno >= plan["first_line"]):
+            if code is not None and not (code.co_filename == path
+                                         and code.co_firstlineno >= first_line):
                 return f"{klass.__qualname__}.{name} was not written by the test code"
     return None
 
 
-def run_test_class(plan, cls, name):
+def run_test_class(cls, name, path, first_line, timeout_s):
     """One unittest class as one step: passed when it ran tests and none failed or errored."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"no unittest.TestCase named {name!r} in the program"}
-    replaced = written_by_tests(cls, plan)
+    replaced = written_by_tests(cls, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed: {replaced}"}
@@ -109,7 +109,6 @@ def run_test_class(plan, cls, name):
 
     # unittest records any exception inside a test as an error and goes on with the next test,
     # so the alarm keeps firing after the deadline until the whole class has given up.
-    timeout_s = plan["class_timeout_s"]
     previous = signal.signal(signal.SIGALRM, expire)
     if timeout_s:
         signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
@@ -123,7 +122,7 @@ def run_test_class(plan, cls, name):
     if expired:  # as the official harnesses count a timed-out class: no test ran
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"test class timed out after {timeout_s} s"}
-    replaced = written_by_tests(cls, plan)
+    replaced = written_by_tests(cls, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed while it ran: {replaced}"}

@@ -116,8 +116,9 @@ def judge_values(checks: list[Check], events: list[dict]) -> list[dict]:
             tests.append({"name": check.name, "outcome": "error",
                           "message": f"the program reported {event.get('name')!r} for {check.name}"})
             break
-        if event["event"] == "step":   # the expression raised
-            tests.append({k: v for k, v in event.items() if k not in ("event", "nonce", "exception")})
+        if event["event"] == "step":   # the expression raised; never a pass, whatever it says
+            tests.append({**{k: v for k, v in event.items() if k not in ("event", "nonce", "exception")},
+                          "outcome": "error"})
             break
         try:
             value = decode(event.get("value"))

@@ -15,6 +15,8 @@ import json
 from codeeval.records import Execution
 from codeeval.sandbox.values import Check, judge_values
 
+TAMPERED_EXIT = 87   # program_steps.TAMPERED_EXIT: the audit hook caught the program tampering
+
 
 def parse_report(text: str, nonce: str) -> list[dict]:
     """The report lines that carry this run's nonce; anything else is ignored."""
@@ -50,8 +52,9 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
                          duration_s=round(duration_s, 4), exit_code=exit_code,
                          stdout=stdout, stderr=stderr, trace=trace)
 
-    if tampered is not None:
-        return result("tampered", f"the program tampered with the test harness: {tampered.get('what')}")
+    if tampered is not None or exit_code == TAMPERED_EXIT:
+        what = tampered.get("what") if tampered else f"it was stopped (exit code {TAMPERED_EXIT})"
+        return result("tampered", f"the program tampered with the test harness: {what}")
     if timed_out:
         return result("timeout", "wall-clock limit reached; killed the program and its children")
     if "started" not in kinds:

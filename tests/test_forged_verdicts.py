@@ -22,6 +22,43 @@ UNITTEST_TESTS = ("import unittest\nclass TestInc(unittest.TestCase):\n"
                   "    def test_one(self):\n        self.assertEqual(inc(1), 2)\n"
                   "    def test_two(self):\n        self.assertEqual(inc(2), 3)\n")
 
+# What the attacks below do once they reach the audit hook's state: find its `line` function
+# (through any function's closure in a frame's locals) and write passing steps with the nonce.
+FORGE = """import os, sys, types
+def closure_of(function):
+    code = function.__code__
+    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))
+def find_line(scope, depth=0):
+    if depth > 3:
+        return None
+    for value in list(scope.values()):
+        if isinstance(value, types.FunctionType):
+            inner = closure_of(value)
+            if 'stamp' in inner and value.__name__ == 'line':
+                return value
+            found = find_line(inner, depth + 1)
+            if found:
+                return found
+    return None
+def forge(scope):
+    line = find_line(scope)
+    if line is None:
+        return
+    lines = open(__file__).read().splitlines()
+    first = next((i + 1 for i, text in enumerate(lines) if text.startswith(('y = inc(1)', 'assert inc(1)'))),
+                 len(lines) + 1)
+    unit = any(text.startswith('class ' + 'TestInc(') for text in lines)
+    names = ['TestInc'] if unit else [f'line {first + i}' for i in range(3)]
+    for name in names:
+        line({'event': 'step', 'name': name, 'outcome': 'passed', 'tally': {'run': 1, 'success': 1}})
+    line({'event': 'done', 'steps': len(names)})
+    os._exit(0)
+def forge_from_frames(frame):
+    while frame is not None:
+        forge(frame.f_locals)
+        frame = frame.f_back
+"""
+
 # name -> (solution, which tests)
 ATTACKS = {
     "replace builtins.exec and compile": (
@@ -59,8 +96,8 @@ ATTACKS = {
         "sys.audit('codeeval.report', {'event': 'done', 'steps': 3})\nos._exit(0)\n", "script"),
     "run the harness's runner on fake steps": (
         "import os, sys, types\nsteps = sys.modules['codeeval_steps']\n"
-        "fake = {'framework': 'script', 'steps': [('line 4', compile('pass', 'x', 'exec'), None)] * 3}\n"
-        "steps.run_tests(fake, types.ModuleType('m'))\nos._exit(0)\n", "script"),
+        "fake = [('line 4', compile('pass', 'x', 'exec'), None)] * 3\n"
+        "steps.run_script(fake, {}, exec)\nos._exit(0)\n", "script"),
     "find the nonce with gc and write to the report": (
         "import gc, os, re\nnonces = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
         "for fd in range(3, 64):\n    for n in nonces:\n        for name in ('line 4', 'line 5', 'line 6'):\n"
@@ -121,6 +158,52 @@ ATTACKS = {
         "        time.sleep(0)\nFake = TestInc\nthreading.Thread(target=swap, daemon=True).start()\n"
         + WRONG, "unittest"),
 }
+
+ATTACKS.update({
+    "a signal handler reads the hook's frame (timer storm)": (
+        FORGE + "import signal\ndef handler(n, f):\n    signal.setitimer(signal.ITIMER_REAL, 0)\n"
+        "    forge_from_frames(f)\n    signal.setitimer(signal.ITIMER_REAL, 0.0002)\n"
+        "signal.signal(signal.SIGALRM, handler)\nsignal.setitimer(signal.ITIMER_REAL, 0.0002)\n"
+        "for _ in range(100000):\n    sys._getframe()\nsignal.setitimer(signal.ITIMER_REAL, 0)\n"
+        + WRONG, "script"),
+    "a full pipe over the report, then a signal during the blocked write": (
+        FORGE + "import signal, stat, threading, time\n"
+        "report = next(fd for fd in range(3, 256) if os.path.exists(f'/proc/self/fd/{fd}') "
+        "and stat.S_ISREG(os.fstat(fd).st_mode))\nsaved = os.dup(report)\nr, w = os.pipe()\n"
+        "os.set_blocking(w, False)\ntry:\n    while True:\n        os.write(w, b'x' * 4096)\n"
+        "except BlockingIOError:\n    pass\nos.set_blocking(w, True)\nos.dup2(w, report)\n"
+        "def handler(n, f):\n    os.dup2(saved, report)\n    forge_from_frames(f)\n"
+        "signal.signal(signal.SIGUSR1, handler)\nmain = os.getpid()\n"
+        "def poke():\n    while True:\n        time.sleep(0.05)\n        os.kill(main, signal.SIGUSR1)\n"
+        "threading.Thread(target=poke, daemon=True).start()\n" + WRONG, "script"),
+    "keep the traceback of a refused operation": (
+        FORGE + "import gc\nreport = next(fd for fd in range(3, 256) if os.path.exists(f'/proc/self/fd/{fd}') "
+        "and __import__('stat').S_ISREG(os.fstat(fd).st_mode))\nsaved = os.dup(report)\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), report)\ntry:\n    gc.get_objects()\n"
+        "except BaseException as exc:\n    os.dup2(saved, report)\n    tb = exc.__traceback__\n"
+        "    while tb is not None:\n        forge(tb.tb_frame.f_locals)\n        tb = tb.tb_next\n" + WRONG,
+        "unittest"),
+    "a str subclass key in builtins runs code inside the hook": (
+        FORGE + "import builtins\nclass Key(str):\n    __hash__ = str.__hash__\n"
+        "    def __eq__(self, other):\n        if str.__eq__(self, other):\n"
+        "            forge_from_frames(sys._getframe(1))\n            return True\n        return False\n"
+        "namespace = vars(builtins)\nnamespace[Key('memoryview')] = namespace.pop('memoryview')\n" + WRONG,
+        "unittest"),
+    "a str subclass key in builtins, to the values judge": (
+        FORGE + "import builtins\nclass Key(str):\n    __hash__ = str.__hash__\n"
+        "    def __eq__(self, other):\n        if str.__eq__(self, other):\n"
+        "            forge_from_frames(sys._getframe(1))\n            return True\n        return False\n"
+        "namespace = vars(builtins)\nnamespace[Key('memoryview')] = namespace.pop('memoryview')\n" + WRONG,
+        "values"),
+    "change the plan through frames": (
+        "import sys\nframe = sys._getframe(1)\nfor name, value in list(frame.f_locals.items()):\n"
+        "    class Grab:\n        def __eq__(self, other):\n            global GRABBED\n"
+        "            if isinstance(other, dict) and 'steps' in other:\n                GRABBED = other\n"
+        "            return False\n    value == Grab()\n"
+        "GRABBED = globals().get('GRABBED')\nif isinstance(GRABBED, dict):\n"
+        "    GRABBED['steps'] = tuple((n, compile('pass', 'x', 'exec'), None) for n, c, l in GRABBED['steps'])\n"
+        + WRONG, "script"),
+})
 
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
