@@ -11,8 +11,8 @@ run's nonce and the report descriptor (in its closure: no frame, module or gc li
 them, since the hook refuses gc listings). Harness code reports through
 `sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
 code (code objects captured at install) and the harness's modules, `builtins`, `json` and
-`unittest` still hold what they held at install. The hook also refuses, and reports as
-`tampered`, what no benchmark's honest program does: tracing or profiling outside the harness's
+`unittest` still hold what they held at install. The hook also stops the program (exit 87,
+and a `tampered` line) on what no benchmark's honest program does: tracing or profiling outside the harness's
 tracer, listing every thread's frames, gc listings, swapping a function's code or building code
 objects outside installed libraries, compiling code under a harness or library file name,
 opening /proc/*/mem or /proc/*/fd, truncating the report. unittest classes run through
