@@ -73,7 +73,8 @@ def guard(report_fd, nonce, request, path):
                                        real_output.__code__)))
     unit = codeeval_unittest
     runners = set()
-    for function in (run_program, run_script, run_unittest, run_values, run_driver, unit.run_test_class,
+    for function in (run_program, run_script, run_test_module, run_unittest, run_values, run_driver,
+                     unit.run_test_class,
                      unit.written_by_tests, *(f for f in vars(unit.Tally).values()
                                               if isinstance(f, types.FunctionType))):
         runners.add(function.__code__)
@@ -405,12 +406,19 @@ def run_script(steps, namespace, run):
     report({"event": "done", "steps": len(steps)})
 
 
-def run_unittest(tests, namespace, run, test_classes, limits):
+def run_test_module(tests, namespace, run):
+    """The test statements as one module; False (reported) when they raise."""
     try:
         run(tests, namespace)
+        return True
     except BaseException as exc:
         report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
                 "message": last_traceback()})
+        return False
+
+
+def run_unittest(tests, namespace, run, test_classes, limits):
+    if not run_test_module(tests, namespace, run):
         return
     for name in test_classes:
         report(codeeval_unittest.run_test_class(namespace.get(name), name, *limits))
@@ -481,13 +489,8 @@ def run_driver(tests, namespace, run):
                 "outcome": outcome if outcome in ("passed", "failed", "error") else "error"})
 
     namespace["report_step"] = report_step
-    try:
-        run(tests, namespace)
-    except BaseException as exc:
-        report({"event": "error", "phase": "tests", "exception": type(exc).__name__,
-                "message": last_traceback()})
-        return
-    report({"event": "done", "steps": count[0]})
+    if run_test_module(tests, namespace, run):
+        report({"event": "done", "steps": count[0]})
 
 
 def real_output(left, namespace):
