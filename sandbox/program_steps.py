@@ -72,21 +72,9 @@ def guard(report_fd, nonce, request, path):
         trace_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                        real_output.__code__)))
     unit = codeeval_unittest
-    runners = set()
-    for function in (run_program, run_script, run_test_module, run_unittest, run_values, run_driver,
-                     unit.run_test_class,
-                     unit.written_by_tests, *(f for f in vars(unit.Tally).values()
-                                              if isinstance(f, types.FunctionType))):
-        runners.add(function.__code__)
-        runners.update(c for c in function.__code__.co_consts if isinstance(c, types.CodeType))
-    runners = tuple(runners)   # kept alive: their ids identify them (equal code can be compiled)
-    runner_ids = frozenset(map(id, runners))
+    runners = RUNNER_CODES   # captured: the hook's closure keeps these code objects alive
     report_id, tally_id, plan_id = id(report.__code__), id(unit.Tally.count.__code__), id(run_program.__code__)
-    stdlib = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
-    # The import system and installed libraries build and rewrite code objects as they import
-    # (numpy's dispatchers do); programs and tests do not.
-    libraries = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
-        sys.prefix, sys.base_prefix, sys.exec_prefix, stdlib)}))
+    stdlib, libraries = STDLIB, LIBRARIES
     test_ids = frozenset(map(id, [tests] + [step[1] for step in steps]))
     report_file = os.fstat(report_fd)
     report_inode = (report_file.st_dev, report_file.st_ino)
@@ -141,7 +129,7 @@ def guard(report_fd, nonce, request, path):
     def from_harness(frame, trusted):
         """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
         while frame is not None and frame is not root[0]:
-            if id_(frame.f_code) not in runner_ids and not trusted(frame.f_code):
+            if id_(frame.f_code) not in runners and not trusted(frame.f_code):
                 return False
             frame = frame.f_back
         return frame is not None
@@ -505,3 +493,26 @@ def real_output(left, namespace):
     finally:
         if tracing is not None:
             sys.settrace(tracing)
+
+
+def runner_codes():
+    """{id: code} of the harness functions that may stand between a report and run_program
+    (their nested functions included). Identity, not equality: equal code can be compiled."""
+    unit = codeeval_unittest
+    codes = {}
+    for function in (run_program, run_script, run_test_module, run_unittest, run_values,
+                     run_driver, unit.run_test_class, unit.written_by_tests,
+                     *(f for f in vars(unit.Tally).values() if isinstance(f, types.FunctionType))):
+        for code in (function.__code__, *function.__code__.co_consts):
+            if isinstance(code, types.CodeType):
+                codes[id(code)] = code
+    return codes
+
+
+# Once per worker, before it forks any program: the same for every program.
+RUNNER_CODES = runner_codes()
+STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
+# The import system and installed libraries build and rewrite code objects as they import
+# (numpy's dispatchers do); programs and tests do not.
+LIBRARIES = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
+    sys.prefix, sys.base_prefix, sys.exec_prefix, STDLIB)}))
