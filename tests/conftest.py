@@ -30,6 +30,19 @@ def sandbox():
         yield box
 
 
+def base_docker_sandbox():
+    """A one-slot Docker sandbox of the base image for a module's tests; skipped without a
+    daemon or the image, except where CODEEVAL_REQUIRE_DOCKER=1 (CI) makes that a failure."""
+    from codeeval.sandbox.engine import daemon_available
+    from codeeval.sandbox.images import IMAGES, image_exists
+    if not (daemon_available() and image_exists(IMAGES["base"]().tag)):
+        if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
+            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or base image")
+        pytest.skip("no Docker daemon or base image (codeeval images build base)")
+    from codeeval.sandbox.container import DockerSandbox
+    return DockerSandbox(parallel=1, image="base")
+
+
 def codeeval_cmd(*args: str) -> list[str]:
     """The installed CLI, run through this interpreter (no PATH assumptions)."""
     return [sys.executable, "-c", "from codeeval.cli import main; main()", *args]

@@ -13,6 +13,7 @@ import warnings
 import pytest
 
 from codeeval.records import Program
+from conftest import base_docker_sandbox
 from tests.test_cli import cli
 
 WRONG = "def inc(x):\n    return x\n"
@@ -235,14 +236,7 @@ def sandbox(request):
         with box:
             yield box
         return
-    from codeeval.sandbox.engine import daemon_available
-    from codeeval.sandbox.images import IMAGES, image_exists
-    if not (daemon_available() and image_exists(IMAGES["base"]().tag)):
-        if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
-            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or base image")
-        pytest.skip("no Docker daemon or base image (codeeval images build base)")
-    from codeeval.sandbox.container import DockerSandbox
-    with DockerSandbox(parallel=1, image="base") as box:
+    with base_docker_sandbox() as box:
         yield box
 
 

@@ -15,6 +15,7 @@ import os
 import pytest
 
 from codeeval.records import Program
+from conftest import base_docker_sandbox
 
 ATTACKS = {
     "infinite loop": ("while True:\n    pass\n", "assert True\n"),
@@ -99,14 +100,7 @@ def make(key: str, solution: str, tests: str, timeout_s: float = 5.0, memory_mb:
 
 @pytest.fixture(scope="module")
 def docker_sandbox():
-    from codeeval.sandbox.engine import daemon_available
-    from codeeval.sandbox.images import IMAGES, image_exists
-    if not (daemon_available() and image_exists(IMAGES["base"]().tag)):
-        if os.environ.get("CODEEVAL_REQUIRE_DOCKER") == "1":
-            pytest.fail("CODEEVAL_REQUIRE_DOCKER=1 but no Docker daemon or base image")
-        pytest.skip("no Docker daemon or base image (codeeval images build base)")
-    from codeeval.sandbox.container import DockerSandbox
-    with DockerSandbox(parallel=1, image="base") as box:
+    with base_docker_sandbox() as box:
         yield box
 
 
