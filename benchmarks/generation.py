@@ -20,6 +20,10 @@ greedy n=1 (tokens asserted identical across engines), then n=--samples at T=0.8
 resident-set growth during the engine's run (CPU) or CUDA's peak allocation.
 
     python benchmarks/generation.py --real 164 --samples 10 --new-tokens 512 --data-dir D
+
+On a GPU, `--model-args dtype=float32` keeps greedy tokens comparable across engines (fp16/bf16
+change the argmax where two logits nearly tie), and `--generate-problems K` runs `generate` on
+K problems (K x n rows) at a time, as a user would to fit its padded per-sequence cache.
 """
 
 from __future__ import annotations
@@ -176,7 +180,7 @@ def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:
             for p in task.load(DataSource(Path(data_dir)))[:problems]]
 
 
-def real_engines(backend, prompts, n, new, temperature):
+def real_engines(backend, prompts, n, new, temperature, generate_problems):
     """(name -> (token lists, seconds, peak bytes)) for the three engines on one workload."""
     from transformers import GenerationConfig
 
@@ -195,6 +199,7 @@ def real_engines(backend, prompts, n, new, temperature):
             tokens = run()
             seconds = time.perf_counter() - start
         results[name] = (tokens, seconds, peak[0])
+        print(f"  {name}: {sum(map(len, tokens))} tokens in {seconds:.1f} s", flush=True)
 
     def ours():
         specs = [SampleSpec(p, new, TokenSampler(temperature, 0.95, sample_seed(0, f"{i}/{j}"),
@@ -203,16 +208,22 @@ def real_engines(backend, prompts, n, new, temperature):
         out = dict(backend.generator.generate(specs))
         return [out[i] for i in range(len(specs))]
 
-    def generate():
-        width = max(map(len, prompts))
-        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    def generate_chunk(chunk):
+        width = max(map(len, chunk))
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in chunk], device=model.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in chunk],
+                            device=model.device)
         with torch.inference_mode():
             out = model.generate(ids, attention_mask=mask, max_new_tokens=new,
                                  num_return_sequences=n, pad_token_id=pad,
                                  eos_token_id=sorted(eos), **sampling)
         rows = out[:, width:].tolist()
         return [next((r[:i + 1] for i, t in enumerate(r) if t in eos), r) for r in rows]
+
+    def generate():
+        step = generate_problems or len(prompts)
+        return [row for i in range(0, len(prompts), step)
+                for row in generate_chunk(prompts[i:i + step])]
 
     def continuous():
         config = GenerationConfig(max_new_tokens=new, num_return_sequences=n, pad_token_id=pad,
@@ -234,12 +245,18 @@ def real_engines(backend, prompts, n, new, temperature):
 
 def run_real(args) -> None:
     from codeeval.generation import GenerationConfig, make_backend
-    backend = make_backend(args.model, GenerationConfig(max_new_tokens=args.new_tokens))
+    options = dict(item.split("=", 1) for item in args.model_args.split(",") if item)
+    backend = make_backend(args.model, GenerationConfig(max_new_tokens=args.new_tokens), options)
     prompts = real_prompts(backend, args.data_dir, args.real)
+    device = backend.device
+    name = torch.cuda.get_device_name(device) if str(device).startswith("cuda") else "cpu"
     print(f"{args.model}: {len(prompts)} HumanEval Pro chat prompts, {args.new_tokens} new "
-          f"tokens at most, device {backend.device}")
+          f"tokens at most, {name}, {backend.lm.dtype}, torch {torch.__version__}", flush=True)
+    print("warm-up (not timed: kernels compile, caches fill):", flush=True)
+    real_engines(backend, prompts[:2], 2, 8, 0.8, 0)
     for n, temperature in ((1, 0.0), (args.samples, 0.8)):
-        results = real_engines(backend, prompts, n, args.new_tokens, temperature)
+        results = real_engines(backend, prompts, n, args.new_tokens, temperature,
+                               args.generate_problems)
         base = results["hf generate"]
         base_rate = sum(map(len, base[0])) / base[1]
         same = ""
@@ -269,6 +286,10 @@ def main() -> None:
     parser.add_argument("--model", default="hf:smollm2-135m-instruct")
     parser.add_argument("--samples", type=int, default=10)
     parser.add_argument("--data-dir", default="../shared/benchmarks")
+    parser.add_argument("--model-args", default="",
+                        help="hf backend options, KEY=VALUE,... (e.g. dtype=float32,device=cuda)")
+    parser.add_argument("--generate-problems", type=int, default=0,
+                        help="problems per `generate` call (default: all in one call)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.real:

@@ -117,6 +117,7 @@ class PrefixSharingGenerator:
                 self._decode_step(active)
                 yield from self._retire(active, [s for s in active if self._done(s)])
         self.stats.peak_kv_tokens = self.arena.peak_held
+        self.arena = None    # the KV memory goes back as soon as the last sequence is out
 
     # -- scheduling ---------------------------------------------------------------------------
 

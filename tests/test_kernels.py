@@ -1,14 +1,18 @@
-"""Segment attention: the Triton kernel (run by Triton's CPU interpreter) and the torch path
-against attention computed directly over each row's concatenated KV."""
+"""Segment attention: the Triton kernel and the torch path against attention computed directly
+(fp64) over each row's concatenated KV. On a CUDA machine the kernel runs compiled on the GPU
+(fp16 and bf16 too); elsewhere Triton's CPU interpreter runs it."""
 
 from __future__ import annotations
 
 import os
 
-os.environ["TRITON_INTERPRET"] = "1"   # before the kernel module defines its @triton.jit
-
 import pytest
 import torch
+
+CUDA = torch.cuda.is_available()
+if not CUDA:
+    os.environ["TRITON_INTERPRET"] = "1"   # before the kernel module defines its @triton.jit
+DEVICE = torch.device("cuda" if CUDA else "cpu")
 
 from codeeval.kernels import SegmentTiles, new_state
 from codeeval.kernels.reference import attend_segments_torch
@@ -18,6 +22,7 @@ from codeeval.kernels.triton_segments import MAX_BLOCK_M, attend_segments_triton
 def direct_attention(q, k, v, ranges, scale):
     """Row r attends the concatenation of its KV ranges; plain softmax in fp64."""
     group = q.shape[1] // k.shape[0]
+    q, k, v = q.cpu(), k.cpu(), v.cpu()
     out = torch.zeros(q.shape, dtype=torch.float64)
     for row, spans in enumerate(ranges):
         index = [i for start, length in spans for i in range(start, start + length)]
@@ -44,14 +49,19 @@ CASES = [  # rows, q heads, kv heads, head dim
 ]
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+# bf16 only compiled: the interpreter computes through numpy, which has no bfloat16
+DTYPES = [torch.float32, torch.float16] + ([torch.bfloat16] if CUDA else [])
+TOLERANCE = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1.6e-2}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("rows,heads,kv_heads,head_dim", CASES)
 def test_triton_and_torch_match_direct_attention(dtype, rows, heads, kv_heads, head_dim):
     gen = torch.Generator().manual_seed(rows * heads + head_dim)
     arena = 180 + 10 * rows
-    q = torch.randn(rows, heads, head_dim, generator=gen).to(dtype)
-    k = torch.randn(kv_heads, arena, head_dim, generator=gen).to(dtype)
-    v = torch.randn(kv_heads, arena, head_dim, generator=gen).to(dtype)
+    q = torch.randn(rows, heads, head_dim, generator=gen).to(DEVICE, dtype)
+    k = torch.randn(kv_heads, arena, head_dim, generator=gen).to(DEVICE, dtype)
+    v = torch.randn(kv_heads, arena, head_dim, generator=gen).to(DEVICE, dtype)
     # level 0: two clusters; level 1: one group of three rows; own: odd lengths, some empty
     cluster_of = [r % 2 for r in range(rows)]
     level0 = [(0, 37, [r for r in range(rows) if cluster_of[r] == 0]),
@@ -60,18 +70,18 @@ def test_triton_and_torch_match_direct_attention(dtype, rows, heads, kv_heads, h
     own = [(180 + 10 * r, (r * 3) % 7, [r]) for r in range(rows)]   # r = 0 and r = 7: empty
     ranges = [[(s, n) for s, n, rs in level0 + level1 + own if r in rs] for r in range(rows)]
     expected = direct_attention(q, k, v, ranges, head_dim ** -0.5)
-    tol = 1e-5 if dtype == torch.float32 else 2e-3
+    tol = TOLERANCE[dtype]
     group = heads // kv_heads
     for attend, per_tile in ((attend_segments_torch, None),
                              (attend_segments_triton, max(1, MAX_BLOCK_M // group))):
         o, lse = run_levels(attend, q, k, v, [level0, level1, own], head_dim ** -0.5, per_tile)
         assert torch.isfinite(lse).all()
-        torch.testing.assert_close(o.double(), expected, atol=tol, rtol=tol)
+        torch.testing.assert_close(o.double().cpu(), expected, atol=tol, rtol=tol)
 
 
 def test_state_of_unseen_rows_stays_empty_and_lse_is_the_log_partition():
-    q = torch.randn(3, 2, 16)
-    k, v = torch.randn(1, 50, 16), torch.randn(1, 50, 16)
+    q = torch.randn(3, 2, 16, device=DEVICE)
+    k, v = torch.randn(1, 50, 16, device=DEVICE), torch.randn(1, 50, 16, device=DEVICE)
     for attend, per_tile in ((attend_segments_torch, None), (attend_segments_triton, 8)):
         o, lse = run_levels(attend, q, k, v, [[(0, 50, [0, 2])], [(5, 0, [1])]], 0.25, per_tile)
         assert torch.isneginf(lse[1]).all() and (o[1] == 0).all()

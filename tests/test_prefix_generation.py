@@ -40,9 +40,10 @@ def run_generator(model, prompts, max_new, *, budget=10 ** 6, policy=SharingPoli
                   eos=(EOS,), samplers=None):
     register()
     model.set_attn_implementation(ATTENTION_NAME)
+    device = model.device
     generator = PrefixSharingGenerator(model, kv_budget_tokens=budget, policy=policy,
-                                       eos_ids=eos, device="cpu", max_positions=4096)
-    samplers = samplers or [TokenSampler(0.0, 1.0, 0, "cpu") for _ in prompts]
+                                       eos_ids=eos, device=device, max_positions=4096)
+    samplers = samplers or [TokenSampler(0.0, 1.0, 0, device) for _ in prompts]
     out = dict(generator.generate([SampleSpec(p, max_new, s) for p, s in zip(prompts, samplers)]))
     model.set_attn_implementation("sdpa")
     return [out[i] for i in range(len(prompts))], generator.stats
@@ -51,8 +52,9 @@ def run_generator(model, prompts, max_new, *, budget=10 ** 6, policy=SharingPoli
 def hf_greedy(model, prompts, max_new):
     """transformers' generate, one left-padded batch; outputs cut after EOS."""
     width = max(map(len, prompts))
-    ids = torch.tensor([[PAD] * (width - len(p)) + p for p in prompts])
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    ids = torch.tensor([[PAD] * (width - len(p)) + p for p in prompts], device=model.device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts],
+                        device=model.device)
     out = model.generate(ids, attention_mask=mask, max_new_tokens=max_new, do_sample=False,
                          eos_token_id=EOS, pad_token_id=PAD)[:, width:].tolist()
     return [row[:row.index(EOS) + 1] if EOS in row else row for row in out]
@@ -69,6 +71,18 @@ def test_greedy_tokens_identical_to_hf_generate(arch):
     assert stats.shared_segments == 2   # the instruction; problem 2's prompt for its 3 samples
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_greedy_tokens_identical_to_hf_generate_on_gpu_with_an_8_layer_llama():
+    """The compiled Triton kernel on the GPU, fp32: a deeper model than the CPU tests', longer
+    prompts and decodes, n > 1 samples of shared prompts."""
+    model = tiny_model("llama", layers=8, hidden=256, heads=8, kv_heads=2,
+                       intermediate=512).cuda()
+    prompts = eval_prompts() + [random_tokens(300, 4)] * 4
+    ours, stats = run_generator(model, prompts, 64)
+    assert ours == hf_greedy(model, prompts, 64)
+    assert stats.shared_segments == 3
+
+
 TRITON_RUN = """
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -81,6 +95,9 @@ print("identical")
 """
 
 
+@pytest.mark.skipif(torch.cuda.is_available(),
+                    reason="the compiled kernel is tested on the GPU instead (Triton 3.6's "
+                           "interpreter fails this run on a CUDA machine)")
 def test_triton_kernel_path_gives_the_same_tokens():
     # a fresh interpreter: TRITON_INTERPRET must be set before Triton is first imported
     env = {**os.environ, "TRITON_INTERPRET": "1", "CODEEVAL_KERNELS": "triton"}
