@@ -10,8 +10,10 @@ test steps, immutable code objects) and installs a PEP 578 audit hook that alone
 run's nonce and the report descriptor (in its closure: no frame, module or gc listing leads to
 them, since the hook refuses gc listings). Harness code reports through
 `sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
-code (code objects captured at install) and the harness's modules, `builtins`, `json` and
-`unittest` still hold what they held at install. The hook also stops the program (exit 87,
+code (code objects captured at install) and the harness's modules, `builtins` and `traceback`
+(and under unittest, `unittest` and `signal`) still hold what they held at install. The hook
+itself calls only C functions it captured at install (the JSON encoder too): no lookup on a
+class the program can change runs program code inside it. The hook also stops the program (exit 87,
 and a `tampered` line) on what no benchmark's honest program does: tracing or profiling outside the harness's
 tracer, listing every thread's frames, gc listings, swapping a function's code or building code
 objects outside installed libraries, compiling code under a harness or library file name,
@@ -23,7 +25,9 @@ it with an expected value that never entered the process (sandbox/values.py).
 
 import ast
 import gc
+import itertools
 import json
+import operator
 import os
 import sys
 import traceback
@@ -37,9 +41,14 @@ FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "g
 WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
                      "object.__setattr__",
                      "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
-GUARDED_MODULES = ("builtins", "json", "json.encoder", "traceback", "signal", "_signal", "unittest",
-                   "unittest.case", "unittest.result", "unittest.suite", "unittest.loader")
 HARNESS_MODULES = ("codeeval_steps", "codeeval_unittest", "codeeval_tracer")
+# What harness code calls between the program's code and a report (the hook itself calls only
+# functions it captured at install): builtins and traceback always; under the unittest framework
+# also unittest (the run of a test class) and signal (its timeout).
+CORE_MODULES = HARNESS_MODULES + ("builtins", "traceback")
+UNITTEST_MODULES = ("unittest", "unittest.case", "unittest.result", "unittest.suite",
+                    "unittest.loader")
+SIGNAL_MODULES = ("signal", "_signal")   # changed in the program's process, by guard_signals
 # The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
 # exit and quit to None, and nothing the tests rely on uses them.
 SITE_BUILTINS = frozenset({"exit", "quit", "help", "copyright", "credits", "license"})
@@ -56,41 +65,52 @@ class Tampered(RuntimeError):
 def guard(report_fd, nonce, request, path):
     """Compile the program's plan and install the audit hook that owns the report. Called once,
     in the program's process, before any of its code runs; the worker passes the nonce as an
-    argument only, so no frame that stays on the stack holds it.
+    argument only, so no frame that stays on the stack holds it. The hook itself was built
+    before the worker forked (`prepare`): the program's process only fills in its state."""
+    install, snapshots = PREPARED.pop() if PREPARED else (make_guard(), snapshots_before_fork())
+    install(report_fd, nonce, make_plan(path, request), snapshots)
+
+
+def make_guard():
+    """The audit hook that owns the report, and install(report_fd, nonce, plan, snapshots),
+    which gives it one program's state and adds it, once per process.
 
     While the hook runs, no program code may: its frame shows its state to any frame walker.
     So it touches program objects only through exact types (a str subclass's `__eq__`, an
-    object's `__class__` property would run program code), keeps the garbage collector off
-    (a finalizer), leaves through `os._exit` when it catches tampering (an exception's
-    traceback would keep its frame), and program-installed signal handlers do not run while it
-    is on the stack (`guard_signals`)."""
-    plan = make_plan(path, request)
-    framework, _, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
-    trace_ids = frozenset()
-    if trace:
-        tracer = sys.modules["codeeval_tracer"].Tracer
-        trace_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
-                                       real_output.__code__)))
+    object's `__class__` property would run program code), calls only functions it captured
+    here, keeps the garbage collector off (a finalizer), leaves through `os._exit` when it
+    catches tampering (an exception's traceback would keep its frame), and program-installed
+    signal handlers do not run while it is on the stack (`guard_signals`)."""
     unit = codeeval_unittest
     runners = RUNNER_CODES   # captured: the hook's closure keeps these code objects alive
     report_id, tally_id, plan_id = id(report.__code__), id(unit.Tally.count.__code__), id(run_program.__code__)
+    tracer = sys.modules["codeeval_tracer"].Tracer
+    tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
+                                    real_output.__code__)))
     stdlib, libraries = STDLIB, LIBRARIES
-    test_ids = frozenset(map(id, [tests] + [step[1] for step in steps]))
-    report_file = os.fstat(report_fd)
-    report_inode = (report_file.st_dev, report_file.st_ino)
-    write, fstat, getframe, encode = os.write, os.fstat, sys._getframe, json.JSONEncoder().encode
+    write, fstat, getframe = os.write, os.fstat, sys._getframe
+    # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
+    # property set on os.stat_result (a mutable class), would run program code in the hook
+    encoder = json.encoder.c_make_encoder({}, refuse_to_encode, json.encoder.encode_basestring_ascii,
+                                          None, ": ", ", ", False, False, True)
+    field, join = tuple.__getitem__, "".join
     exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
     type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
     exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
+    is_, map_, all_, repeat = operator.is_, map, all, itertools.repeat
     function_type = types.FunctionType
     root, tally, taken = [], {}, []
-    stamp = ', "nonce": ' + encode(nonce) + "}\n"
+    # one program's state, set by install in its process
+    report_fd = report_inode = stamp = plan = framework = path = first_line = None
+    trace_ids = test_ids = frozenset()
+    snapshot = kept = ()
+    real_signal = trampoline = None
 
     def line(record):
         found = fstat(report_fd)   # a pipe dup2-ed over the report would block this write
-        if (found.st_dev, found.st_ino) != report_inode:
+        if (field(found, 2), field(found, 1)) != report_inode:   # st_dev, st_ino
             exit_now(TAMPERED_EXIT)
-        write(report_fd, (encode(record)[:-1] + stamp).encode())
+        write(report_fd, (join(encoder(record, 0))[:-1] + stamp).encode())
 
     def tamper(what):
         try:
@@ -105,15 +125,15 @@ def guard(report_fd, nonce, request, path):
         return exact_str(value) if kind is str_ or is_subclass(str_, kind) else None
 
     def intact():
-        for mapping, saved, exact in snapshot:
-            if exact and len(mapping) != len(saved):
+        # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
+        # checked to be exact str before any lookup), and no audit event fires per item
+        for mapping, keys, values, exact in snapshot:
+            if exact and len(mapping) != len(keys):
                 return False
-            for key in mapping:   # iteration runs no code of the keys
-                if type_(key) is not str_:
-                    return False
-            for key, ident in saved.items():
-                if id_(mapping.get(key)) != ident:
-                    return False
+            if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
+                return False
+            if not all_(map_(is_, map_(mapping.get, keys), values)):
+                return False
         return True
 
     def test_code(code):
@@ -141,7 +161,7 @@ def guard(report_fd, nonce, request, path):
                     not from_harness(caller.f_back, driver_code):
                 tamper("a test report from outside the harness")
             if not intact():
-                tamper("changed harness, builtins, json or unittest functions")
+                tamper("changed harness, builtins, traceback, unittest or signal functions")
             record = args[0]
             if type_(record) is not dict_:
                 tamper("a malformed test report")
@@ -205,11 +225,39 @@ def guard(report_fd, nonce, request, path):
             if collecting:
                 gc_enable()
 
-    real_signal, trampoline = guard_signals(id(hook.__code__), id(handle.__code__),
-                                            id(line.__code__))
-    snapshot = guarded_snapshot()   # after guard_signals has replaced signal.signal
-    sys.addaudithook(hook)
-    line({"event": "started"})
+    def install(fd, nonce, new_plan, snapshots):
+        nonlocal report_fd, report_inode, stamp, plan, framework, path, first_line, trace_ids, \
+            test_ids, snapshot, real_signal, trampoline, kept
+        if report_fd is not None:
+            exit_now(TAMPERED_EXIT)
+        # Nothing built before the fork may be freed here: freeing the snapshots would write
+        # to every object they hold, copying each page they live on (~190 pages a program)
+        kept = (install, snapshots)
+        plan = new_plan
+        framework, path, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
+        trace_ids = tracer_ids if trace else frozenset()
+        test_ids = frozenset(map(id, [code for code in (tests,) if code is not None]
+                                 + [step[1] for step in steps]))
+        found = fstat(fd)
+        report_fd, report_inode = fd, (found.st_dev, found.st_ino)
+        stamp = ', "nonce": ' + json.dumps(nonce) + "}\n"
+        real_signal, trampoline = guard_signals(id(hook.__code__), id(handle.__code__),
+                                                id(line.__code__))
+        # the worker's snapshots, taken before it forked, and signal's, after guard_signals
+        # replaced signal.signal. None for `values`: the host judges the values, and a forged
+        # report would need the expected values, which never enter this process; checking
+        # would cost every program a copy of each page the guarded objects live on (their
+        # reference counts change on the first look).
+        core, unit_classes = snapshots
+        snapshot = () if framework == "values" else core + (
+            unit_classes + guarded_snapshot(SIGNAL_MODULES) if framework == "unittest" else ())
+        sys.addaudithook(hook)
+        line({"event": "started"})
+    return install
+
+
+def refuse_to_encode(value):
+    raise TypeError("a test report holds a value JSON cannot encode")   # no lookup on the value
 
 
 def guard_signals(*guarded):
@@ -251,7 +299,7 @@ def guard_signals(*guarded):
         return handlers.get(number, default) if id_(current) == trampoline_id else current
 
     real_signal, real_getsignal, trampoline_id = _signal.signal, _signal.getsignal, id(trampoline)
-    for number in signal.valid_signals():
+    for number in _signal.valid_signals():   # ints: signal's wraps each in an enum
         current = real_getsignal(number)
         if callable_(current):   # Python handlers set before (SIGINT's): through the trampoline
             handlers[number] = current
@@ -261,29 +309,49 @@ def guard_signals(*guarded):
     return real_signal, trampoline
 
 
-def guarded_snapshot():
-    """[(mapping, {key: id(value)}, exact)] for the mappings the harness relies on after the
+def guarded_snapshot(names):
+    """((mapping, keys, values, exact), ...) for the mappings the harness relies on after the
     program ran: its own modules exactly (an added name would shadow a builtin), and every
-    function and class of `builtins`, `json`, `traceback`, `signal` and `unittest`, and of
-    unittest's classes (a no-op `TestResult.addFailure`, a hooked `__build_class__`)."""
+    function and class of the other modules named, and of unittest's classes (a no-op
+    `TestResult.addFailure`, a hooked `__build_class__`)."""
     saved = []
-    for name in HARNESS_MODULES + GUARDED_MODULES:
+
+    def add(mapping, keys, exact):
+        keys = tuple(keys)
+        saved.append((mapping, keys, tuple(mapping[k] for k in keys), exact))
+    for name in names:
         module = sys.modules.get(name)
         if module is None:
             continue
         exact = name in HARNESS_MODULES
         namespace = vars(module)
-        saved.append((namespace, {k: id(v) for k, v in namespace.items()
-                                  if exact or (callable(v) or isinstance(v, types.ModuleType))
-                                  and k not in SITE_BUILTINS}, exact))
+        add(namespace, [k for k, v in namespace.items()
+                        if exact or (callable(v) or isinstance(v, types.ModuleType))
+                        and k not in SITE_BUILTINS], exact)
         if name.startswith("unittest"):
             for value in list(namespace.values()):
                 if isinstance(value, type) and value.__module__.startswith("unittest"):
                     attributes = vars(value)
-                    saved.append((attributes, {k: id(v) for k, v in attributes.items()
-                                               if callable(v) or isinstance(v, (classmethod, staticmethod, property))},
-                                  False))
-    return saved
+                    add(attributes, [k for k, v in attributes.items()
+                                     if callable(v) or isinstance(v, (classmethod, staticmethod, property))],
+                        False)
+    return tuple(saved)
+
+
+def snapshots_before_fork():
+    return guarded_snapshot(CORE_MODULES), guarded_snapshot(UNITTEST_MODULES)
+
+
+PREPARED = []
+
+
+def prepare():
+    """Called by the worker once, after preloading, before it forks any program: the hook
+    (`make_guard`) and the snapshots of what cannot change between then and a program's
+    `guard` (all but signal's), so that each program does not rebuild them. `guard` takes them
+    out of PREPARED before the program's first statement; the worker's own copy is never
+    reachable from a program."""
+    PREPARED[:] = [(make_guard(), snapshots_before_fork())]
 
 
 def report(record):
@@ -298,30 +366,33 @@ def make_plan(path, request):
     with open(path, encoding="utf-8") as f:
         source = f.read()
     first = request.get("test_first_line", 0)
+    framework = request.get("framework", "script")
     solution = tests = None
     steps = checks = ()
     compile_error = None
     try:
-        tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
-        solution = compile(ast.Module([s for s in tree.body if s.lineno < first], type_ignores=[]),
-                           path, "exec")
-        test_statements = [s for s in tree.body if s.lineno >= first]
-        tests = compile(ast.Module(test_statements, type_ignores=[]), path, "exec")
-        steps = tuple((f"line {s.lineno}", compile(ast.Module([s], type_ignores=[]), path, "exec"),
-                       left_of_equality(s, path)) for s in test_statements)
-        checks = tuple((f"line {c['line']}", compile(expression(c["expr"], c["line"]), path, "eval"))
-                       for c in request.get("checks", ()))
+        if framework == "values":   # the source is the solution alone (pool.py)
+            solution = compile(source, path, "exec")
+            # each expression at its line in the program, for tracebacks
+            checks = tuple((f"line {c['line']}",
+                            compile("\n" * (c["line"] - 1) + c["expr"], path, "eval"))
+                           for c in request.get("checks", ()))
+        else:
+            tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
+            solution = compile(ast.Module([s for s in tree.body if s.lineno < first],
+                                          type_ignores=[]), path, "exec")
+            test_statements = [s for s in tree.body if s.lineno >= first]
+            if framework == "script":   # one code object per statement, run one by one
+                steps = tuple((f"line {s.lineno}",
+                               compile(ast.Module([s], type_ignores=[]), path, "exec"),
+                               left_of_equality(s, path)) for s in test_statements)
+            else:                       # the test statements run as one module
+                tests = compile(ast.Module(test_statements, type_ignores=[]), path, "exec")
     except (SyntaxError, ValueError):
         compile_error = last_traceback()
-    return (request.get("framework", "script"), path, source, request.get("trace"), first,
+    return (framework, path, source, request.get("trace"), first,
             tuple(request.get("test_classes", ())), request.get("class_timeout_s"), exec, eval,
             solution, tests, steps, checks, compile_error)
-
-
-def expression(text, line):
-    tree = ast.parse(text, mode="eval")
-    ast.increment_lineno(tree, line - 1)
-    return tree
 
 
 def left_of_equality(step, path):

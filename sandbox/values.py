@@ -41,15 +41,27 @@ def value_checks(program: Program) -> list[Check] | None:
     except (SyntaxError, ValueError):
         return None
     checks = []
+    test_lines = tests.encode().splitlines(keepends=True)
     for statement in tree.body:
-        check = equality_check(statement, tests, program.test_first_line - 1)
+        check = equality_check(statement, test_lines, program.test_first_line - 1)
         if check is None:
             return None
         checks.append(check)
     return checks or None
 
 
-def equality_check(statement: ast.stmt, text: str, offset: int) -> Check | None:
+def source_segment(lines: list[bytes], node: ast.AST) -> str:
+    """The source text of `node`, as ast.get_source_segment gives it (which splits the whole
+    text again on each call: most of this module's time). `lines`: the UTF-8 text split as the
+    parser counts lines (bytes.splitlines: at \\n, \\r\\n and \\r only); columns are byte offsets."""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first][node.col_offset:node.end_col_offset].decode()
+    return b"".join([lines[first][node.col_offset:], *lines[first + 1:last],
+                     lines[last][:node.end_col_offset]]).decode()
+
+
+def equality_check(statement: ast.stmt, lines: list[bytes], offset: int) -> Check | None:
     if not (isinstance(statement, ast.Assert) and isinstance(statement.test, ast.Compare)
             and len(statement.test.ops) == 1 and isinstance(statement.test.ops[0], ast.Eq)):
         return None
@@ -59,12 +71,10 @@ def equality_check(statement: ast.stmt, text: str, offset: int) -> Check | None:
             expected = ast.literal_eval(literal)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue
-        expression = ast.get_source_segment(text, computed)
-        if expression is None:
-            return None
         # a parenthesised expression may span lines: evaluate it as one
-        return Check(line=statement.lineno + offset, expression="(" + expression + ")",
-                     expected=expected, statement=ast.get_source_segment(text, statement) or "")
+        return Check(line=statement.lineno + offset,
+                     expression="(" + source_segment(lines, computed) + ")",
+                     expected=expected, statement=source_segment(lines, statement))
     return None
 
 

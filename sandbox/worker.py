@@ -26,6 +26,7 @@ is what makes this fast: no interpreter start-up and no library import per progr
 
 import ctypes
 import fcntl
+import gc
 import json
 import os
 import resource
@@ -356,6 +357,10 @@ def main():
             pass
     if config.get("isolate"):
         isolate(config)
+    sys.modules["codeeval_steps"].prepare()   # after preloading: what programs fork from
+    # what the worker holds now never changes: the collector of a forked program leaves it
+    # alone instead of writing to (and so copying) every page of it
+    gc.freeze()
     run_dir = tempfile.mkdtemp(dir=config["work_root"])
     os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
     capture_dir = tempfile.mkdtemp(dir=config["capture_root"])

@@ -60,6 +60,20 @@ def forge_from_frames(frame):
         frame = frame.f_back
 """
 
+IN_HOOK = FORGE + """FORGING = []
+def forge_in_hook():
+    if FORGING:   # forge's own writes come back through the same hooked lookup
+        return
+    FORGING.append(True)
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, types.FunctionType) and value.__name__ == 'line' and \\
+                    'stamp' in value.__code__.co_freevars:
+                forge({'line': value, 'f': lambda: None})
+        frame = frame.f_back
+"""
+
 # name -> (solution, which tests)
 ATTACKS = {
     "replace builtins.exec and compile": (
@@ -196,6 +210,17 @@ ATTACKS.update({
         "            forge_from_frames(sys._getframe(1))\n            return True\n        return False\n"
         "namespace = vars(builtins)\nnamespace[Key('memoryview')] = namespace.pop('memoryview')\n" + WRONG,
         "values"),
+    # Program code that runs inside the hook finds its `line` among the frames' locals: the
+    # hook's own serialisation and stat-field lookups must not reach a class the program changes
+    "a JSONEncoder method runs inside the hook": (
+        IN_HOOK + "import json\noriginal = json.JSONEncoder.iterencode\n"
+        "def iterencode(self, o, _one_shot=False):\n    forge_in_hook()\n"
+        "    return original(self, o, _one_shot)\njson.JSONEncoder.iterencode = iterencode\n" + WRONG,
+        "script"),
+    "a property on os.stat_result runs inside the hook": (
+        IN_HOOK + "original = os.stat_result.st_dev\n"
+        "os.stat_result.st_dev = property(lambda self: (forge_in_hook(), original.__get__(self))[1])\n"
+        + WRONG, "script"),
     "change the plan through frames": (
         "import sys\nframe = sys._getframe(1)\nfor name, value in list(frame.f_locals.items()):\n"
         "    class Grab:\n        def __eq__(self, other):\n            global GRABBED\n"
@@ -322,6 +347,21 @@ def test_only_equalities_against_literals_are_judged_on_the_host():
     for other in ("assert f(1)\n", "assert f(1) == f(2)\n", "assert abs(f(1) - 1) < 1e-9\n",
                   "x = f(1)\nassert x == 1\n", "assert f(1) == float('inf')\n"):
         assert checks(other) is None, other
+
+
+def test_source_segments_are_the_ones_ast_gives():
+    """values.source_segment slices each statement out of the UTF-8 lines itself; it must give
+    what ast.get_source_segment gives on text where characters and bytes, or str.splitlines
+    and the parser, disagree on lines (non-ASCII, CRLF, form feed, U+2028 inside a string)."""
+    import ast
+
+    from codeeval.sandbox.values import source_segment
+    text = ("assert f('é\u2028ü', 1) == 'x'\r\nassert f(\n    [1,\x0c 2],\n    'ß') == 2\n"
+            "assert  g ( '日本' )==  3\n")
+    lines = text.encode().splitlines(keepends=True)
+    for statement in ast.parse(text).body:
+        for node in (statement, statement.test.left, statement.test.comparators[0]):
+            assert source_segment(lines, node) == ast.get_source_segment(text, node)
 
 
 def test_reported_values_are_rebuilt_strictly():
