@@ -36,8 +36,11 @@ import types
 import codeeval_unittest
 
 TAMPERED_EXIT = 87   # the audit hook's exit when it catches the program tampering (pool.py)
+# gc.get_referents is not among them: it shows only what an object the caller already holds
+# refers to, and nothing the program can reach leads to the hook (libraries call it: pandas'
+# deep memory use, BigCodeBench 234, 238, 986).
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
-                     "gc.get_referrers", "gc.get_referents"})
+                     "gc.get_referrers"})
 WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
                      "object.__setattr__",
                      "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
@@ -198,9 +201,10 @@ def make_guard():
             if not str_starts(text(getframe(2).f_code.co_filename), libraries):
                 tamper("building a code object")
         elif event == "compile":   # code that claims to be the tests', the harness's or a library's
-            name = text(args[1])
-            if name is not None and (str_eq(name, path) is True or str_starts(name, libraries)
-                                     or str_starts(name, "<codeeval")):
+            name = text(args[1])   # (a library may compile its own files: jinja2's templates)
+            if name is not None and (str_eq(name, path) is True or str_starts(name, "<codeeval")
+                                     or str_starts(name, libraries) and not str_starts(
+                                         text(getframe(2).f_code.co_filename), libraries)):
                 tamper(f"compiling code as {name}")
         elif event in ("os.truncate", "fcntl.fcntl"):
             fd = args[0]
@@ -585,5 +589,4 @@ RUNNER_CODES = runner_codes()
 STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
 # The import system and installed libraries build and rewrite code objects as they import
 # (numpy's dispatchers do); programs and tests do not.
-LIBRARIES = ("<frozen ",) + tuple(sorted({os.path.join(p, "") for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, STDLIB)}))
+LIBRARIES = ("<frozen ",) + codeeval_unittest.LIBRARY_DIRS

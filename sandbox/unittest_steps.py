@@ -11,6 +11,7 @@ verdict from the program sharing the process (sandbox/program_steps.py has the a
   classic forgery, an object equal to every expected value, fails its test.
 """
 
+import os
 import signal
 import sys
 import unittest
@@ -67,6 +68,13 @@ class Tally(unittest.TestResult):
         super().addSubTest(test, subtest, err)
 
 
+# Where installed code lives (the standard library included); a program cannot write there,
+# and compiling code under these names is tampering unless a library does it
+# (program_steps's audit hook).
+LIBRARY_DIRS = tuple(sorted({os.path.join(p, "") for p in (
+    sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))}))
+
+
 def written_by_tests(cls, path, first_line):
     """None when every class in `cls`'s MRO is unittest's or was defined by the test code
     (its test methods and unittest hooks compiled from the test lines); else what is not."""
@@ -86,7 +94,9 @@ def written_by_tests(cls, path, first_line):
             if code is None and callable(value):
                 return f"{klass.__qualname__}.{name} is not a function of the test code"
             if code is not None and not (code.co_filename == path
-                                         and code.co_firstlineno >= first_line):
+                                         and code.co_firstlineno >= first_line
+                                         # an installed library's TestCase (pyfakefs's)
+                                         or code.co_filename.startswith(LIBRARY_DIRS)):
                 return f"{klass.__qualname__}.{name} was not written by the test code"
     return None
 
@@ -155,9 +165,10 @@ def says_equal(a, b):
 
 
 def perturbed(value):
-    """A plain value that differs from `value`, or None."""
+    """A plain value that differs from `value` (for numbers, 0 or 1: `2 * x + 1` equals x at
+    -1 and infinity, which made honest numpy values look like liars)."""
     if type(value) in (int, float):
-        return value * 2 + 1
+        return type(value)(0 if value else 1)
     if type(value) is str:
         return value + "\0"
     if type(value) in (list, tuple):

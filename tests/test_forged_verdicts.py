@@ -275,6 +275,35 @@ def test_honest_programs_pass_under_every_framework(sandbox):
     assert "passed" not in wrong.values(), wrong
 
 
+# What honest programs and libraries do that the hook must let through: a library compiling
+# its own files (jinja2's templates; here runpy), gc.get_referents, numbers equal to -1 and to
+# infinity through assertEqual (2x+1 is x there), a TestCase subclass from an installed library
+# (pyfakefs's; here doctest's DocTestCase, whose __init__ the test class replaces).
+HONEST_LIBRARY_USE = (
+    "import gc, os, runpy, io, contextlib\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    runpy.run_path(os.path.join(os.path.dirname(os.__file__), 'this.py'))\n"
+    "gc.get_referents([1, 2])\n"
+    "def inc(x):\n    return x + 1\n")
+HONEST_UNITTEST = (
+    "import doctest, unittest\nfrom decimal import Decimal\nfrom fractions import Fraction\n"
+    "class TestInc(doctest.DocTestCase):\n"
+    "    def __init__(self, name):\n        unittest.TestCase.__init__(self, name)\n"
+    "    def setUp(self):\n        pass\n    def tearDown(self):\n        pass\n"
+    "    def test_one(self):\n        self.assertEqual(Fraction(inc(-2)), -1)\n"
+    "    def test_two(self):\n        self.assertEqual(Decimal('Infinity'), float('inf'))\n")
+
+
+def test_honest_library_use_passes(sandbox):
+    script = program("script", HONEST_LIBRARY_USE, "script")
+    unit = program("unittest", HONEST_LIBRARY_USE, "unittest")
+    unit = Program(key=unit.key, source=HONEST_LIBRARY_USE + HONEST_UNITTEST,
+                   test_first_line=HONEST_LIBRARY_USE.count("\n") + 1, expected_steps=1,
+                   framework="unittest", test_classes=("TestInc",), timeout_s=10, memory_mb=1024)
+    results = list(sandbox.run([script, unit]))
+    assert [e.status for e in results] == ["passed", "passed"], results
+
+
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_forgery_does_not_pass(sandbox, name):
     solution, kind = ATTACKS[name]
@@ -362,6 +391,21 @@ def test_source_segments_are_the_ones_ast_gives():
     for statement in ast.parse(text).body:
         for node in (statement, statement.test.left, statement.test.comparators[0]):
             assert source_segment(lines, node) == ast.get_source_segment(text, node)
+
+
+def test_a_test_class_must_come_from_the_tests_or_an_installed_library():
+    import doctest
+    import unittest
+
+    from codeeval.sandbox.unittest_steps import written_by_tests
+    namespace = {"doctest": doctest, "unittest": unittest}
+    source = ("class Helper(unittest.TestCase):\n    def setUp(self):\n        pass\n"
+              "class FromLibrary(doctest.DocTestCase):\n    def test_a(self):\n        pass\n"
+              "class FromSolution(Helper):\n    def test_a(self):\n        pass\n")
+    exec(compile(source, "/work/program.py", "exec"), namespace)
+    assert written_by_tests(namespace["FromLibrary"], "/work/program.py", 4) is None
+    assert "Helper.setUp was not written" in written_by_tests(namespace["FromSolution"],
+                                                                "/work/program.py", 4)
 
 
 def test_reported_values_are_rebuilt_strictly():
