@@ -170,7 +170,7 @@ def perturbed(value):
     if type(value) in (int, float):
         return type(value)(0 if value else 1)
     if type(value) is str:
-        return value + "\0"
+        return value + "\x01"   # not NUL: numpy compares its strings with trailing NULs stripped
     if type(value) in (list, tuple):
         return value + type(value)((Probe(),))
     if type(value) is dict:

@@ -393,6 +393,18 @@ def test_source_segments_are_the_ones_ast_gives():
             assert source_segment(lines, node) == ast.get_source_segment(text, node)
 
 
+def test_honest_numpy_operands_are_not_liars():
+    """numpy strips trailing NULs when it compares strings, and 2x+1 equals x at -1 and at
+    infinity: perturbed values that hit either made honest arrays and scalars look like liars
+    (BigCodeBench 150, 294, 641, 736, 929, 1057)."""
+    np = pytest.importorskip("numpy")
+    from codeeval.sandbox.unittest_steps import lying_operand
+    for first, second in (("Apple", np.array(["Apple"], dtype=object)), ("Apple", np.array(["Apple"])),
+                          (np.float64(-1.0), -1), (np.float64("inf"), float("inf")),
+                          (np.array([-1]), -1), (np.int64(-1), -1)):
+        assert lying_operand(first, second) is None, (first, second)
+
+
 def test_a_test_class_must_come_from_the_tests_or_an_installed_library():
     import doctest
     import unittest
