@@ -29,9 +29,11 @@ import itertools
 import json
 import operator
 import os
+import signal
 import sys
 import traceback
 import types
+import unittest
 
 import codeeval_unittest
 
@@ -91,6 +93,8 @@ def make_guard():
     tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                     real_output.__code__)))
     stdlib, libraries = STDLIB, LIBRARIES
+    unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
+    sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
     write, fstat, getframe = os.write, os.fstat, sys._getframe
     # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
     # property set on os.stat_result (a mutable class), would run program code in the hook
@@ -185,27 +189,38 @@ def make_guard():
             root.append(caller)
             taken.append(True)
             args[0].append(plan)
-        elif event == "codeeval.signal":   # signal.signal, through guard_signals
-            number, disposition = args
-            real_signal(int_.__index__(number), trampoline if disposition is None else disposition)
+        elif event == "codeeval.signal":   # signal.signal, through guard_signals (or a forgery:
+            number, disposition = args     # only the kernel's dispositions pass, by identity)
+            if not (disposition is sig_dfl or disposition is sig_ign
+                    or type_(disposition) is int_ and (disposition == 0 or disposition == 1)):
+                disposition = trampoline
+            real_signal(int_.__index__(number), disposition)
         elif event in FLAGGED:
             if event in ("sys.settrace", "sys.setprofile") and id_(getframe(2).f_code) in trace_ids:
                 return
             tamper(event)
         elif event == "object.__setattr__":
             name = text(args[1])
-            if type_(args[0]) is function_type and name in ("__code__", "__defaults__", "__kwdefaults__") \
-                    and not str_starts(text(getframe(2).f_code.co_filename), libraries):
-                tamper(f"setting a function's {name}")
+            if type_(args[0]) is function_type and name in ("__code__", "__defaults__", "__kwdefaults__"):
+                # the harness's and unittest's functions from anyone (a library such as
+                # threading can be made to call setattr); others from outside libraries
+                owner = text(args[0].__code__.co_filename)
+                if str_starts(owner, "<codeeval") or str_starts(owner, unittest_dir) or \
+                        not str_starts(text(getframe(2).f_code.co_filename), libraries):
+                    tamper(f"setting a function's {name}")
         elif event == "code.__new__":
             if not str_starts(text(getframe(2).f_code.co_filename), libraries):
                 tamper("building a code object")
         elif event == "compile":   # code that claims to be the tests', the harness's or a library's
-            name = text(args[1])   # (a library may compile its own files: jinja2's templates)
-            if name is not None and (str_eq(name, path) is True or str_starts(name, "<codeeval")
-                                     or str_starts(name, libraries) and not str_starts(
-                                         text(getframe(2).f_code.co_filename), libraries)):
-                tamper(f"compiling code as {name}")
+            # A library may compile its own files (jinja2's templates), the import system any;
+            # a standard-library name (unittest's frames are trusted) only the import system
+            name = text(args[1])
+            if name is not None:
+                caller = text(getframe(2).f_code.co_filename)
+                if str_eq(name, path) is True or str_starts(name, "<codeeval") or (
+                        str_starts(name, stdlib) and not str_starts(caller, "<frozen ")) or (
+                        str_starts(name, libraries) and not str_starts(caller, libraries)):
+                    tamper(f"compiling code as {name}")
         elif event in ("os.truncate", "fcntl.fcntl"):
             fd = args[0]
             if (type_(fd) is int_ or is_subclass(int_, type_(fd))) and int_.__index__(fd) == report_fd:
@@ -290,10 +305,11 @@ def guard_signals(*guarded):
 
     def set_handler(signalnum, handler):
         number = int_(signalnum)
-        if not (callable_(handler) or handler in (default, ignore)):
+        kernel = handler is default or handler is ignore or type(handler) is int and handler in (0, 1)
+        if not (kernel or callable_(handler)):
             raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
         previous = get_handler(number)
-        audit("codeeval.signal", number, handler if handler in (default, ignore) else None)
+        audit("codeeval.signal", number, handler if kernel else None)
         handlers[number] = handler
         return previous
 

@@ -221,6 +221,34 @@ ATTACKS.update({
         IN_HOOK + "original = os.stat_result.st_dev\n"
         "os.stat_result.st_dev = property(lambda self: (forge_in_hook(), original.__get__(self))[1])\n"
         + WRONG, "script"),
+    # Found by a red-team pass on 2026-12-04 (each passed before its fix):
+    "a fake unittest module whose TestCase claims to be unittest's": (
+        "import sys, types, unittest\nfake = types.ModuleType('unittest')\nfake.__dict__.update(vars(unittest))\n"
+        "class TestCase(unittest.TestCase):\n    def assertEqual(self, first, second, msg=None):\n        pass\n"
+        "TestCase.__module__ = 'unittest.case'\nTestCase.__qualname__ = 'TestCase'\n"
+        "fake.TestCase = TestCase\nsys.modules['unittest'] = fake\n" + WRONG, "unittest"),
+    "codeop compiles under a stdlib name, threading swaps Tally's code": (
+        "import codeop, os, sys, threading\nT = sys.modules['codeeval_unittest'].Tally\n"
+        "src = 'class X:\\n    def addFailure(self, test, err):\\n        __class__\\n        self.count(\"success\")\\n'\n"
+        "name = os.path.join(os.path.dirname(os.__file__), 'zz_nop.py')\n"
+        "ns = {}\nexec(codeop.Compile()(src, name, 'exec'), ns)\n"
+        "threading.Thread(target=setattr, args=(T.addFailure, '__code__', ns['X'].addFailure.__code__)).run()\n"
+        + WRONG, "unittest"),
+    "a signal handler equal to SIG_DFL skips the trampoline": (
+        FORGE + "import signal\nDONE = []\nclass H:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = object.__hash__\n    def __call__(self, n, frame):\n        if DONE:\n            return\n"
+        "        f = frame\n        while f is not None and 'stamp' not in f.f_code.co_freevars and f.f_code.co_name != 'handle':\n"
+        "            f = f.f_back\n        if f is None:\n            return\n"
+        "        DONE.append(1)\n        signal.setitimer(signal.ITIMER_REAL, 0)\n        forge_from_frames(frame)\n"
+        "signal.signal(signal.SIGALRM, H())\nsignal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)\n"
+        "for _ in range(200000):\n    open(os.devnull).close()\nsignal.setitimer(signal.ITIMER_REAL, 0)\n"
+        + WRONG, "script"),
+    "a forged signal event installs a handler directly": (
+        FORGE + "import signal\nDONE = []\ndef h(n, frame):\n    if not DONE:\n        DONE.append(1)\n"
+        "        signal.setitimer(signal.ITIMER_REAL, 0)\n        forge_from_frames(frame)\n"
+        "sys.audit('codeeval.signal', signal.SIGALRM, h)\nsignal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)\n"
+        "for _ in range(200000):\n    open(os.devnull).close()\nsignal.setitimer(signal.ITIMER_REAL, 0)\n"
+        + WRONG, "script"),
     "change the plan through frames": (
         "import sys\nframe = sys._getframe(1)\nfor name, value in list(frame.f_locals.items()):\n"
         "    class Grab:\n        def __eq__(self, other):\n            global GRABBED\n"
@@ -275,14 +303,13 @@ def test_honest_programs_pass_under_every_framework(sandbox):
     assert "passed" not in wrong.values(), wrong
 
 
-# What honest programs and libraries do that the hook must let through: a library compiling
-# its own files (jinja2's templates; here runpy), gc.get_referents, numbers equal to -1 and to
+# What honest programs and libraries do that the hook must let through (a library compiling
+# its own files, jinja2's templates, is BigCodeBench 185 in test_bigcodebench_docker.py):
+# gc.get_referents, numbers equal to -1 and to
 # infinity through assertEqual (2x+1 is x there), a TestCase subclass from an installed library
 # (pyfakefs's; here doctest's DocTestCase, whose __init__ the test class replaces).
 HONEST_LIBRARY_USE = (
-    "import gc, os, runpy, io, contextlib\n"
-    "with contextlib.redirect_stdout(io.StringIO()):\n"
-    "    runpy.run_path(os.path.join(os.path.dirname(os.__file__), 'this.py'))\n"
+    "import gc\n"
     "gc.get_referents([1, 2])\n"
     "def inc(x):\n    return x + 1\n")
 HONEST_UNITTEST = (
