@@ -202,10 +202,12 @@ def make_guard():
         elif event == "object.__setattr__":
             name = text(args[1])
             if type_(args[0]) is function_type and name in ("__code__", "__defaults__", "__kwdefaults__"):
-                # the harness's and unittest's functions from anyone (a library such as
-                # threading can be made to call setattr); others from outside libraries
+                # the harness's functions, and unittest's code, from anyone (a library such as
+                # threading can be made to call setattr; unittest.mock sets the defaults of
+                # functions it defines); anything else from outside libraries
                 owner = text(args[0].__code__.co_filename)
-                if str_starts(owner, "<codeeval") or str_starts(owner, unittest_dir) or \
+                if str_starts(owner, "<codeeval") or str_eq(name, "__code__") is True and \
+                        str_starts(owner, unittest_dir) or \
                         not str_starts(text(getframe(2).f_code.co_filename), libraries):
                     tamper(f"setting a function's {name}")
         elif event == "code.__new__":

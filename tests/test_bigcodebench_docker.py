@@ -9,7 +9,8 @@ than the task: 363 (a multiprocessing pool, hung by the official kill guard), 81
 (runs `unzip`), 227 (librosa needs pkg_resources), and the honest solutions the forging
 defences once refused: 185/186/188 (jinja2 compiles its templates), 234/238/986
 (`gc.get_referents` in a library), 150/294/641/736/929/1057 (numpy values the assertEqual and
-assertIn probe took for liars), 719 (a TestCase from pyfakefs).
+assertIn probe took for liars), 719 (a TestCase from pyfakefs), 562/563 (unittest.mock sets
+__defaults__ on functions it defines).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from test_sandbox_docker import docker_ready
 SUBSET = (2, 5, 14, 15, 17, 37, 52, 57, 82, 92, 100, 108, 129, 139, 148, 160, 184, 208, 227,
           239, 253, 271, 302, 308, 363, 374, 409, 413, 424, 454, 477, 501, 552, 593, 631, 674,
           702, 760, 812, 832, 865, 897, 916, 955, 1004, 1023, 1101, 1130,
-          150, 185, 186, 188, 234, 238, 294, 641, 719, 736, 929, 986, 1057)
+          150, 185, 186, 188, 234, 238, 294, 562, 563, 641, 719, 736, 929, 986, 1057)
 OFFLINE_FAILURES = {177: "nltk data missing: punkt", 290: "nltk data missing: stopwords",
                     1012: "network needed"}
 # The official harness's environment, as a program sees it (reliability_guard and friends)
