@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from codeeval.records import Request
+from codeeval.records import Generation, Request
 
 
 def sample_seed(seed: int, key: str) -> int:
@@ -42,8 +42,8 @@ class Backend(ABC):
         self.tokens_generated = 0   # by this process, as the model counts them (stops included)
 
     @abstractmethod
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
-        """Yield (request, text) for every request, as soon as each is ready."""
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, Generation]]:
+        """Yield (request, its Generation) for every request, as soon as each is ready."""
 
     def uses_chat(self, request: Request) -> bool:
         """Whether the text for `request` answers its chat form (Request.messages)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig
 from codeeval.generation.gguf import dequantized, gguf_file
-from codeeval.records import Request
+from codeeval.records import Generation, Request
 
 OPTIONS = {
     "dtype": "float32, float16, bfloat16 or auto (the checkpoint's; default: float32 on CPU, "
@@ -138,7 +138,7 @@ class HFBackend(Backend):
             ids = [self.tokenizer.bos_token_id]
         return ids
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, Generation]]:
         from codeeval.generation.generator import SampleSpec
         from codeeval.generation.base import sample_seed
         from codeeval.generation.sampling import StopMatcher, TokenSampler
@@ -153,7 +153,11 @@ class HFBackend(Backend):
             self.tokens_generated += len(tokens)
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             stop = specs[index].stop
-            yield requests[index], stop.cut(text) if stop else text
+            # the generator ends a sequence at EOS, a stop string, or its token cap
+            ended = bool(tokens) and (tokens[-1] in self.generator.eos_ids
+                                      or (stop is not None and stop.hit(tokens)))
+            yield requests[index], Generation(stop.cut(text) if stop else text, len(tokens),
+                                              "stop" if ended else "length")
 
     def describe(self) -> dict:
         return {**super().describe(), "options": self.options,

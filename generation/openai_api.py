@@ -1,28 +1,26 @@
 """The `openai` backend: any OpenAI-compatible server (vLLM, SGLang, TGI, hosted APIs).
 
 `--model openai:MODEL --base-url URL` (else OPENAI_BASE_URL, else the OpenAI API); the API key,
-if any, comes from OPENAI_API_KEY. Requests with the same prompt go out as one call with `n` = their count; a
-server may return fewer choices than asked (some ignore `n`), so the missing samples are asked
-for again. Calls run with bounded concurrency and are retried with exponential backoff on 429,
-5xx, timeouts and connection errors. Stop strings are sent and also applied to the returned
-text, since not every server honours them. Only the standard library is used.
+if any, comes from OPENAI_API_KEY. Requests with the same prompt go out as one call with `n` =
+their count; a server may return fewer choices than asked (some ignore `n`), so the missing
+samples are asked for again. Calls run with bounded concurrency through the `openai` client,
+which retries 408/409/429/5xx, timeouts and connection errors with exponential backoff
+(honouring Retry-After); each retry is said as a warning. Stop strings are sent and also applied
+to the returned text, since not every server honours them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import random
-import time
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig, sample_seed
-from codeeval.records import Request, utf8_text
+from codeeval.records import Generation, Request, utf8_text
 
 OPTIONS = {
     "base_url": "the server's API root, e.g. http://127.0.0.1:8000/v1",
@@ -30,21 +28,32 @@ OPTIONS = {
     "concurrency": "calls in flight at once (default 8)",
     "timeout": "seconds to wait for one call (default 600)",
     "max_retries": "retries of a failing call before giving up (default 6)",
-    "retry_base_s": "first backoff delay in seconds, doubled per retry (default 1)",
 }
-RETRY_STATUS = {408, 409, 429} | set(range(500, 600))
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-class RetryableError(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def stop_cut(text: str, stops) -> str:
     ends = [i for i in (text.find(s) for s in stops if s) if i != -1]
     return text[:min(ends)] if ends else text
+
+
+class RetriesSaid(logging.Handler):
+    """Turns the client's "Retrying request ..." log records into warnings: a server that is
+    down must not look like a slow run."""
+
+    def __init__(self, base_url: str):
+        super().__init__(logging.INFO)
+        self.base_url = base_url
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Retrying"):
+            warnings.warn(f"{self.base_url}: {message}", stacklevel=2)
+
+
+def is_retried(exc) -> bool:
+    """Whether the client retried this status before giving up (its own rule)."""
+    return exc.status_code in (408, 409, 429) or exc.status_code >= 500
 
 
 class OpenAIBackend(Backend):
@@ -68,19 +77,25 @@ class OpenAIBackend(Backend):
         self.chat = self.endpoint != "completions"
         try:
             self.concurrency = max(1, int(options.get("concurrency", 8)))
-            self.timeout = float(options.get("timeout", 600))
+            timeout = float(options.get("timeout", 600))
             self.max_retries = max(0, int(options.get("max_retries", 6)))
-            self.retry_base_s = float(options.get("retry_base_s", 1.0))
         except ValueError:
-            raise UserError("--model-args concurrency, timeout, max_retries and retry_base_s "
-                            "must be numbers") from None
-        self.api_key = os.environ.get("OPENAI_API_KEY")
-        self.calls = 0   # HTTP calls made, retries included
+            raise UserError("--model-args concurrency, timeout and max_retries must be "
+                            "numbers") from None
+        import openai
+        # a local server needs no key, but the client insists on one
+        self.client = openai.OpenAI(base_url=self.base_url, timeout=timeout,
+                                    api_key=os.environ.get("OPENAI_API_KEY") or "none",
+                                    max_retries=self.max_retries)
+        logger = logging.getLogger("openai._base_client")
+        logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+        if not any(isinstance(h, RetriesSaid) for h in logger.handlers):
+            logger.addHandler(RetriesSaid(self.base_url))
 
     def uses_chat(self, request: Request) -> bool:
         return self.endpoint == "chat" or (self.endpoint == "auto" and bool(request.messages))
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, Generation]]:
         groups: dict[tuple, list[Request]] = {}
         for request in requests:
             form = (request.messages if self.uses_chat(request) else request.prompt)
@@ -96,77 +111,61 @@ class OpenAIBackend(Backend):
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _complete_group(self, group: list[Request]) -> list[tuple[Request, str]]:
-        """Texts for every request of a group (same prompt), asking again for missing ones."""
+    def _complete_group(self, group: list[Request]) -> list[tuple[Request, Generation]]:
+        """Answers for every request of a group (same prompt), asking again for missing ones."""
         results, remaining, empty_replies = [], list(group), 0
         while remaining:
-            texts = self._call(remaining[0], len(remaining))[:len(remaining)]
-            if not texts:
+            answers = self._call(remaining[0], len(remaining))[:len(remaining)]
+            if not answers:
                 empty_replies += 1
                 if empty_replies > self.max_retries:
                     raise UserError(f"{self.base_url} returned no choices for {group[0].key}")
                 continue
-            for request, text in zip(remaining, texts):
-                results.append((request, stop_cut(text, request.stops(self.uses_chat(request)))))
-            remaining = remaining[len(texts):]
+            for request, answer in zip(remaining, answers):
+                text = stop_cut(answer.text, request.stops(self.uses_chat(request)))
+                results.append((request, Generation(text, answer.tokens, answer.finish_reason)))
+            remaining = remaining[len(answers):]
         return results
 
-    def _call(self, request: Request, n: int) -> list[str]:
+    def _call(self, request: Request, n: int) -> list[Generation]:
+        """One call for `n` samples of the request's prompt: the choices it returned."""
+        import openai
         chat = self.uses_chat(request)
         body = {"model": self.model, "n": n, "max_tokens": self.config.max_new_tokens,
                 "temperature": self.config.temperature, "top_p": self.config.top_p,
                 "seed": sample_seed(self.config.seed, f"{request.key}/{n}") % (2 ** 31)}
         if request.stops(chat):
             body["stop"] = list(request.stops(chat))
-        if chat:
-            body["messages"] = list(request.messages)
-        else:
-            body["prompt"] = request.prompt
-        reply = self._post("/chat/completions" if chat else "/completions", body)
-        self.tokens_generated += int((reply.get("usage") or {}).get("completion_tokens") or 0)
-        choices = sorted(reply.get("choices") or [], key=lambda c: c.get("index", 0))
-        if chat:
-            return [utf8_text((c.get("message") or {}).get("content") or "") for c in choices]
-        return [utf8_text(c.get("text") or "") for c in choices]
-
-    def _post(self, path: str, body: dict) -> dict:
-        data = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        for attempt in range(self.max_retries + 1):
-            self.calls += 1
-            try:
-                return self._post_once(self.base_url + path, data, headers)
-            except RetryableError as exc:
-                if attempt == self.max_retries:
-                    raise UserError(f"{self.base_url}{path} failed {attempt + 1} times, last: "
-                                    f"{exc}") from None
-                delay = max(self.retry_base_s * 2 ** attempt * random.uniform(0.5, 1.0),
-                            exc.retry_after or 0.0)
-                # said every time: a server that is down must not look like a slow run
-                warnings.warn(f"{self.base_url}{path}: {exc}; retry {attempt + 1} of "
-                              f"{self.max_retries} in {delay:.1f} s")
-                time.sleep(delay)
-        raise AssertionError("unreachable")
-
-    def _post_once(self, url: str, data: bytes, headers: dict) -> dict:
-        req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        path = "/chat/completions" if chat else "/completions"
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip().splitlines()
-            message = f"HTTP {exc.code}: {detail[0][:200] if detail else exc.reason}"
-            if exc.code in RETRY_STATUS:
-                after = exc.headers.get("Retry-After") if exc.headers else None
-                raise RetryableError(message, float(after) if after and after.isdigit()
-                                     else None) from None
-            raise UserError(f"{url}: {message}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RetryableError(f"{type(exc).__name__}: {exc}") from None
-        except json.JSONDecodeError:
-            raise RetryableError("the reply was not JSON") from None
+            if chat:
+                reply = self.client.chat.completions.create(messages=list(request.messages),
+                                                            **body)
+            else:
+                reply = self.client.completions.create(prompt=request.prompt, **body)
+        except openai.APIStatusError as exc:
+            detail = str(exc.message or "").strip().splitlines()
+            tries = f" after {self.max_retries + 1} tries" if is_retried(exc) else ""
+            raise UserError(f"{self.base_url}{path}: HTTP {exc.status_code}{tries}: "
+                            f"{detail[0][:200] if detail else ''}") from None
+        except openai.APIConnectionError as exc:   # timeouts included
+            raise UserError(f"{self.base_url}{path} failed {self.max_retries + 1} times, last: "
+                            f"{type(exc).__name__}: {exc}") from None
+        except openai.APIResponseValidationError as exc:
+            raise UserError(f"{self.base_url}{path}: the reply is not a completion ({exc})"
+                            ) from None
+        usage = getattr(reply, "usage", None)
+        tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        self.tokens_generated += tokens
+        # servers leave out fields: read each with a default
+        choices = sorted(getattr(reply, "choices", None) or [],
+                         key=lambda c: getattr(c, "index", 0) or 0)
+        # the usage counts every choice of the call: a sample's own count only when alone
+        own = tokens if len(choices) == 1 and usage is not None else None
+        texts = [(getattr(getattr(c, "message", None), "content", None) if chat
+                  else getattr(c, "text", None)) or "" for c in choices]
+        return [Generation(utf8_text(text), own, getattr(c, "finish_reason", None))
+                for text, c in zip(texts, choices)]
 
     def describe(self) -> dict:
         return {**super().describe(), "base_url": self.base_url, "endpoint": self.endpoint}

@@ -10,15 +10,15 @@ from collections.abc import Iterator, Sequence
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend
-from codeeval.records import Request
+from codeeval.records import Generation, Request
 
 
 class ReferenceBackend(Backend):
     name = "reference"
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, str]]:
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[Request, Generation]]:
         for request in requests:
             if request.reference is None:
                 raise UserError(f"task {request.task} has no canonical solution for "
                                 f"{request.task_id}; the reference model cannot run it")
-            yield request, request.reference
+            yield request, Generation(request.reference)

@@ -446,6 +446,12 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
                        f"{counts}: the environment's failures, not the model's (see "
                        "summary.json missing_modules)", err=True)
     for name, task in summary["tasks"].items():
+        capped = (task.get("answers") or {}).get("finish_reasons", {}).get("length")
+        if capped:
+            click.echo(f"warning: {name}: {capped} of {task['answers']['samples']} answers "
+                       f"stopped at the token cap (--max-new-tokens "
+                       f"{config.generation.max_new_tokens}); a cut answer rarely runs",
+                       err=True)
         if task.get("tampered"):
             click.echo(f"warning: {name}: {task['tampered']} programs tampered with the test "
                        "harness; they count as failures (results.jsonl status \"tampered\" "

@@ -149,13 +149,14 @@ def debug_rounds(store: RunStore, backend, tasks, problems, samples: dict, confi
         with store.appender(DEBUG) as out, tqdm(total=len(requests), unit="request",
                                                 desc=f"debug round {round_no}",
                                                 disable=not requests) as bar:
-            for request, text in backend.generate(requests):
+            for request, answer in backend.generate(requests):
                 key, code, row = context[request.key]
-                verdicts, fixed = parse_reply(text)
+                verdicts, fixed = parse_reply(answer.text)
                 out.append({"task": key[0], "task_id": key[1], "sample_idx": key[2],
                             "round": round_no, "prompt_hash": request.prompt_hash,
                             "trace": row.get("trace"), "test_message": row["message"],
-                            "reply": text, "verdicts": verdicts,
+                            "reply": answer.text, "tokens": answer.tokens,
+                            "finish_reason": answer.finish_reason, "verdicts": verdicts,
                             "code": fixed if fixed is not None else code})
                 bar.update()
         # every fixed program of this round, those stored before a resume included

@@ -17,7 +17,7 @@ import json
 import sys
 import time
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +31,7 @@ from codeeval.execution import ExecutionService, Sandboxes, execute, stored_resu
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.missing_samples import count_missing_as_failures
 from codeeval.provenance import provenance
-from codeeval.records import Problem, Sample, utf8_text
+from codeeval.records import Generation, Problem, Sample, utf8_text
 from codeeval.sandboxless import score_by_judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
@@ -77,6 +77,15 @@ class RunConfig:
         return data
 
 
+def without_scope(identity: dict) -> dict:
+    """A run's identity less what a rerun may change and keep its records: how many problems
+    (--limit) and samples per problem (--n-samples; each sample's seed is its own)."""
+    rest = {k: v for k, v in identity.items() if k != "limit"}
+    rest["generation"] = {k: v for k, v in (identity.get("generation") or {}).items()
+                          if k != "n_samples"}
+    return rest
+
+
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None,
                  allow_missing_libraries: bool = False) -> dict:
@@ -111,7 +120,11 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         for task in executed:
             check_libraries(sandboxes, task, allow_missing_libraries)
         run_id = store.open(config.identity(source.loaded), default_run_id(config, out),
-                            force=force)
+                            force=force, same=without_scope)
+        stored = len(store.read(SAMPLES))
+        if stored:
+            print(f"resuming {out}: {stored} samples stored; only what is missing is generated "
+                  "and run", file=sys.stderr)
         service = ExecutionService(store, sandboxes, config.timeout_s,
                                    frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
@@ -129,7 +142,11 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             timing["tokens_generated"] = backend.tokens_generated
 
         samples = {(s["task"], s["task_id"], s["sample_idx"]): s for s in store.read(SAMPLES)}
-        n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
+        if config.samples_file:   # a file's samples per problem
+            n_samples = max([s[2] + 1 for s in samples] or [config.generation.n_samples])
+        else:   # a store grown by an earlier, larger --n-samples keeps its extra samples
+            n_samples = config.generation.n_samples
+            samples = {key: s for key, s in samples.items() if key[2] < n_samples}
         started = time.perf_counter()
         execute(service, executed, problems, samples, FORMS[config.sanitize])
         timing["execute_s"] = time.perf_counter() - started
@@ -160,6 +177,10 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             backend=backend_info, generation=config.generation.as_dict(),
             sandbox=sandboxes.described),
     }
+    for task in tasks:
+        answers = answer_summary(task, problems[task.name], samples)
+        if answers:
+            summary["tasks"][task.name]["answers"] = answers
     if judges:
         summary["provenance"]["judges"] = judges
     if config.debug_rounds:
@@ -208,6 +229,20 @@ def summary_of(task, problems: list[Problem], results: dict, forms: list[str],
     return summary
 
 
+def answer_summary(task, problems: list[Problem], samples: dict) -> dict | None:
+    """How the task's answers ended: tokens generated and finish reasons ("length": cut at
+    --max-new-tokens), over the samples whose backend reported them; None if none did."""
+    ids = {p.task_id for p in problems}
+    rows = [row for key, row in samples.items() if key[0] == task.name and key[1] in ids]
+    counted = [row["tokens"] for row in rows if row.get("tokens") is not None]
+    reasons = Counter(row["finish_reason"] for row in rows if row.get("finish_reason"))
+    if not counted and not reasons:
+        return None
+    return {"samples": len(rows), "tokens": sum(counted), "samples_with_tokens": len(counted),
+            "mean_tokens": round(sum(counted) / len(counted), 1) if counted else None,
+            "finish_reasons": dict(sorted(reasons.items()))}
+
+
 def default_run_id(config: RunConfig, out: Path) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return f"{Path(out).name}-{stamp}"
@@ -219,17 +254,22 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
     problems; each round's text is stored (rounds.jsonl) as it arrives, so a resumed run
     replays the stored texts and continues from the last finished round."""
     done = {(s["task"], s["task_id"], s["sample_idx"]) for s in store.read(SAMPLES)}
-    texts: dict[tuple, list[str]] = defaultdict(list)
+    earlier: dict[tuple, list[dict]] = defaultdict(list)   # rounds stored before a resume
     for row in store.read(ROUNDS):
-        texts[(row["task"], row["task_id"], row["sample_idx"])].append(row["text"])
+        earlier[(row["task"], row["task_id"], row["sample_idx"])].append(row)
     with store.appender(SAMPLES) as samples_out, store.appender(ROUNDS) as rounds_out:
+        tokens: dict[tuple, int | None] = {}   # per sample, over its rounds
 
-        def advance(strategy, request, text: str):
+        def advance(key, strategy, request, answer: Generation):
             """The strategy's next request, or None once it stored its sample."""
+            spent = tokens.get(key, 0)
+            tokens[key] = None if spent is None or answer.tokens is None \
+                else spent + answer.tokens
             try:
-                return strategy.send((text, backend.uses_chat(request)))
+                return strategy.send((answer.text, backend.uses_chat(request)))
             except StopIteration as finished:
-                samples_out.append(finished.value)
+                samples_out.append(dataclasses.replace(
+                    finished.value, tokens=tokens[key], finish_reason=answer.finish_reason))
                 return None
 
         waiting = []   # (strategy, its next request)
@@ -242,8 +282,9 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
                         continue
                     strategy = task.prompting(problem, i, variant)
                     request = next(strategy)
-                    for text in texts[key]:   # rounds stored before a resume
-                        request = advance(strategy, request, text)
+                    for row in earlier[key]:
+                        request = advance(key, strategy, request, Generation(
+                            row["text"], row.get("tokens"), row.get("finish_reason")))
                         if request is None:
                             break
                     if request is not None:
@@ -253,12 +294,15 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
                 bar.total += len(waiting)
                 strategies = {request.key: strategy for strategy, request in waiting}
                 batch, waiting = [request for _, request in waiting], []
-                for request, text in backend.generate(batch):
-                    following = advance(strategies[request.key], request, text)
+                for request, answer in backend.generate(batch):
+                    key = (request.task, request.task_id, request.sample_idx)
+                    following = advance(key, strategies[request.key], request, answer)
                     if following is not None:
                         rounds_out.append({"task": request.task, "task_id": request.task_id,
                                            "sample_idx": request.sample_idx,
-                                           "round": request.round, "text": text})
+                                           "round": request.round, "text": answer.text,
+                                           "tokens": answer.tokens,
+                                           "finish_reason": answer.finish_reason})
                         waiting.append((strategies[request.key], following))
                     bar.update()
 

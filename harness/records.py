@@ -71,6 +71,18 @@ class Request:
         return self.chat_stop if chat and self.chat_stop is not None else self.stop
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One model answer as a backend returns it: the text (stop strings applied), the tokens
+    the model produced for it, and why it ended: "stop" (end of turn or a stop string) or
+    "length" (`max_new_tokens`, or the model's context). None where the backend cannot say
+    (the reference answers; an API call that returned several choices counts tokens for all)."""
+
+    text: str
+    tokens: int | None = None
+    finish_reason: str | None = None
+
+
 def sample_key(task: str, task_id: str, sample_idx: int) -> str:
     return f"{task}/{task_id}/{sample_idx}"
 
@@ -87,6 +99,8 @@ class Sample:
     solution: str | None = None
     raw: str | None = None           # the model's text before extraction
     prompt_hash: str | None = None
+    tokens: int | None = None        # generated for it, every round of its strategy together
+    finish_reason: str | None = None  # of its last round: "stop" or "length" (cut at the cap)
 
     @property
     def key(self) -> str:

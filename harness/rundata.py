@@ -18,7 +18,7 @@ from codeeval.errors import UserError
 from codeeval.passk import pass_at_k
 from codeeval.records import NOT_COUNTED, read_jsonl, results_by_key
 from codeeval.scoring import sample_value
-from codeeval.store import RESULTS, SAMPLES
+from codeeval.store import DEBUG, RESULTS, SAMPLES
 
 PASS_AT = re.compile(r"pass@(\d+)")
 SUMMARY = "summary.json"
@@ -126,6 +126,11 @@ class Run:
             return {}
         return {(s["task"], s["task_id"], s["sample_idx"]): s
                 for s in read_jsonl(self.folder / SAMPLES)}
+
+    @cached_property
+    def debug_rows(self) -> list[dict]:
+        """The LDB repair rounds (debug.jsonl): trace shown, reply, fixed code."""
+        return [] if self.folder is None else read_jsonl(self.folder / DEBUG)
 
     @cached_property
     def _counts_from_results(self) -> dict[tuple, dict[str, tuple[int, int]]]:

@@ -17,7 +17,7 @@ from codeeval.records import Sample, read_jsonl
 from codeeval.rundata import Run, find_runs, problem_order
 from codeeval.store import DEBUG, ROUNDS
 
-SAMPLE_COLUMNS = ("prompt_hash", "raw", "completion", "solution")
+SAMPLE_COLUMNS = ("prompt_hash", "raw", "completion", "solution", "tokens", "finish_reason")
 
 
 def results_frame(path):
@@ -122,6 +122,10 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
             f"[{m['role']}]\n{m['content']}" for m in request.messages)
         out.append(section("prompt", shown))
         out.append(section("model answer", sample.raw))
+    if sample.tokens is not None or sample.finish_reason is not None:
+        out.append(f"-- answer ended: {sample.finish_reason or '?'} after "
+                   f"{sample.tokens if sample.tokens is not None else '?'} tokens"
+                   + (" (the --max-new-tokens cap)" if sample.finish_reason == "length" else ""))
     out.append(section("sample", sample.solution if sample.solution is not None
                        else sample.completion))
     for form in sorted({k[3] for k in run.results if k[:3] == (task_name, task_id, sample_idx)}):
@@ -140,7 +144,10 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
     for repair in read_jsonl(run.folder / DEBUG):
         if (repair.get("task"), repair.get("task_id"), repair.get("sample_idx")) == \
                 (task_name, task_id, sample_idx):
-            out.append(section(f"repair round {repair.get('round')} reply", repair.get("reply")))
+            spent = f", {repair['tokens']} tokens" if repair.get("tokens") is not None else ""
+            out.append(section(f"repair round {repair.get('round')} reply ("
+                               f"{repair.get('finish_reason') or '?'}{spent})",
+                               repair.get("reply")))
     return "\n".join(out)
 
 

@@ -54,7 +54,8 @@ def score_by_judge(store: RunStore, backend, tasks, problems, samples: dict,
         for request, reply in backend.generate(requests):
             out.append({"task": request.task, "task_id": request.task_id,
                         "sample_idx": request.sample_idx, "judge": judge_model,
-                        "prompt_hash": request.prompt_hash, "reply": reply})
+                        "prompt_hash": request.prompt_hash, "reply": reply.text,
+                        "tokens": reply.tokens, "finish_reason": reply.finish_reason})
             bar.update()
     replies = {(j["task"], j["task_id"], j["sample_idx"]): j["reply"]
                for j in store.read(JUDGEMENTS)}

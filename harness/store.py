@@ -3,7 +3,8 @@
 
 Records are appended one line at a time and flushed at once, so a run killed at any point
 (SIGKILL included) loses at most the line being written; reading repairs such a torn last
-line. Rerunning the same config resumes: records already stored are not redone. A run with
+line. Rerunning the same config resumes: records already stored are not redone, and a rerun
+with more problems (--limit) or samples (--n-samples) adds only the new ones. A run with
 a different config is refused unless forced, which starts the store afresh. One process at a
 time uses a store (`DIR/.lock`, held until the process exits): two on the same store would both
 do all the work and store every record twice.
@@ -63,17 +64,20 @@ class RunStore:
         f.flush()
         _held_locks[key] = f
 
-    def open(self, identity: dict, run_id: str, *, force: bool) -> str:
-        """Lock the store, then create it or check that it holds this config. Returns the run
-        id."""
+    def open(self, identity: dict, run_id: str, *, force: bool, same=lambda i: i) -> str:
+        """Lock the store, then create it or check that it holds this config: `same(identity)`
+        must equal `same(stored)` (what may grow on a rerun, e.g. --limit, left out). The
+        stored identity becomes this one. Returns the run id."""
         self.lock()
         if self.config_path.exists():
             stored = json.loads(self.config_path.read_text())
-            if stored.get("identity") == identity:
+            old = stored.get("identity", {})
+            if same(old) == same(identity):
+                self._write_atomic(self.config_path, {**stored, "identity": identity})
                 return stored["run_id"]
             if not force:
-                changed = sorted(k for k in set(identity) | set(stored.get("identity", {}))
-                                 if identity.get(k) != stored.get("identity", {}).get(k))
+                changed = sorted(k for k in set(identity) | set(old)
+                                 if same(identity).get(k) != same(old).get(k))
                 raise UserError(f"{self.path} holds a run with a different config (differs in: "
                                 f"{', '.join(changed)}); use another --out, or --force to start "
                                 "it afresh")

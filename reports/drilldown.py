@@ -1,6 +1,7 @@
-"""The leaderboard's per-problem drill-down: each run's verdict on each problem and, for
-failing samples, what a person needs to see why: the code, the failing tests, the output
-tails and the debugging trace where the run stored one.
+"""The leaderboard's per-problem drill-down: each model's verdict on each problem, how many
+models solve it, and, for failing samples, what a person needs to see why: the code, the
+failing tests, the output tails, how the answer ended, the cause the summary names, and the
+debugging rounds (trace shown, reply, fixed program, its verdict) where the run has them.
 
 Long texts are cut so that a report over thousands of samples stays a file a browser opens
 quickly: code keeps its head (the bug is rarely past the first screens), outputs keep their
@@ -13,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from codeeval.rundata import Run, problem_order
+from codeeval.rundata import problem_order
 
 CODE_CHARS = 8000
 OUTPUT_CHARS = 2000
@@ -59,6 +60,8 @@ class FailingSample:
     trace: str
     duration_s: float | None
     exit_code: int | None
+    ended: str = ""       # how the model's answer ended, e.g. "length after 512 tokens"
+    repairs: list[dict] = field(default_factory=list)   # debugging rounds, in order
 
 
 @dataclass
@@ -67,6 +70,7 @@ class RunFailures:
     color: str
     samples: list[FailingSample]
     hidden: int           # failing samples beyond the cap
+    reason: str = ""      # the summary's cause of the problem's failure (a known one, say)
 
 
 @dataclass
@@ -79,28 +83,56 @@ class ProblemView:
     def failing(self) -> bool:
         return any(v is not None and v.kind in ("fail", "partial") for v in self.verdicts)
 
+    @property
+    def solve_rate(self) -> float | None:
+        """The mean over the models that ran it of the share of their samples that passed
+        (None for value-scored tasks): how hard the problem is across models."""
+        rates = [v.passed / v.scored for v in self.verdicts
+                 if v is not None and v.scored and v.mean is None]
+        return sum(rates) / len(rates) if rates else None
 
-def problem_views(task: str, runs: list[Run], colors: list[str], max_failing: int
+    @property
+    def solved_by(self) -> str:
+        """e.g. "2 of 3 models" (some sample passed)."""
+        ran = [v for v in self.verdicts if v is not None and v.scored and v.mean is None]
+        return f"{sum(v.passed > 0 for v in ran)} of {len(ran)}" if ran else ""
+
+
+def problem_views(task: str, runs: list, colors: list[str], max_failing: int
                   ) -> list[ProblemView]:
     per_run = [RunTaskRows(run, task) if task in run.tasks else None for run in runs]
     ids = sorted({i for rows in per_run if rows for i in rows.problem_ids}, key=problem_order)
     views = []
+    reasons = [failure_reasons(run, task) if task in run.tasks else {} for run in runs]
     for task_id in ids:
         view = ProblemView(task_id, [rows.verdict(task_id) if rows else None for rows in per_run])
-        for run, rows, colour in zip(runs, per_run, colors):
+        for run, rows, colour, why in zip(runs, per_run, colors, reasons):
             failing = rows.failing(task_id) if rows else []
             if failing:
                 shown = [failing_sample(run, row) for row in failing[:max_failing]]
                 view.failures.append(RunFailures(run.label, colour, shown,
-                                                 len(failing) - len(shown)))
+                                                 len(failing) - len(shown), why.get(task_id, "")))
         views.append(view)
     return views
+
+
+def failure_reasons(run, task: str) -> dict[str, str]:
+    """task_id -> the run summary's cause of its failure, where the summary names one."""
+    out = {}
+    for failure in run.tasks[task].get("failures") or []:
+        reason = str(failure.get("reason") or "")
+        if failure.get("ground_truth_failed"):
+            reason = f"{reason}; the canonical solution fails too" if reason else \
+                "the canonical solution fails too"
+        if reason:
+            out[str(failure.get("task_id"))] = reason
+    return out
 
 
 class RunTaskRows:
     """One run's stored results for one task, in the form that gave its headline metric."""
 
-    def __init__(self, run: Run, task: str):
+    def __init__(self, run, task: str):
         form = run.metric_form(task, run.headline(task) or "pass@1")
         self.counts = run.counts(task, form) or {}
         self.value_scored = run.value_score(task) is not None
@@ -128,8 +160,9 @@ class RunTaskRows:
         return [r for r in self.rows.get(task_id, []) if r["status"] not in ("passed", "scored")]
 
 
-def failing_sample(run: Run, row: dict) -> FailingSample:
-    sample = run.samples.get((row["task"], row["task_id"], row["sample_idx"]), {})
+def failing_sample(run, row: dict) -> FailingSample:
+    key = (row["task"], row["task_id"], row["sample_idx"])
+    sample = run.samples.get(key, {})
     kind = "solution" if sample.get("solution") is not None else "completion"
     tests = [{"name": str(t.get("name", "")), "outcome": str(t.get("outcome", "")),
               "message": head(str(t.get("message") or ""), MESSAGE_CHARS)}
@@ -141,7 +174,27 @@ def failing_sample(run: Run, row: dict) -> FailingSample:
         stdout=tail(str(row.get("stdout") or ""), OUTPUT_CHARS),
         stderr=tail(str(row.get("stderr") or ""), OUTPUT_CHARS),
         trace=head(trace_text(row.get("trace")), TRACE_CHARS),
-        duration_s=row.get("duration_s"), exit_code=row.get("exit_code"))
+        duration_s=row.get("duration_s"), exit_code=row.get("exit_code"),
+        ended=ended(sample), repairs=[repair_view(run, key, r) for r in run.repairs.get(key, [])])
+
+
+def ended(sample: dict) -> str:
+    if sample.get("finish_reason") is None:
+        return ""
+    tokens = sample.get("tokens")
+    cap = " (cut at --max-new-tokens)" if sample["finish_reason"] == "length" else ""
+    return f"{sample['finish_reason']}{cap}" + (f" after {tokens} tokens" if tokens else "")
+
+
+def repair_view(run, key: tuple, repair: dict) -> dict:
+    """One debugging round of a sample: the trace the model was shown, its reply, the fixed
+    program and that program's verdict."""
+    verdict = run.results.get((*key, f"debug{repair.get('round')}")) or {}
+    return {"round": repair.get("round"), "status": verdict.get("status", "not run"),
+            "message": head(str(verdict.get("message") or ""), MESSAGE_CHARS),
+            "trace": head(trace_text(repair.get("trace")), TRACE_CHARS),
+            "reply": head(str(repair.get("reply") or ""), CODE_CHARS),
+            "code": head(str(repair.get("code") or ""), CODE_CHARS)}
 
 
 def trace_text(trace) -> str:

@@ -25,6 +25,7 @@ from codeeval.errors import UserError
 from codeeval.passk import mean_pass_at_k
 from codeeval.reports.charts import color, curve_ks, passk_chart
 from codeeval.reports.drilldown import problem_views
+from codeeval.reports.entries import ModelEntry, model_entries
 from codeeval.rundata import PASS_AT, Run, find_runs
 from codeeval.stats import bootstrap_ci
 
@@ -38,6 +39,7 @@ class Cell:
     ci: tuple[float, float] | None
     n_samples: int | None
     n_problems: int | None
+    partial: str | None = None     # the run behind it covers part of the benchmark
 
 
 def write_leaderboard(paths: list[Path], output: Path, *, max_failing_samples: int = 3
@@ -53,36 +55,39 @@ def write_leaderboard(paths: list[Path], output: Path, *, max_failing_samples: i
 
 
 def render(runs: list[Run], *, max_failing_samples: int = 3) -> str:
+    """The page over RUNS, one row per model and configuration (`entries`)."""
+    entries = model_entries(runs)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["num"] = number
-    colors = [color(i) for i in range(len(runs))]
-    tasks = list(dict.fromkeys(t for run in runs for t in run.tasks))
-    views = [task_view(task, runs, colors, max_failing_samples) for task in tasks]
-    table = headline_table(runs, views)
+    colors = [color(i) for i in range(len(entries))]
+    tasks = list(dict.fromkeys(t for entry in entries for t in entry.tasks))
+    views = [task_view(task, entries, colors, max_failing_samples) for task in tasks]
+    table = headline_table(entries, views)
     return env.get_template("leaderboard.html.j2").render(
         generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        version=__version__,
-        runs=[run_view(run, c) for run, c in zip(runs, colors)],
+        version=__version__, n_runs=len(runs),
+        runs=[run_view(entry, c) for entry, c in zip(entries, colors)],
         tasks=views, table_json=json.dumps(table, indent=1), table_csv=table_csv(table))
 
 
-def headline_table(runs: list[Run], views: list[dict]) -> list[dict]:
-    """The main table as data, one row per (run, task) it scored, from the task views' cells
-    (their intervals are bootstrapped once): for the page's downloads."""
+def headline_table(entries: list[ModelEntry], views: list[dict]) -> list[dict]:
+    """The main table as data, one row per (entry, task) it scored, from the task views'
+    cells (their intervals are bootstrapped once): for the page's downloads."""
     rows = []
-    for index, run in enumerate(runs):
+    for index, entry in enumerate(entries):
         for view in views:
             cell = view["cells"][index]
             if cell is not None:
-                rows.append({"model": run.label, "run_id": run.run_id, "task": view["name"],
+                rows.append({"model": entry.label,
+                             "run_id": entry.run_for(view["name"]).run_id, "task": view["name"],
                              "metric": cell.metric, "value": cell.value,
                              "ci_low": cell.ci[0] if cell.ci else None,
                              "ci_high": cell.ci[1] if cell.ci else None,
                              "n_problems": cell.n_problems, "n_samples": cell.n_samples,
-                             "partial": partial(run)})
+                             "partial": cell.partial})
     return rows
 
 
@@ -92,12 +97,6 @@ def table_csv(rows: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
-
-
-def partial(run: Run) -> str | None:
-    """Why a run does not cover its benchmarks whole (`--limit N`), else None."""
-    limit = run.config.get("limit")
-    return f"first {limit} problems (--limit {limit})" if limit else None
 
 
 def number(value) -> str:
@@ -110,7 +109,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def run_view(run: Run, colour: str) -> dict:
+def run_view(entry: ModelEntry, colour: str) -> dict:
+    """An entry's row header and provenance (that of its latest run, and the list of runs)."""
+    run = entry.latest
     prov, config = run.provenance, run.config
     gen = prov.get("generation") or config.get("generation") or {}
     datasets = prov.get("datasets") or config.get("datasets") or {}
@@ -133,25 +134,31 @@ def run_view(run: Run, colour: str) -> dict:
          or "?"),
         ("source", str(run.path)),
     ]
-    return {"label": run.label, "run_id": run.run_id, "color": colour, "provenance": rows,
-            "partial": partial(run),
+    if len(entry.runs) > 1:
+        rows.append(("runs", "; ".join(
+            f"{r.run_id}: {', '.join(t for t in r.tasks if entry.run_for(t) is r) or 'nothing shown'}"
+            for r in entry.runs)))
+    shown_partial = [f"{task} {entry.partial(task)}" for task in entry.tasks
+                     if entry.partial(task)]
+    return {"label": entry.label, "run_id": entry.run_id, "color": colour, "provenance": rows,
+            "partial": "; ".join(shown_partial) or None,
             "tooltip": "\n".join(f"{k}: {v}" for k, v in rows if k != "source")}
 
 
-def headline_cell(run: Run, task: str) -> Cell | None:
-    if task not in run.tasks:
+def headline_cell(entry: ModelEntry, task: str) -> Cell | None:
+    if task not in entry.tasks:
         return None
-    summary = run.tasks[task]
-    metric = run.headline(task)
+    summary = entry.tasks[task]
+    metric = entry.headline(task)
     if metric is None:
         return None
-    values = run.per_problem(task, metric)
+    values = entry.per_problem(task, metric)
     ci = bootstrap_ci(list(values.values())) if values else None
     return Cell(metric, float(summary["metrics"][metric]), ci, summary.get("n_samples"),
-                summary.get("n_problems"))
+                summary.get("n_problems"), entry.partial(task))
 
 
-def task_view(task: str, runs: list[Run], colors: list[str], max_failing: int) -> dict:
+def task_view(task: str, runs: list[ModelEntry], colors: list[str], max_failing: int) -> dict:
     having = [(run, c) for run, c in zip(runs, colors) if task in run.tasks]
     metrics = sorted({m for run, _ in having for m in run.tasks[task].get("metrics") or {}},
                      key=metric_order)
@@ -167,10 +174,22 @@ def task_view(task: str, runs: list[Run], colors: list[str], max_failing: int) -
         "chart": passk_chart([(run.label, c, curve(run, task)) for run, c in having]),
         "breakdowns": breakdown_tables(task, having),
         "notes": task_notes(task, having),
-        "problems": problem_views(task, runs, colors, max_failing),
+        "problems": (problems := problem_views(task, runs, colors, max_failing)),
+        "hardness": hardness(problems, len(having)),
         "runs": [run.label for run in runs],
         "colors": colors,
     }
+
+
+def hardness(problems, models: int) -> str:
+    """One line on how the problems split across models (two or more, pass@k tasks)."""
+    rated = [p for p in problems if p.solve_rate is not None]
+    if models < 2 or not rated:
+        return ""
+    nobody = sum(p.solved_by.startswith("0 ") for p in rated)
+    everybody = sum(p.solved_by.split(" of ")[0] == p.solved_by.split(" of ")[1] for p in rated)
+    return (f"Across {models} models: {nobody} of {len(rated)} problems solved by none, "
+            f"{everybody} by all. \"Solved by\" counts the models with a passing sample.")
 
 
 def metric_order(metric: str) -> tuple:
@@ -178,7 +197,7 @@ def metric_order(metric: str) -> tuple:
     return (0, int(match.group(1)), "") if match else (1, 0, metric)
 
 
-def curve(run: Run, task: str) -> list[tuple[int, float]]:
+def curve(run: ModelEntry, task: str) -> list[tuple[int, float]]:
     """Mean pass@k over problems for k = 1..n, n the fewest samples any problem has."""
     if run.value_score(task) is not None:
         return []   # no pass@k to draw
@@ -189,7 +208,7 @@ def curve(run: Run, task: str) -> list[tuple[int, float]]:
     return [(k, mean_pass_at_k(scored, k)) for k in curve_ks(min(n for n, _ in scored))]
 
 
-def breakdown_tables(task: str, having: list[tuple[Run, str]]) -> list[dict]:
+def breakdown_tables(task: str, having: list[tuple[ModelEntry, str]]) -> list[dict]:
     """One table per breakdown any run has: rows (breakdown value, run), columns the leaf
     keys, whatever the nesting (status counts per form, pass@1 per level, ...)."""
     sources = []
@@ -233,17 +252,22 @@ def leaf(value):
     return len(value) if isinstance(value, (list, tuple)) else value
 
 
-def task_notes(task: str, having: list[tuple[Run, str]]) -> list[str]:
+def task_notes(task: str, having: list[tuple[ModelEntry, str]]) -> list[str]:
     notes = []
     for run, _ in having:
         summary = run.tasks[task]
+        others = run.others(task)
+        if others:
+            notes.append(f"{run.label}: shown from run {run.run_for(task).run_id} (the most "
+                         f"problems and samples, then the latest); also run in "
+                         f"{', '.join(r.run_id for r in others)}")
         if summary.get("infra_errors"):
             notes.append(f"{run.label}: {summary['infra_errors']} programs hit sandbox "
                          "infrastructure errors; they count as failures (a lower bound)")
         if summary.get("tampered"):
             notes.append(f"{run.label}: {summary['tampered']} programs tampered with the test "
                          "harness; they count as failures")
-        if run.folder is None:
+        if run.run_for(task).folder is None:
             notes.append(f"{run.label}: summary only (no results.jsonl), so no failing "
                          "samples to show")
     return notes

@@ -23,17 +23,23 @@ def results_table(summary: dict) -> str:
     tasks = summary["tasks"]
     metric_names = sorted({m for t in tasks.values() for m in t["metrics"] if m.startswith("pass@")},
                           key=lambda m: int(m.split("@")[1]))
+    # how answers ended, where the backend said (a model's run; not the reference answers)
+    answers = any(t.get("answers") for t in tasks.values())
     header = ["task", "problems", "samples", "headline", *metric_names, "failing",
-              "infra errors"]
+              "infra errors", *(["tokens/answer", "cut at cap"] if answers else [])]
     rows = []
     for name, t in tasks.items():
         headline = t.get("headline")
+        ended = t.get("answers") or {}
         rows.append([name, str(t["n_problems"]), str(t["n_samples"]),
                      f"{headline} {t['metrics'][headline]:.3f}" if headline in t["metrics"]
                      else "-",
                      *(f"{t['metrics'][m]:.3f}" if m in t["metrics"] else "-"
                        for m in metric_names),
-                     str(len(t["failures"])), str(t["infra_errors"])])
+                     str(len(t["failures"])), str(t["infra_errors"]),
+                     *([f"{ended['mean_tokens']:.0f}" if ended.get("mean_tokens") is not None
+                        else "-", str(ended.get("finish_reasons", {}).get("length", "-"))]
+                       if answers else [])])
     # The benchmarks' own metrics (ClassEval's class/fun success, ...), one line per task.
     own = [f"{name}: " + ", ".join(f"{m} {v:.3f}" for m, v in t["metrics"].items()
                                    if not m.startswith("pass@"))

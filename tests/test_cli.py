@@ -68,8 +68,14 @@ def test_rerun_resumes_without_duplicates_and_refuses_a_new_config(benchmarks, t
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "--force" in proc.stderr
     assert "generation" in proc.stderr
-    cli("run", "--tasks", "humaneval-pro", "--limit", "3", "--out", str(out), "--force",
+    # a smaller --limit is the same run: the summary covers 3 problems, the store keeps 5
+    cli("run", "--tasks", "humaneval-pro", "--limit", "3", "--out", str(out),
         data_dir=benchmarks)
+    assert len(read_jsonl(out / "results.jsonl")) == 5
+    assert json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"][
+        "n_problems"] == 3
+    cli("run", "--tasks", "humaneval-pro", "--limit", "3", "--temperature", "0.8", "--out",
+        str(out), "--force", data_dir=benchmarks)   # a new config, forced: a fresh store
     assert len(read_jsonl(out / "results.jsonl")) == 3
 
 

@@ -47,10 +47,40 @@ def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmark
     assert summary["config"]["model_args"] == {"share_min_tokens": "8",
                                                "max_batch_tokens": "4000"}
     assert len(read_jsonl(out / "results.jsonl")) == 10
-    # a resumed run regenerates nothing
+    # each sample says how its answer ended; the summary and the table count them
+    assert all(s["finish_reason"] in ("stop", "length") and 1 <= s["tokens"] <= 24
+               for s in first)
+    answers = task["answers"]
+    assert answers["samples"] == 10 and answers["tokens"] == sum(s["tokens"] for s in first)
+    assert sum(answers["finish_reasons"].values()) == 10
+    assert "tokens/answer" in proc.stdout and "cut at cap" in proc.stdout
+    capped = answers["finish_reasons"].get("length", 0)
+    assert (f"{capped} of 10 answers stopped at the token cap" in proc.stderr) == bool(capped)
+    shown = subprocess.run(codeeval_cmd("show", str(out), "3", "--sample", "1", "--data-dir",
+                                        str(benchmarks)), capture_output=True, text=True)
+    ended = next(s for s in first if (s["task_id"], s["sample_idx"]) == ("3", 1))
+    assert f"-- answer ended: {ended['finish_reason']} after {ended['tokens']} tokens" in \
+        shown.stdout, shown.stderr
+    # a resumed run regenerates nothing, and says it resumes
     (out / "summary.json").unlink()
-    assert run(*args).returncode == 0
+    proc = run(*args)
+    assert proc.returncode == 0 and "resuming" in proc.stderr
     assert samples(out) == first
+    # more problems and samples: only the new ones are generated, the old ones kept as they are
+    grown = [a for a in args if a not in ("5", "2")]
+    grown[grown.index("--limit") + 1:grown.index("--limit") + 1] = ["7"]
+    grown[grown.index("--n-samples") + 1:grown.index("--n-samples") + 1] = ["3"]
+    proc = run(*grown)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    now = samples(out)
+    assert now[:10] == first and len(now) == 21
+    assert json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"][
+        "n_samples"] == 21
+    assert len(read_jsonl(out / "results.jsonl")) == 21
+    # and back to the first scope: nothing runs, the summary covers that scope only
+    assert run(*args).returncode == 0 and samples(out) == now
+    assert json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"][
+        "n_samples"] == 10
 
 
 def test_chat_template_is_used_when_the_tokenizer_has_one(model_dirs, benchmarks, tmp_path):
@@ -101,6 +131,12 @@ def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
     assert all(r["round"] == 1 and "reply" in r for r in debug)
     forms = {r["form"] for r in read_jsonl(out / "results.jsonl")}
     assert forms == {"raw", "trace1", "debug1"}   # the traced visible tests are stored too
+    # the leaderboard's drill-down shows each failing sample's repair round
+    from codeeval.reports.leaderboard import render
+    from codeeval.rundata import find_runs
+    html = render(find_runs([out]), max_failing_samples=1)
+    assert html.count('<details class="repair"><summary>repair round 1:') == len(failing)
+    assert "trace shown to the model" in html and "answer ended: " in html
 
 
 def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(tmp_path):
@@ -121,9 +157,12 @@ def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(t
     backend = make_backend(f"hf:{tmp_path}", GenerationConfig(max_new_tokens=24))
     messages = ({"role": "user", "content": "Write add(a, b)."},)
 
-    def answer(**stops) -> str:
+    def generation(**stops):
         request = Request("t", "0", 0, prompt="x", messages=messages, **stops)
         return next(iter(backend.generate([request])))[1]
+
+    def answer(**stops) -> str:
+        return generation(**stops).text
 
     whole = answer()
     assert whole
@@ -131,3 +170,7 @@ def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(t
     assert answer(stop=every_char, chat_stop=()) == whole
     assert answer(stop=(), chat_stop=every_char) == ""
     assert answer(stop=every_char) == ""    # no chat_stop: the completion stops apply
+    # what the run stores per sample: tokens generated and why the answer ended
+    capped, stopped = generation(), generation(chat_stop=every_char)
+    assert (capped.tokens, capped.finish_reason) == (24, "length")
+    assert stopped.finish_reason == "stop" and 1 <= stopped.tokens < 24

@@ -11,6 +11,7 @@ import pytest
 
 from codeeval import pipeline
 from codeeval.generation.reference import ReferenceBackend
+from codeeval.records import Generation
 from codeeval.store import ROUNDS, SAMPLES, RunStore
 from codeeval.tasks.javabench import JavaBench, extract_java, has_todo, sample_outcome
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
@@ -138,7 +139,7 @@ class MethodAnswers(ReferenceBackend):
         if requests:
             type(self).batches.append([r.round for r in requests])
         for request in requests:
-            yield request, method_answer(request, request.reference)
+            yield request, Generation(method_answer(request, request.reference))
 
 
 def run_with_method_answers(monkeypatch, benchmarks, out, variant, task_ids):

@@ -70,6 +70,7 @@ def test_sections_show_scores_intervals_breakdowns_curves_and_failures(tmp_path)
     assert "    return 2  # humaneval-pro 0" in he and "AssertionError: expected 3" in he
     assert "debugging trace" in he and "&#34;locals&#34;" in he
     assert "… and 1 more failing sample" in he               # 4 failing, 3 shown
+    assert '<p class="reason">cause: failed: ' in he         # the summary's cause
 
 
 def section(html: str, task: str) -> str:
@@ -86,12 +87,34 @@ def test_a_summary_alone_renders_without_drill_down_details(tmp_path):
     assert "No breakdowns" not in html and "<h4>status</h4>" in html
 
 
-def test_a_folder_of_runs_and_repeated_models(tmp_path):
+def test_one_row_per_model_and_configuration(tmp_path):
+    """Runs of one model and config merge into one row (each benchmark from the run covering
+    it best, the others named); the same model under another config is its own, labelled row."""
+    import json
     a, b = two_runs(tmp_path)
-    shutil.copytree(b, tmp_path / "runs" / "c")
-    runs = find_runs([tmp_path / "runs"])
-    assert [r.label for r in runs] == ["alpha", "beta (b-run)", "beta (b-run)"]
-    assert render(runs).count('<details class="provenance">') == 3
+    trial = tmp_path / "runs" / "c"               # beta again: a 4-problem trial run
+    write_store(trial, {HE: outcomes(4, 0), MBPP: outcomes(2, 2)}, model="beta")
+    summary = json.loads((trial / "summary.json").read_text())
+    summary["config"]["limit"] = 4
+    (trial / "summary.json").write_text(json.dumps(summary))
+    write_store(tmp_path / "runs" / "d", {HE: outcomes(2, 8)}, model="beta",
+                generation=GenerationConfig(temperature=0.8))
+    html = render(find_runs([tmp_path / "runs"]))
+    assert "3 models from 4 runs" in html
+    main = html.split('id="main-table"')[1].split("</table>")[0]
+    rows = re.findall(r'<th scope="row" data-value="([^"]+)"', main)
+    assert rows == ["alpha", "beta (temperature=0.0)", "beta (temperature=0.8)"]
+    beta = main.split('data-value="beta (temperature=0.0)"')[1].split("</tr>")[0]
+    # humaneval-pro from the full run b (0.7 over 10 problems), mbpp-pro from the trial only
+    assert '<span class="score">0.700</span>' in beta and "10 problems" in beta
+    assert beta.count("partial: first 4 problems (--limit 4)") == 1
+    assert "also run in c-run" in section(html, HE)
+    assert "b-run: humaneval-pro; c-run: mbpp-pro" in html        # the entry's runs
+    # per-problem: how many models solve each problem
+    he = section(html, HE)
+    assert "Across 3 models:" in he and ">solved by<" in he
+    assert re.search(r'data-problem-id="9"[^>]*>\s*<summary><span class="pid">9</span>'
+                     r'<span class="solved" data-rate="[^"]+">1 of 3</span>', he)
 
 
 def test_breakdowns_of_any_shape_flatten_to_rows():

@@ -92,8 +92,9 @@ def check_reference_model(problems, per_language: int | None) -> None:
     perfect = defaultdict(int)
     for language, chosen in by_language.items():
         requests = [task.request(p, 0, "default") for p in chosen]
-        for (request, text), problem in zip(backend.generate(requests), chosen):
-            scores = task.score(problem, task.sample_from_output(problem, request, text, chat=False))
+        for (request, answer), problem in zip(backend.generate(requests), chosen):
+            scores = task.score(problem, task.sample_from_output(problem, request, answer.text,
+                                                                chat=False))
             key = language_key(language)
             reference = reference_text(problem.data["ground_truth"], key)
             tokens = reference[len(problem.data["function_declaration"]):].split()

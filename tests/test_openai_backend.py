@@ -55,7 +55,10 @@ class ScriptedServer:
                 choices = ([{"index": i, "message": {"content": t}} for i, t in enumerate(texts)]
                            if "messages" in body else
                            [{"index": i, "text": t} for i, t in enumerate(texts)])
-                data = json.dumps({"choices": choices}).encode()
+                for choice in choices:
+                    choice["finish_reason"] = "stop"
+                data = json.dumps({"choices": choices, "usage": {
+                    "completion_tokens": 7 * len(texts)}}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -81,7 +84,7 @@ def requests(prompts, n, messages=False):
 
 
 def backend(server, **options):
-    options = {"base_url": server.url, "retry_base_s": "0.01", **options}
+    options = {"base_url": server.url, **options}
     return make_backend("openai:tiny", GenerationConfig(n_samples=3, max_new_tokens=5), options)
 
 
@@ -95,13 +98,18 @@ def test_missing_choices_are_asked_for_again_after_retried_failures(monkeypatch)
         server.close()
     assert sorted((r.task_id, r.sample_idx) for r, _ in out) == \
         [(str(p), i) for p in range(2) for i in range(3)]
-    assert all(text.startswith(f"P{r.task_id}#") and "<STOP>" not in text for r, text in out)
-    assert len({text for _, text in out}) == 6
+    assert all(a.text.startswith(f"P{r.task_id}#") and "<STOP>" not in a.text for r, a in out)
+    assert len({a.text for _, a in out}) == 6
+    # a call's usage counts all its choices: a sample's own count only when it came alone
+    assert sorted(map(str, (a.tokens for _, a in out))) == ["7", "7", "None", "None", "None",
+                                                            "None"]
+    assert {a.finish_reason for _, a in out} == {"stop"} and client.tokens_generated == 42
     # per prompt: n=3 (2 choices back), then n=1; plus the two failed calls, retried
     asked = sorted(body["n"] for _, body in server.bodies)
-    assert asked == [1, 1, 3, 3, 3, 3] and client.calls == 6
+    assert asked == [1, 1, 3, 3, 3, 3]
     assert all(path == "/v1/completions" for path, _ in server.bodies)
-    assert all(h.get("Authorization") == "Bearer sk-test" for h in server.headers)
+    assert all({k.lower(): v for k, v in h.items()}.get("authorization") == "Bearer sk-test"
+               for h in server.headers)
     assert server.bodies[0][1]["stop"] == ["<STOP>"] and server.bodies[0][1]["max_tokens"] == 5
 
 
@@ -113,7 +121,7 @@ def test_chat_endpoint_for_requests_with_messages():
     finally:
         server.close()
     assert [path for path, _ in server.bodies] == ["/v1/chat/completions"]
-    assert all(client.uses_chat(r) and text.startswith("M0#") for r, text in out)
+    assert all(client.uses_chat(r) and a.text.startswith("M0#") for r, a in out)
     assert not backend(server, endpoint="completions").uses_chat(out[0][0])
 
 
@@ -128,23 +136,24 @@ def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones()
         [(_, completion_text)] = list(backend(server, endpoint="completions").generate(both))
     finally:
         server.close()
-    assert chat_text == "M0#1.0" and completion_text == "P0"
+    assert chat_text.text == "M0#1.0" and completion_text.text == "P0"
     assert [body["stop"] for _, body in server.bodies] == [["<STOP>"], ["#"]]
 
 
 def test_a_lone_surrogate_in_a_reply_becomes_a_replacement_character():
     server = ScriptedServer(extra="\ud83d")      # half a pair, as JSON can escape it
     try:
-        [(_, text)] = list(backend(server).generate(requests(1, 1)))
+        [(_, answer)] = list(backend(server).generate(requests(1, 1)))
     finally:
         server.close()
+    text = answer.text
     assert text == "P0#1.0\ufffd"
     text.encode("utf-8")                         # storable, hashable, runnable
 
 
 @pytest.mark.parametrize("failures,message", [
     ([400], "HTTP 400"),
-    ([500, 500, 500], "failed 3 times"),
+    ([500, 500, 500], "HTTP 500 after 3 tries"),
 ])
 def test_failures_become_one_line_errors(failures, message):
     server = ScriptedServer(failures=failures)
@@ -165,13 +174,11 @@ def test_each_retry_is_said_when_the_server_is_down():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     down = make_backend("openai:m", GenerationConfig(max_new_tokens=4),
-                        {"base_url": f"http://127.0.0.1:{port}/v1", "retry_base_s": "0.01",
-                         "max_retries": "2"})
-    with pytest.warns(UserWarning, match=r"retry \d of 2 in") as said:
-        with pytest.raises(UserError, match="failed 3 times, last: URLError"):
+                        {"base_url": f"http://127.0.0.1:{port}/v1", "max_retries": "2"})
+    with pytest.warns(UserWarning, match=r"Retrying request in .* \(retry \d of 2\)") as said:
+        with pytest.raises(UserError, match="failed 3 times, last: APIConnectionError"):
             list(down.generate(requests(1, 1)))
-    assert [str(w.message).split("; ")[-1].split(" in ")[0] for w in said] == \
-        ["retry 1 of 2", "retry 2 of 2"]
+    assert [str(w.message).split("(")[-1] for w in said] == ["retry 1 of 2)", "retry 2 of 2)"]
 
 
 def test_base_url_comes_from_the_option_then_the_environment(monkeypatch):
