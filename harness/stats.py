@@ -1,5 +1,5 @@
-"""Resampling statistics over problems: bootstrap confidence intervals for a benchmark score,
-and a paired test of whether two runs differ on the same problems.
+"""Resampling statistics over problems, by scipy.stats: bootstrap confidence intervals for a
+benchmark score, and a paired test of whether two runs differ on the same problems.
 
 Both use a fixed seed so that a report or a gate verdict is reproducible byte for byte.
 Problems are the unit of resampling: samples of one problem are not independent.
@@ -8,12 +8,11 @@ Problems are the unit of resampling: samples of one problem are not independent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import comb
 
 import numpy as np
+from scipy import stats
 
 SEED = 20240601
-CHUNK = 500  # resamples drawn at once, so memory stays at CHUNK x problems
 
 
 def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int = 2000,
@@ -22,14 +21,11 @@ def bootstrap_ci(values: Sequence[float], *, level: float = 0.95, resamples: int
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         raise ValueError("no values to resample")
-    rng = np.random.default_rng(seed)
-    means = []
-    for start in range(0, resamples, CHUNK):
-        rows = min(CHUNK, resamples - start)
-        means.append(data[rng.integers(0, data.size, size=(rows, data.size))].mean(axis=1))
-    tail = (1.0 - level) / 2.0
-    lo, hi = np.quantile(np.concatenate(means), [tail, 1.0 - tail])
-    return float(lo), float(hi)
+    if np.all(data == data[0]):   # scipy warns on a degenerate distribution; the answer is plain
+        return float(data[0]), float(data[0])
+    result = stats.bootstrap((data,), np.mean, confidence_level=level, n_resamples=resamples,
+                             method="percentile", random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def paired_permutation_test(baseline: Sequence[float], current: Sequence[float], *,
@@ -40,7 +36,8 @@ def paired_permutation_test(baseline: Sequence[float], current: Sequence[float],
     each difference is a fair coin (the sign-flip permutation test). When every non-zero
     difference has the same size (always so for greedy pass@1, where values are 0 or 1) the
     null distribution is binomial and the p-value is exact: this is the exact McNemar test.
-    Otherwise it is estimated from `resamples` random sign flips.
+    Otherwise it is scipy's paired permutation test: exact when the 2^m sign flips number at
+    most `resamples`, else estimated from that many.
     """
     base, cur = np.asarray(baseline, dtype=float), np.asarray(current, dtype=float)
     if base.shape != cur.shape:
@@ -52,19 +49,12 @@ def paired_permutation_test(baseline: Sequence[float], current: Sequence[float],
         return 1.0
     if np.allclose(np.abs(nonzero), abs(nonzero[0])):
         return exact_sign_test(int((nonzero > 0).sum()), m)
-    observed = abs(nonzero.sum())
-    rng = np.random.default_rng(seed)
-    extreme = 0
-    for start in range(0, resamples, CHUNK):
-        rows = min(CHUNK, resamples - start)
-        signs = rng.integers(0, 2, size=(rows, m)) * 2 - 1
-        extreme += int((np.abs(signs @ nonzero) >= observed - 1e-9).sum())
-    # The observed assignment is one of the permutations: counting it keeps p > 0.
-    return (extreme + 1) / (resamples + 1)
+    result = stats.permutation_test((nonzero,), np.mean, permutation_type="samples",
+                                    n_resamples=resamples, alternative="two-sided",
+                                    random_state=np.random.default_rng(seed))
+    return float(result.pvalue)
 
 
 def exact_sign_test(positives: int, m: int) -> float:
     """Two-sided exact binomial test of `positives` out of `m` against p = 1/2."""
-    tail = min(positives, m - positives)
-    p = 2 * sum(comb(m, i) for i in range(tail + 1)) / 2 ** m
-    return min(1.0, p)
+    return float(stats.binomtest(positives, m, 0.5).pvalue)

@@ -3,18 +3,31 @@
 
 from __future__ import annotations
 
+import io
+import shutil
+import sys
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
 
 def format_table(header: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)
                  ) -> list[str]:
-    """Header, rule and rows; the `left` columns left-aligned, the others (numbers)
-    right-aligned."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return [line(header), "  ".join("-" * w for w in widths), *map(line, rows)]
+    """Header, rule and rows as plain text lines (rich), the `left` columns left-aligned, the
+    others (numbers) right-aligned; long cells wrap to the terminal's width."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="")
+    for index, name in enumerate(header):
+        table.add_column(name, justify="left" if index in left else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    # plain text: no colours or markup (cells hold brackets); wrapped to a terminal's width,
+    # never when the output goes to a file or a pipe (logs keep one row per line)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100_000
+    console = Console(file=io.StringIO(), width=width, color_system=None, markup=False,
+                      highlight=False, emoji=False)
+    console.print(table)
+    return [line.rstrip() for line in console.file.getvalue().splitlines() if line.strip()]
 
 
 def results_table(summary: dict) -> str:

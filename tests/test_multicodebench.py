@@ -14,6 +14,7 @@ from codeeval.generation import GenerationConfig, make_backend
 from codeeval.gate import GateSettings, run_gate
 from codeeval.records import read_jsonl
 from codeeval.reports.drilldown import problem_views
+from codeeval.reports.entries import ModelEntry
 from codeeval.reports.leaderboard import headline_cell
 from codeeval.rundata import Run
 from codeeval.tasks.codebleu.dataflow import data_flow
@@ -145,9 +146,10 @@ def test_run_scores_without_a_sandbox(benchmarks, tmp_path):
     assert task["headline"] == "codebleu" and task["metrics"]["codebleu"] == 100.0
     assert task["per_problem"]["raw"] == {r["task_id"]: [1, 100.0] for r in rows}
     run = Run(out)
-    cell = headline_cell(run, "multicodebench")
+    entry = ModelEntry([run])                 # a leaderboard row
+    cell = headline_cell(entry, "multicodebench")
     assert (cell.metric, cell.value, cell.ci) == ("codebleu", 100.0, (100.0, 100.0))
-    views = problem_views("multicodebench", [run], ["#000"], 3)
+    views = problem_views("multicodebench", [entry], ["#000"], 3)
     assert len(views) == 25
     assert {(v.verdicts[0].kind, v.verdicts[0].mean) for v in views} == {("score", 100.0)}
     assert not any(v.failing or v.failures for v in views)
