@@ -71,11 +71,10 @@ class Sandboxes:
             self.described[image] = self.opened[image].describe()
         return self.opened[image]
 
-    def missing_libraries(self, task) -> list[str]:
-        """The modules the task's programs need (its `preload`, top-level names) that its
-        sandbox cannot import, found by running a probe program in that sandbox (so with the
-        interpreter and uid its programs get)."""
-        modules = sorted({name.split(".")[0] for name in task.preload})
+    def missing_libraries(self, task, modules: list[str]) -> list[str]:
+        """Which of `modules` (top-level names) the task's sandbox cannot import, found by
+        running a probe program in that sandbox (so with the interpreter and uid its programs
+        get)."""
         if not modules:
             return []
         probe = Program.joined(

@@ -118,7 +118,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     hidden = ((str(source.data_dir),) if source.data_dir else ()) + (str(Path(out).resolve()),)
     with Sandboxes(executed, config, parallel, sandbox_python, hidden) as sandboxes:
         for task in executed:
-            check_libraries(sandboxes, task, allow_missing_libraries)
+            check_libraries(sandboxes, task, problems[task.name], allow_missing_libraries)
         run_id = store.open(config.identity(source.loaded), default_run_id(config, out),
                             force=force, same=without_scope)
         stored = len(store.read(SAMPLES))
@@ -196,17 +196,21 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
 
 # import name -> pip package, where they differ (for the one-line fix)
 PIP_NAMES = {"PIL": "pillow", "sklearn": "scikit-learn", "cv2": "opencv-python",
-             "bs4": "beautifulsoup4", "yaml": "pyyaml", "dateutil": "python-dateutil"}
+             "bs4": "beautifulsoup4", "yaml": "pyyaml", "dateutil": "python-dateutil",
+             "docx": "python-docx", "skimage": "scikit-image", "Crypto": "pycryptodome",
+             "Levenshtein": "python-Levenshtein", "mpl_toolkits": "matplotlib"}
 
 
-def check_libraries(sandboxes, task, allowed: bool) -> None:
+def check_libraries(sandboxes, task, problems: list[Problem], allowed: bool) -> None:
     """Stop before anything is generated when the task's sandbox lacks libraries its programs
-    import: their problems would fail for the environment, not the model. Allowed on request
-    (those failures are then reported as the environment's at the end of the run)."""
-    missing = sandboxes.missing_libraries(task)
+    import (`Task.required_modules` of the problems run): their problems would fail for the
+    environment, not the model. Allowed on request (those failures are then reported as the
+    environment's at the end of the run)."""
+    missing = sandboxes.missing_libraries(task, task.required_modules(problems))
     if not missing:
         return
-    message = (f"{task.name}'s programs import {', '.join(missing)}, which its sandbox lacks: "
+    named = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    message = (f"{task.name}'s programs import {named}, which its sandbox lacks: "
                f"build the image and run in Docker (`codeeval images build {task.image}`), or "
                "install them into the interpreter the process sandbox uses (`--sandbox-python "
                f"PYTHON` with `PYTHON -m pip install "

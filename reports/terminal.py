@@ -58,7 +58,26 @@ def results_table(summary: dict) -> str:
                                    if not m.startswith("pass@"))
            for name, t in tasks.items() if any(not m.startswith("pass@") for m in t["metrics"])]
     return "\n".join([f"model: {summary['model']}   run: {summary['run_id']}",
-                      *format_table(header, rows), *own])
+                      *format_table(header, rows), *own, *time_line(summary.get("timing"))])
+
+
+PHASES = {"load_model_s": "load model", "generate_s": "generate", "execute_s": "execute",
+          "debug_s": "debug rounds"}
+
+
+def time_line(timing: dict | None) -> list[str]:
+    """Where this invocation's time went, e.g. "time: generate 120.3 s (4512 tokens, 37.5
+    tokens/s) · execute 40.2 s" (a resumed run counts only what it did)."""
+    parts = []
+    for key, name in PHASES.items():
+        if (timing or {}).get(key) is not None:
+            part = f"{name} {timing[key]:.1f} s"
+            tokens = timing.get("tokens_generated" if key == "generate_s"
+                                else "debug_tokens_generated" if key == "debug_s" else "")
+            if tokens and timing[key] > 0:
+                part += f" ({tokens} tokens, {tokens / timing[key]:.1f} tokens/s)"
+            parts.append(part)
+    return ["time: " + " · ".join(parts)] if parts else []
 
 
 def gate_table(report) -> str:

@@ -13,8 +13,10 @@ one score row and one summarizer (`codeeval.scoring`) makes the task's summary.
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
+import sys
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Generator
@@ -53,6 +55,22 @@ def driver_head(driver: str, spec: dict) -> str:
     defines `load_spec` to unpack it inside the sandbox."""
     packed = base64.b64encode(zlib.compress(json.dumps(spec).encode())).decode()
     return f"{driver}\n\nSPEC = load_spec({packed!r})\n"
+
+
+def imported_modules(source: str) -> set[str]:
+    """Top-level names of the absolute imports anywhere in a Python source (none if it does
+    not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
 
 
 # A prompting strategy: yields Requests, is sent (text, chat) for each, returns the Sample.
@@ -167,6 +185,22 @@ class Task(ABC):
     def use_ground_truth(self, times: dict[str, float | None]) -> None:
         """Ground-truth runtimes in seconds per problem (None: it failed), before programs are
         assembled; tasks whose limits depend on them keep them."""
+
+    def required_modules(self, problems: list[Problem]) -> list[str]:
+        """The top-level modules outside the standard library that the sandbox must have for
+        these problems: what the benchmark's own Python programs (canonical solution and tests,
+        assembled as a sample's would be) import, and `preload`. Read from the data, so a
+        library a benchmark adds is never missed."""
+        modules = {name.split(".")[0] for name in self.preload}
+        for problem in problems:
+            request = self.request(problem, 0, self.variant("default"))
+            if request.reference is None:
+                continue
+            sample = self.sample_from_output(problem, request, request.reference, chat=False)
+            program = self.program(problem, sample, sanitized=False)
+            if program.language == "python":
+                modules |= imported_modules(program.source)
+        return sorted(m for m in modules if m not in sys.stdlib_module_names)
 
     def check_environment(self) -> None:
         """Raise a UserError when something that running this task's programs needs is

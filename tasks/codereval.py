@@ -170,6 +170,11 @@ class CoderEval(Task):
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
         return self.build_program(sample.key, problem, self.function(problem, sample))
 
+    def required_modules(self, problems: list[Problem]) -> list[str]:
+        # its programs import their own projects' modules, which exist only in the authors'
+        # image: check_environment requires that image instead
+        return []
+
     def ground_truth_program(self, problem: Problem) -> Program:
         return self.build_program(f"{self.name}/{problem.task_id}/ground_truth", problem, None)
 

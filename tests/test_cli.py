@@ -318,6 +318,26 @@ def test_tasks_all_runs_what_can_run_here_and_names_the_rest(benchmarks, tmp_pat
          "multicodebench", "javabench"])
 
 
+def test_the_libraries_checked_are_those_the_benchmarks_programs_import(benchmarks):
+    """Read from each benchmark's own solutions and tests, so that ClassEval's PIL or
+    BigCodeBench's tensorflow are checked before generation, not found missing after it."""
+    from codeeval.tasks import get_task
+    from codeeval.tasks.base import imported_modules
+    from codeeval.tasks.sources import DataSource
+    assert imported_modules("import os.path, numpy as np\nfrom PIL import Image\n"
+                            "def f():\n    from . import x\n    import scipy.stats\n") == \
+        {"os", "numpy", "PIL", "scipy"}
+    assert imported_modules("def (:") == set()
+    source = DataSource(benchmarks)
+    required = {name: get_task(name, {}).required_modules(get_task(name, {}).load(source))
+                for name in ("humaneval-pro", "classeval", "bigcodebench", "codereval")}
+    assert required["humaneval-pro"] == []                   # the standard library only
+    assert {"PIL", "nltk", "gensim", "docx", "numpy", "pandas"} <= set(required["classeval"])
+    assert {"tensorflow", "cv2", "librosa", "sklearn"} <= set(required["bigcodebench"])
+    assert not {"os", "unittest", "json"} & set(required["bigcodebench"])
+    assert required["codereval"] == []      # its projects' modules: the image check covers them
+
+
 # ClassEval's programs made to need a library no interpreter has, so the check must stop it.
 NEEDS_A_MISSING_LIBRARY = (
     "from codeeval.cli import main\nfrom codeeval.tasks.classeval import ClassEval\n"

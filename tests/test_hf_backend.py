@@ -54,6 +54,7 @@ def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmark
     assert answers["samples"] == 10 and answers["tokens"] == sum(s["tokens"] for s in first)
     assert sum(answers["finish_reasons"].values()) == 10
     assert "tokens/answer" in proc.stdout and "cut at cap" in proc.stdout
+    assert f"({summary['timing']['tokens_generated']} tokens, " in proc.stdout   # time per phase
     capped = answers["finish_reasons"].get("length", 0)
     assert (f"{capped} of 10 answers stopped at the token cap" in proc.stderr) == bool(capped)
     shown = subprocess.run(codeeval_cmd("show", str(out), "3", "--sample", "1", "--data-dir",
