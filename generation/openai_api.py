@@ -46,9 +46,14 @@ class RetriesSaid(logging.Handler):
         self.base_url = base_url
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message.startswith("Retrying"):
-            warnings.warn(f"{self.base_url}: {message}", stacklevel=2)
+        if not str(record.msg).startswith("Retrying"):
+            return
+        args = record.args if isinstance(record.args, tuple) else ()
+        if len(args) == 3 and isinstance(args[0], float):   # (delay, retry, of)
+            message = f"retrying in {args[0]:.1f} s (retry {args[1]} of {args[2]})"
+        else:
+            message = record.getMessage()
+        warnings.warn(f"{self.base_url}: {message}", stacklevel=2)
 
 
 def is_retried(exc) -> bool:

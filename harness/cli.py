@@ -181,7 +181,8 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
         task_option, **aliases) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
-    warn_about_sampling(n_samples, temperature, top_p)
+    if model != "reference":   # the reference answers are not sampled
+        warn_about_sampling(n_samples, temperature, top_p)
     options = parse_model_args(model_args)
     if base_url:
         options["base_url"] = base_url

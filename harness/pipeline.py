@@ -104,8 +104,12 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         for task in tasks:
             task.variant(config.prompt_variant)
     problems = {t.name: t.load(source)[: config.limit] for t in tasks}
+    scope = {name: {p.task_id for p in chosen} for name, chosen in problems.items()}
     store = RunStore(out)
     store.lock()
+    identity = config.identity(source.loaded)
+    if not force:   # refused before the model loads, not after
+        store.check(identity, same=without_scope)
     timing = {}   # seconds per phase of this invocation, and the tokens it generated
     backend = None
     if not config.samples_file:   # before the config is written: a failed start leaves none
@@ -119,12 +123,15 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
     with Sandboxes(executed, config, parallel, sandbox_python, hidden) as sandboxes:
         for task in executed:
             check_libraries(sandboxes, task, problems[task.name], allow_missing_libraries)
-        run_id = store.open(config.identity(source.loaded), default_run_id(config, out),
-                            force=force, same=without_scope)
-        stored = len(store.read(SAMPLES))
+        run_id = store.open(identity, default_run_id(config, out), force=force,
+                            same=without_scope)
+        stored = store.read(SAMPLES)
         if stored:
-            print(f"resuming {out}: {stored} samples stored; only what is missing is generated "
-                  "and run", file=sys.stderr)
+            in_scope = len(stored) if config.samples_file else sum(
+                s["sample_idx"] < config.generation.n_samples
+                and s["task_id"] in scope.get(s["task"], ()) for s in stored)
+            print(f"resuming {out}: {len(stored)} samples stored, {in_scope} of them in this "
+                  "run's scope; only what is missing is generated and run", file=sys.stderr)
         service = ExecutionService(store, sandboxes, config.timeout_s,
                                    frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
@@ -181,6 +188,8 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         answers = answer_summary(task, problems[task.name], samples)
         if answers:
             summary["tasks"][task.name]["answers"] = answers
+    if source.data_dir:   # where `codeeval show` finds the data again
+        summary["provenance"]["data_dir"] = str(source.data_dir)
     if judges:
         summary["provenance"]["judges"] = judges
     if config.debug_rounds:
@@ -210,10 +219,12 @@ def check_libraries(sandboxes, task, problems: list[Problem], allowed: bool) -> 
     if not missing:
         return
     named = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-    message = (f"{task.name}'s programs import {named}, which its sandbox lacks: "
-               f"build the image and run in Docker (`codeeval images build {task.image}`), or "
-               "install them into the interpreter the process sandbox uses (`--sandbox-python "
-               f"PYTHON` with `PYTHON -m pip install "
+    used = sandboxes.described.get(task.image, {}).get("python")   # a process sandbox's
+    message = (f"{task.name}'s programs import {named}, which its sandbox"
+               f"{f' ({used})' if used else ''} lacks: build the image and run in Docker "
+               f"(`codeeval images build {task.image}`), or give the process sandbox an "
+               "interpreter that has them (`--sandbox-python PYTHON`, e.g. a venv readable by "
+               f"all users, after `PYTHON -m pip install "
                f"{' '.join(PIP_NAMES.get(m, m) for m in missing)}`)")
     if not allowed:
         raise UserError(message + "; --allow-missing-libraries runs anyway")
@@ -244,7 +255,7 @@ def answer_summary(task, problems: list[Problem], samples: dict) -> dict | None:
         return None
     return {"samples": len(rows), "tokens": sum(counted), "samples_with_tokens": len(counted),
             "mean_tokens": round(sum(counted) / len(counted), 1) if counted else None,
-            "finish_reasons": dict(sorted(reasons.items()))}
+            "finish_reasons": {"stop": 0, "length": 0, **dict(sorted(reasons.items()))}}
 
 
 def default_run_id(config: RunConfig, out: Path) -> str:

@@ -10,6 +10,7 @@ stored twice.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from codeeval.errors import UserError
@@ -90,7 +91,7 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
     """One problem of a run end to end: prompt, the model's answer, the extracted sample, the
     assembled program, and each form's verdict (failing test, trace, repair rounds)."""
     from codeeval.tasks import get_task
-    from codeeval.tasks.sources import DataSource
+    from codeeval.tasks.sources import DATA_DIR_ENV, DataSource
     run = Run(Path(path))
     if run.folder is None:
         raise UserError(f"{path}: give the run-store folder, not a summary.json")
@@ -105,6 +106,10 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                for key, value in (run.config.get("task_options") or {}).items()
                if key.startswith(f"{task_name}.")}
     task = get_task(task_name, options)
+    stored_dir = run.provenance.get("data_dir")   # the run's own data, where it still is
+    if data_dir is None and not os.environ.get(DATA_DIR_ENV) and stored_dir \
+            and Path(stored_dir).is_dir():
+        data_dir = stored_dir
     problems = {p.task_id: p for p in task.load(DataSource.from_option(data_dir))}
     if task_id not in problems:
         raise UserError(f"{task_name} has no problem {task_id!r} in this data")
@@ -128,7 +133,8 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                    + (" (the --max-new-tokens cap)" if sample.finish_reason == "length" else ""))
     out.append(section("sample", sample.solution if sample.solution is not None
                        else sample.completion))
-    for form in sorted({k[3] for k in run.results if k[:3] == (task_name, task_id, sample_idx)}):
+    forms = {k[3] for k in run.results if k[:3] == (task_name, task_id, sample_idx)}
+    for form in sorted(forms, key=form_order):
         row = run.results[(task_name, task_id, sample_idx, form)]
         out.append(f"-- verdict ({form}): {row['status']}"
                    + (f": {row['message']}" if row.get("message") else ""))
@@ -149,6 +155,15 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                                f"{repair.get('finish_reason') or '?'}{spent})",
                                repair.get("reply")))
     return "\n".join(out)
+
+
+def form_order(form: str) -> tuple:
+    """raw, sanitized, then each repair round's traced run and fixed program: trace1, debug1,
+    trace2, ..."""
+    head = form.rstrip("0123456789")
+    number = int(form[len(head):] or 0)
+    return (number, {"raw": 0, "sanitized": 1, "ground_truth": 2, "trace": 3, "debug": 4}
+            .get(head, 5), form)
 
 
 def section(title: str, text: str | None) -> str:

@@ -67,7 +67,10 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         metrics[name], metric_forms[name] = by_form[best][name], best
     headline_form = metric_forms.get(task.headline, forms[0])
 
-    stored = [r for r in results.values() if r["task"] == task.name]
+    # the rows of this scope only: a store grown by a larger --limit or --n-samples keeps more
+    ids = {p.task_id for p in problems}
+    stored = [r for r in results.values() if r["task"] == task.name and r["task_id"] in ids
+              and r["sample_idx"] < n_samples]
     statuses = {f: dict(Counter(r["status"] for r in stored if r["form"] == f)) for f in forms}
     failed = [] if task.scores else failures(problems, results, task, headline_form, n_samples)
     summary = {

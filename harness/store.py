@@ -64,23 +64,30 @@ class RunStore:
         f.flush()
         _held_locks[key] = f
 
+    def check(self, identity: dict, *, same=lambda i: i) -> None:
+        """Stop with one line if the store holds a run of another config (`same` leaves out
+        what may differ), naming each setting that differs."""
+        if not self.config_path.exists():
+            return
+        old = json.loads(self.config_path.read_text()).get("identity", {})
+        changed = differences(same(old), same(identity))
+        if changed:
+            raise UserError(f"{self.path} holds a run with a different config ("
+                            f"{'; '.join(changed)}); use another --out, or --force to start it "
+                            "afresh")
+
     def open(self, identity: dict, run_id: str, *, force: bool, same=lambda i: i) -> str:
         """Lock the store, then create it or check that it holds this config: `same(identity)`
-        must equal `same(stored)` (what may grow on a rerun, e.g. --limit, left out). The
-        stored identity becomes this one. Returns the run id."""
+        must equal `same(stored)` (what may grow on a rerun, e.g. --limit, left out), unless
+        `force` starts it afresh. The stored identity becomes this one. Returns the run id."""
         self.lock()
         if self.config_path.exists():
             stored = json.loads(self.config_path.read_text())
-            old = stored.get("identity", {})
-            if same(old) == same(identity):
+            if same(stored.get("identity", {})) == same(identity):
                 self._write_atomic(self.config_path, {**stored, "identity": identity})
                 return stored["run_id"]
             if not force:
-                changed = sorted(k for k in set(identity) | set(old)
-                                 if same(identity).get(k) != same(old).get(k))
-                raise UserError(f"{self.path} holds a run with a different config (differs in: "
-                                f"{', '.join(changed)}); use another --out, or --force to start "
-                                "it afresh")
+                self.check(identity, same=same)
             for name in (SAMPLES, ROUNDS, DEBUG, RESULTS, JUDGEMENTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
@@ -119,6 +126,18 @@ class RunStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+
+
+def differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Each setting that differs, e.g. "generation.temperature: 0.0 (stored) vs 0.5"."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} (stored) vs {b!r}")
+    return out
 
 
 class Appender:

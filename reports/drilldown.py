@@ -191,6 +191,7 @@ def repair_view(run, key: tuple, repair: dict) -> dict:
     program and that program's verdict."""
     verdict = run.results.get((*key, f"debug{repair.get('round')}")) or {}
     return {"round": repair.get("round"), "status": verdict.get("status", "not run"),
+            "ended": ended(repair),
             "message": head(str(verdict.get("message") or ""), MESSAGE_CHARS),
             "trace": head(trace_text(repair.get("trace")), TRACE_CHARS),
             "reply": head(str(repair.get("reply") or ""), CODE_CHARS),

@@ -62,6 +62,7 @@ def render(runs: list[Run], *, max_failing_samples: int = 3) -> str:
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["num"] = number
+    env.filters["short"] = short_label
     colors = [color(i) for i in range(len(entries))]
     tasks = list(dict.fromkeys(t for entry in entries for t in entry.tasks))
     views = [task_view(task, entries, colors, max_failing_samples) for task in tasks]
@@ -103,6 +104,16 @@ def number(value) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+def short_label(label: str, limit: int) -> str:
+    """A label cut to `limit` characters keeping its end, where labels of one model differ:
+    "hf:smollm2-135m-instruct (temperature=0.8)" -> "hf:smoll…(temperature=0.8)"."""
+    if len(label) <= limit:
+        return label
+    tail = label[label.rfind(" ("):] if " (" in label else label[-(limit // 2):]
+    tail = tail.strip()[-(limit - 4):]
+    return label[:limit - len(tail) - 1] + "…" + tail
 
 
 def slug(text: str) -> str:
@@ -174,22 +185,28 @@ def task_view(task: str, runs: list[ModelEntry], colors: list[str], max_failing:
         "chart": passk_chart([(run.label, c, curve(run, task)) for run, c in having]),
         "breakdowns": breakdown_tables(task, having),
         "notes": task_notes(task, having),
-        "problems": (problems := problem_views(task, runs, colors, max_failing)),
+        "problems": (problems := problem_views(task, [r for r, _ in having],
+                                               [c for _, c in having], max_failing)),
         "hardness": hardness(problems, len(having)),
-        "runs": [run.label for run in runs],
-        "colors": colors,
+        "runs": [run.label for run, _ in having],
+        "colors": [c for _, c in having],
     }
 
 
 def hardness(problems, models: int) -> str:
-    """One line on how the problems split across models (two or more, pass@k tasks)."""
+    """One line on how the problems split across the models that ran the task (two or
+    more; pass@k tasks)."""
     rated = [p for p in problems if p.solve_rate is not None]
     if models < 2 or not rated:
         return ""
-    nobody = sum(p.solved_by.startswith("0 ") for p in rated)
-    everybody = sum(p.solved_by.split(" of ")[0] == p.solved_by.split(" of ")[1] for p in rated)
-    return (f"Across {models} models: {nobody} of {len(rated)} problems solved by none, "
-            f"{everybody} by all. \"Solved by\" counts the models with a passing sample.")
+    counts = [tuple(map(int, p.solved_by.split(" of "))) for p in rated]   # (solved, ran)
+    nobody = sum(solved == 0 for solved, _ in counts)
+    everybody = sum(solved == ran == models for solved, ran in counts)
+    some = sum(ran < models for _, ran in counts)
+    return (f"Across the {models} models that ran it: {nobody} of {len(rated)} problems solved "
+            f"by none, {everybody} by all {models}"
+            + (f"; {some} problems were run by only some of them" if some else "")
+            + ". \"Solved by\" counts the models with a passing sample, of those that ran it.")
 
 
 def metric_order(metric: str) -> tuple:

@@ -12,20 +12,26 @@ from rich.console import Console
 from rich.table import Table
 
 
-def format_table(header: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,)
-                 ) -> list[str]:
+def format_table(header: list[str], rows: list[list[str]], left: tuple[int, ...] = (0,),
+                 wrap: tuple[int, ...] = ()) -> list[str]:
     """Header, rule and rows as plain text lines (rich), the `left` columns left-aligned, the
-    others (numbers) right-aligned; long cells wrap to the terminal's width."""
+    others (numbers) right-aligned. Only the `wrap` columns (long prose) wrap to a narrow
+    terminal; names, headers and numbers never break (the line runs long instead)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="")
     for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index in left else "right", overflow="fold")
+        table.add_column(name, justify="left" if index in left else "right",
+                         no_wrap=index not in wrap, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    # plain text: no colours or markup (cells hold brackets); wrapped to a terminal's width,
-    # never when the output goes to a file or a pipe (logs keep one row per line)
+    # plain text: no colours or markup (cells hold brackets); never wrapped when the output
+    # goes to a file or a pipe (logs keep one row per line)
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100_000
     console = Console(file=io.StringIO(), width=width, color_system=None, markup=False,
                       highlight=False, emoji=False)
+    # at least as wide as the columns that do not wrap (3: the gap between columns)
+    fixed = sum(max(len(r[i]) for r in [header, *rows]) + 3 for i in range(len(header))
+                if i not in wrap)
+    console.width = max(width, fixed + 20 * len(wrap))
     console.print(table)
     return [line.rstrip() for line in console.file.getvalue().splitlines() if line.strip()]
 
@@ -92,7 +98,7 @@ def gate_table(report) -> str:
     lines = [f"baseline: {report.baseline.label} ({report.baseline.run_id})   "
              f"current: {report.current.label} ({report.current.run_id})",
              f"max drop {s.max_drop:g}, alpha {s.alpha:g}",
-             *format_table(header, rows, left=(0, 1, 7, 8))]
+             *format_table(header, rows, left=(0, 1, 7, 8), wrap=(8,))]
     lines += [f"{c.task} {c.metric}: {c.changed()}" for c in report.comparisons if c.changed()]
     lines += [f"config drift (allowed): {d}" for d in report.drift]
     lines.append(gate_outcome(report))

@@ -67,7 +67,7 @@ def test_rerun_resumes_without_duplicates_and_refuses_a_new_config(benchmarks, t
                "--out", str(out), data_dir=benchmarks, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "--force" in proc.stderr
-    assert "generation" in proc.stderr
+    assert "generation.temperature: 0.0 (stored) vs 0.8" in proc.stderr   # what differs
     # a smaller --limit is the same run: the summary covers 3 problems, the store keeps 5
     cli("run", "--tasks", "humaneval-pro", "--limit", "3", "--out", str(out),
         data_dir=benchmarks)

@@ -57,8 +57,10 @@ def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmark
     assert f"({summary['timing']['tokens_generated']} tokens, " in proc.stdout   # time per phase
     capped = answers["finish_reasons"].get("length", 0)
     assert (f"{capped} of 10 answers stopped at the token cap" in proc.stderr) == bool(capped)
-    shown = subprocess.run(codeeval_cmd("show", str(out), "3", "--sample", "1", "--data-dir",
-                                        str(benchmarks)), capture_output=True, text=True)
+    # `show` finds the run's data where the run read it (no --data-dir, no environment)
+    shown = subprocess.run(codeeval_cmd("show", str(out), "3", "--sample", "1"),
+                           capture_output=True, text=True, timeout=120,
+                           env={k: v for k, v in os.environ.items() if k != "CODEEVAL_DATA_DIR"})
     ended = next(s for s in first if (s["task_id"], s["sample_idx"]) == ("3", 1))
     assert f"-- answer ended: {ended['finish_reason']} after {ended['tokens']} tokens" in \
         shown.stdout, shown.stderr
@@ -79,9 +81,12 @@ def test_hf_run_end_to_end_then_resume_sends_nothing_twice(model_dirs, benchmark
         "n_samples"] == 21
     assert len(read_jsonl(out / "results.jsonl")) == 21
     # and back to the first scope: nothing runs, the summary covers that scope only
-    assert run(*args).returncode == 0 and samples(out) == now
-    assert json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"][
-        "n_samples"] == 10
+    proc = run(*args)
+    assert proc.returncode == 0 and samples(out) == now
+    assert "21 samples stored, 10 of them in this run's scope" in proc.stderr
+    task = json.loads((out / "summary.json").read_text())["tasks"]["humaneval-pro"]
+    assert task["n_samples"] == 10 and task["answers"]["samples"] == 10
+    assert sum(task["breakdowns"]["status"]["raw"].values()) == 10
 
 
 def test_chat_template_is_used_when_the_tokenizer_has_one(model_dirs, benchmarks, tmp_path):
@@ -137,7 +142,10 @@ def test_debug_rounds_with_a_tiny_hf_model(model_dirs, benchmarks, tmp_path):
     from codeeval.rundata import find_runs
     html = render(find_runs([out]), max_failing_samples=1)
     assert html.count('<details class="repair"><summary>repair round 1:') == len(failing)
-    assert "trace shown to the model" in html and "answer ended: " in html
+    traced = sum(bool(r.get("trace")) for r in debug)
+    assert html.count("trace shown to the model") == traced
+    assert html.count("No trace: the program did not reach") == len(debug) - traced
+    assert "answer ended: " in html and html.count("reply ended: ") == len(debug)
 
 
 def test_chat_answers_are_cut_at_the_chat_stop_strings_not_the_completion_ones(tmp_path):

@@ -112,7 +112,10 @@ def test_one_row_per_model_and_configuration(tmp_path):
     assert "b-run: humaneval-pro; c-run: mbpp-pro" in html        # the entry's runs
     # per-problem: how many models solve each problem
     he = section(html, HE)
-    assert "Across 3 models:" in he and ">solved by<" in he
+    assert "Across the 3 models that ran it: 1 of 10 problems solved by none, 1 by all 3" in he
+    assert ">solved by<" in he
+    mbpp_head = section(html, MBPP).split('class="problem-head"')[1].split("</div>")[0]
+    assert mbpp_head.count('class="swatch"') == 2     # only the models that ran it
     assert re.search(r'data-problem-id="9"[^>]*>\s*<summary><span class="pid">9</span>'
                      r'<span class="solved" data-rate="[^"]+">1 of 3</span>', he)
 

@@ -175,7 +175,7 @@ def test_each_retry_is_said_when_the_server_is_down():
         port = probe.getsockname()[1]
     down = make_backend("openai:m", GenerationConfig(max_new_tokens=4),
                         {"base_url": f"http://127.0.0.1:{port}/v1", "max_retries": "2"})
-    with pytest.warns(UserWarning, match=r"Retrying request in .* \(retry \d of 2\)") as said:
+    with pytest.warns(UserWarning, match=r"retrying in \d+\.\d s \(retry \d of 2\)") as said:
         with pytest.raises(UserError, match="failed 3 times, last: APIConnectionError"):
             list(down.generate(requests(1, 1)))
     assert [str(w.message).split("(")[-1] for w in said] == ["retry 1 of 2)", "retry 2 of 2)"]
