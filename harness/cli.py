@@ -80,7 +80,8 @@ def shared_options(f):
                      help="Where programs run: auto = docker when a daemon answers and the "
                           "image is built, else process."),
         click.option("--parallel", type=click.IntRange(min=1), default=None,
-                     help="Programs run at once (default: number of cores)."),
+                     help="Programs run at once (default: one per core, and up to twice "
+                          "that while a core is idle: programs that wait leave cores free)."),
         click.option("--executor", type=click.Choice(EXECUTORS), default="local",
                      show_default=True,
                      help="Where sandboxes run: this machine, or the nodes of a Ray cluster "

@@ -82,6 +82,6 @@ class DockerSandbox(WorkerPool):
     def describe(self) -> dict:
         version = docker_client().version().get("Version", "")
         return {"kind": self.kind, "image": self.image.tag, "docker": version,
-                "parallel": self.parallel, "memory_mb": self.memory_mb,
+                "parallel": self.parallel_described, "memory_mb": self.memory_mb,
                 "hash_seed": self.hash_seed,
                 "isolation": "container per slot, network none, uid 10001"}

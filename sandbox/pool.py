@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from codeeval.records import Execution, Program
+from codeeval.sandbox.admission import Admission, slot_counts
 from codeeval.sandbox.base import Sandbox
 from codeeval.sandbox.values import value_checks
 from codeeval.sandbox.verdict import judge, parse_report
@@ -61,7 +62,9 @@ class WorkerPool(Sandbox):
     processes_limit: int | None = None   # RLIMIT_NPROC, only where each slot has its own uid
 
     def __init__(self, parallel: int | None = None, hash_seed: int = 0):
-        self.parallel = max(1, parallel or os.cpu_count() or 1)
+        # `parallel` slots, or (None) one per core plus extra ones used while a core is idle
+        base, self.parallel = slot_counts(parallel)
+        self.admission = Admission(base, self.parallel)
         self.hash_seed = hash_seed
         self.worker_env = {**WORKER_ENV, "PYTHONHASHSEED": str(hash_seed)}
         self._workers: dict[int, subprocess.Popen] = {}
@@ -102,11 +105,20 @@ class WorkerPool(Sandbox):
         return execution
 
     def _run_in_slot(self, program: Program) -> Execution:
-        slot = self._idle.get()
-        try:
-            return self._run_on_worker(slot, program)
-        finally:
-            self._idle.put(slot)
+        with self.admission:
+            slot = self._idle.get()
+            try:
+                return self._run_on_worker(slot, program)
+            finally:
+                self._idle.put(slot)
+
+    @property
+    def parallel_described(self) -> str:
+        """For provenance: how many programs run at once."""
+        admission = self.admission
+        if admission.slots > admission.base:
+            return f"{admission.base}, up to {admission.slots} while a core is idle"
+        return str(admission.slots)
 
     def _run_on_worker(self, slot: int, program: Program) -> Execution:
         nonce = secrets.token_hex(16)

@@ -98,7 +98,7 @@ class ProcessSandbox(WorkerPool):
         version = subprocess.run([self.python, "-c", "import sys; print(sys.version.split()[0])"],
                                  capture_output=True, text=True).stdout.strip()
         return {"kind": self.kind, "python": self.python, "python_version": version,
-                "parallel": self.parallel, "hash_seed": self.hash_seed,
+                "parallel": self.parallel_described, "hash_seed": self.hash_seed,
                 "isolation": ("dedicated uid per slot; own network, IPC and mount namespaces"
                               if self.dedicated_uids else "rlimits only")}
 

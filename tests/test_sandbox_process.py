@@ -409,3 +409,25 @@ def test_after_a_fork_fill_the_next_program_forks_at_once(one_slot):
              "    if pid == 0:\n        os._exit(0)\n    pids.append(pid)\n"
              "codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]\n")
     assert run(box, program("next", forks, "assert codes == [0] * 50\n")).status == "passed"
+
+
+def test_unset_parallel_adds_slots_only_while_a_core_is_idle():
+    """Programs that wait (sleep) leave cores idle: the pool runs more of them than it has
+    cores. Programs that compute keep every core busy: it runs one per core. A fixed
+    --parallel is a plain limit."""
+    from codeeval.sandbox.process import ProcessSandbox
+    cores = os.cpu_count() or 1
+    sleeping = [program(f"sleep{i}", "import time\ntime.sleep(1.5)\n", "assert True\n")
+                for i in range(4 * cores)]
+    spinning = [program(f"spin{i}", "import time\nend = time.time() + 1.5\n"
+                        "while time.time() < end:\n    pass\n", "assert True\n")
+                for i in range(3 * cores)]
+    with ProcessSandbox() as auto:
+        assert {e.status for e in auto.run(spinning)} == {"passed"}
+        assert auto.admission.peak == cores
+        assert {e.status for e in auto.run(sleeping)} == {"passed"}
+        assert cores < auto.admission.peak <= 2 * cores
+        assert auto.describe()["parallel"] == f"{cores}, up to {2 * cores} while a core is idle"
+    with ProcessSandbox(parallel=1) as fixed:
+        assert {e.status for e in fixed.run(sleeping[:3])} == {"passed"}
+        assert fixed.admission.peak == 1 and fixed.describe()["parallel"] == "1"
