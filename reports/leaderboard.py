@@ -145,14 +145,11 @@ def run_view(entry: ModelEntry, colour: str) -> dict:
          or "?"),
         ("source", str(run.path)),
     ]
-    if len(entry.runs) > 1:
-        rows.append(("runs", "; ".join(
-            f"{r.run_id}: {', '.join(t for t in r.tasks if entry.run_for(t) is r) or 'nothing shown'}"
-            for r in entry.runs)))
-    shown_partial = [f"{task} {entry.partial(task)}" for task in entry.tasks
-                     if entry.partial(task)]
+    if len(entry.runs) > 1:   # which run each benchmark's figures come from
+        shown = {r.run_id: [t for t in r.tasks if entry.run_for(t) is r] for r in entry.runs}
+        rows.append(("runs", "; ".join(f"{run_id}: {', '.join(tasks) or 'nothing shown'}"
+                                       for run_id, tasks in shown.items())))
     return {"label": entry.label, "run_id": entry.run_id, "color": colour, "provenance": rows,
-            "partial": "; ".join(shown_partial) or None,
             "tooltip": "\n".join(f"{k}: {v}" for k, v in rows if k != "source")}
 
 
