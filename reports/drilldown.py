@@ -93,7 +93,7 @@ class ProblemView:
 
     @property
     def solved_by(self) -> str:
-        """e.g. "2 of 3 models" (some sample passed)."""
+        """e.g. "2 of 3": the models with a passing sample, of those that ran the problem."""
         ran = [v for v in self.verdicts if v is not None and v.scored and v.mean is None]
         return f"{sum(v.passed > 0 for v in ran)} of {len(ran)}" if ran else ""
 
