@@ -136,7 +136,9 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                                    frozenset(t.name for t in executed if t.own_timeout))
         truths = {}
         if config.check_ground_truth:
+            started = time.perf_counter()
             truths = ground_truth.check_ground_truth(executed, problems, service)
+            timing["ground_truth_s"] = time.perf_counter() - started
 
         started = time.perf_counter()
         if config.samples_file:
