@@ -69,9 +69,10 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
 
     # the rows of this scope only: a store grown by a larger --limit or --n-samples keeps more
     ids = {p.task_id for p in problems}
-    stored = [r for r in results.values() if r["task"] == task.name and r["task_id"] in ids
-              and r["sample_idx"] < n_samples]
-    statuses = {f: dict(Counter(r["status"] for r in stored if r["form"] == f)) for f in forms}
+    stored = {key: r for key, r in results.items()   # key: (task, task_id, sample_idx, form)
+              if key[0] == task.name and key[1] in ids and key[2] < n_samples}
+    statuses = {f: dict(Counter(r["status"] for key, r in stored.items() if key[3] == f))
+                for f in forms}
     failed = [] if task.scores else failures(problems, results, task, headline_form, n_samples)
     summary = {
         "n_problems": len(problems),
