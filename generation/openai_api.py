@@ -11,12 +11,15 @@ to the returned text, since not every server honours them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+import openai
 
 from codeeval.errors import UserError
 from codeeval.generation.base import Backend, GenerationConfig, sample_seed
@@ -87,7 +90,6 @@ class OpenAIBackend(Backend):
         except ValueError:
             raise UserError("--model-args concurrency, timeout and max_retries must be "
                             "numbers") from None
-        import openai
         # a local server needs no key, but the client insists on one
         self.client = openai.OpenAI(base_url=self.base_url, timeout=timeout,
                                     api_key=os.environ.get("OPENAI_API_KEY") or "none",
@@ -128,13 +130,12 @@ class OpenAIBackend(Backend):
                 continue
             for request, answer in zip(remaining, answers):
                 text = stop_cut(answer.text, request.stops(self.uses_chat(request)))
-                results.append((request, Generation(text, answer.tokens, answer.finish_reason)))
+                results.append((request, dataclasses.replace(answer, text=text)))
             remaining = remaining[len(answers):]
         return results
 
     def _call(self, request: Request, n: int) -> list[Generation]:
         """One call for `n` samples of the request's prompt: the choices it returned."""
-        import openai
         chat = self.uses_chat(request)
         body = {"model": self.model, "n": n, "max_tokens": self.config.max_new_tokens,
                 "temperature": self.config.temperature, "top_p": self.config.top_p,

@@ -83,6 +83,16 @@ class Generation:
     finish_reason: str | None = None
 
 
+def ending(row: dict) -> str:
+    """How a stored answer (a sample, a repair reply) ended, in words, e.g. "length after 512
+    tokens (the --max-new-tokens cap)"; "" where its backend did not say."""
+    reason, tokens = row.get("finish_reason"), row.get("tokens")
+    if reason is None and tokens is None:
+        return ""
+    return (f"{reason or '?'} after {tokens if tokens is not None else '?'} tokens"
+            + (" (the --max-new-tokens cap)" if reason == "length" else ""))
+
+
 def sample_key(task: str, task_id: str, sample_idx: int) -> str:
     return f"{task}/{task_id}/{sample_idx}"
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.records import Sample, read_jsonl
+from codeeval.records import Sample, ending, read_jsonl
 from codeeval.rundata import Run, find_runs, problem_order
 from codeeval.store import DEBUG, ROUNDS
 
@@ -127,10 +127,8 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
             f"[{m['role']}]\n{m['content']}" for m in request.messages)
         out.append(section("prompt", shown))
         out.append(section("model answer", sample.raw))
-    if sample.tokens is not None or sample.finish_reason is not None:
-        out.append(f"-- answer ended: {sample.finish_reason or '?'} after "
-                   f"{sample.tokens if sample.tokens is not None else '?'} tokens"
-                   + (" (the --max-new-tokens cap)" if sample.finish_reason == "length" else ""))
+    if ended := ending(sample_row):
+        out.append(f"-- answer ended: {ended}")
     out.append(section("sample", sample.solution if sample.solution is not None
                        else sample.completion))
     forms = {k[3] for k in run.results if k[:3] == (task_name, task_id, sample_idx)}
@@ -150,9 +148,8 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
     for repair in read_jsonl(run.folder / DEBUG):
         if (repair.get("task"), repair.get("task_id"), repair.get("sample_idx")) == \
                 (task_name, task_id, sample_idx):
-            spent = f", {repair['tokens']} tokens" if repair.get("tokens") is not None else ""
             out.append(section(f"repair round {repair.get('round')} reply ("
-                               f"{repair.get('finish_reason') or '?'}{spent})",
+                               f"{ending(repair) or 'ending not recorded'})",
                                repair.get("reply")))
     return "\n".join(out)
 

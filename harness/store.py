@@ -67,14 +67,9 @@ class RunStore:
     def check(self, identity: dict, *, same=lambda i: i) -> None:
         """Stop with one line if the store holds a run of another config (`same` leaves out
         what may differ), naming each setting that differs."""
-        if not self.config_path.exists():
-            return
-        old = json.loads(self.config_path.read_text()).get("identity", {})
-        changed = differences(same(old), same(identity))
-        if changed:
-            raise UserError(f"{self.path} holds a run with a different config ("
-                            f"{'; '.join(changed)}); use another --out, or --force to start it "
-                            "afresh")
+        if self.config_path.exists():
+            stored = json.loads(self.config_path.read_text())
+            self._refuse(differences(same(stored.get("identity", {})), same(identity)))
 
     def open(self, identity: dict, run_id: str, *, force: bool, same=lambda i: i) -> str:
         """Lock the store, then create it or check that it holds this config: `same(identity)`
@@ -83,15 +78,22 @@ class RunStore:
         self.lock()
         if self.config_path.exists():
             stored = json.loads(self.config_path.read_text())
-            if same(stored.get("identity", {})) == same(identity):
+            changed = differences(same(stored.get("identity", {})), same(identity))
+            if not changed:
                 self._write_atomic(self.config_path, {**stored, "identity": identity})
                 return stored["run_id"]
             if not force:
-                self.check(identity, same=same)
+                self._refuse(changed)
             for name in (SAMPLES, ROUNDS, DEBUG, RESULTS, JUDGEMENTS, "summary.json"):
                 (self.path / name).unlink(missing_ok=True)
         self._write_atomic(self.config_path, {"run_id": run_id, "identity": identity})
         return run_id
+
+    def _refuse(self, changed: list[str]) -> None:
+        if changed:
+            raise UserError(f"{self.path} holds a run with a different config ("
+                            f"{'; '.join(changed)}); use another --out, or --force to start it "
+                            "afresh")
 
     def read(self, name: str) -> list[dict]:
         path = self.path / name

@@ -14,6 +14,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from codeeval.records import ending
 from codeeval.rundata import problem_order
 
 CODE_CHARS = 8000
@@ -60,7 +61,7 @@ class FailingSample:
     trace: str
     duration_s: float | None
     exit_code: int | None
-    ended: str = ""       # how the model's answer ended, e.g. "length after 512 tokens"
+    ended: str = ""       # how the model's answer ended (records.ending)
     repairs: list[dict] = field(default_factory=list)   # debugging rounds, in order
 
 
@@ -175,15 +176,8 @@ def failing_sample(run, row: dict) -> FailingSample:
         stderr=tail(str(row.get("stderr") or ""), OUTPUT_CHARS),
         trace=head(trace_text(row.get("trace")), TRACE_CHARS),
         duration_s=row.get("duration_s"), exit_code=row.get("exit_code"),
-        ended=ended(sample), repairs=[repair_view(run, key, r) for r in run.repairs.get(key, [])])
-
-
-def ended(sample: dict) -> str:
-    if sample.get("finish_reason") is None:
-        return ""
-    tokens = sample.get("tokens")
-    cap = " (cut at --max-new-tokens)" if sample["finish_reason"] == "length" else ""
-    return f"{sample['finish_reason']}{cap}" + (f" after {tokens} tokens" if tokens else "")
+        ended=ending(sample),
+        repairs=[repair_view(run, key, r) for r in run.repairs.get(key, [])])
 
 
 def repair_view(run, key: tuple, repair: dict) -> dict:
@@ -191,7 +185,7 @@ def repair_view(run, key: tuple, repair: dict) -> dict:
     program and that program's verdict."""
     verdict = run.results.get((*key, f"debug{repair.get('round')}")) or {}
     return {"round": repair.get("round"), "status": verdict.get("status", "not run"),
-            "ended": ended(repair),
+            "ended": ending(repair),
             "message": head(str(verdict.get("message") or ""), MESSAGE_CHARS),
             "trace": head(trace_text(repair.get("trace")), TRACE_CHARS),
             "reply": head(str(repair.get("reply") or ""), CODE_CHARS),

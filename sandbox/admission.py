@@ -2,7 +2,7 @@
 
 One program per core is right for programs that compute, and wasteful for the many that wait:
 BigCodeBench's tests sleep, start servers, poll subprocesses and time out. Measured on 2
-cores, its ground truth took 478 s at 2 slots (load average near 1.5) and 370 s at 4. So the
+cores (benchmarks/parallelism.py), its ground truth took 459 s at 2 slots and 285 s at 4. So the
 pool keeps one slot per core always open and admits programs to extra slots (up to
 EXTRA_SLOTS_PER_CORE more per core) only while the host has a core to spare, read from
 /proc/stat: waiting programs add throughput, computing ones are not crowded.

@@ -192,8 +192,9 @@ class Task(ABC):
         assembled as a sample's would be) import, and `preload`. Read from the data, so a
         library a benchmark adds is never missed."""
         modules = {name.split(".")[0] for name in self.preload}
+        variant = self.variant("default")
         for problem in problems:
-            request = self.request(problem, 0, self.variant("default"))
+            request = self.request(problem, 0, variant)
             if request.reference is None:
                 continue
             sample = self.sample_from_output(problem, request, request.reference, chat=False)
