@@ -30,12 +30,14 @@ def codeeval(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def run(tasks: str, out: Path, data_dir: str, options: list[str]) -> tuple[float, dict, dict]:
-    """(wall seconds, summary, verdicts by (task, task_id, sample_idx, form))."""
+def run(tasks: str, out: Path, data_dir: str, options: list[str],
+        *flags: str) -> tuple[float, dict, dict]:
+    """(wall seconds, summary, verdicts by (task, task_id, sample_idx, form)); `flags` go to
+    `codeeval run` as they are."""
     started = time.perf_counter()
     proc = codeeval("run", "--model", "reference", "--tasks", tasks, "--check-ground-truth",
                     "--sandbox", "docker", "--out", str(out), "--data-dir", data_dir,
-                    *[arg for option in options for arg in ("-T", option)])
+                    *[arg for option in options for arg in ("-T", option)], *flags)
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{tasks}: exit {proc.returncode}: {proc.stderr[-2000:]}")

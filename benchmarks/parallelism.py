@@ -47,6 +47,8 @@ def run(task: str, setting: str, out: Path, data_dir: str, options: list[str]) -
     return {"setting": setting, "wall_s": wall, "execute_s": summary["timing"]["execute_s"],
             "peak_load": max(loads, default=0.0),
             "parallel": next(iter(summary["provenance"]["sandbox"].values()))["parallel"],
+            "judged_again": [(r["task_id"], r["first_run"]["status"], r["status"])
+                             for r in rows if r.get("first_run")],
             "verdicts": {(r["task_id"], r["sample_idx"]): r["status"] for r in rows}}
 
 
@@ -69,6 +71,10 @@ def main() -> None:
                   f"  peak load {r['peak_load']:.1f}  not passed {failing}  "
                   f"same verdicts: {r['verdicts'] == results[0]['verdicts']}  "
                   f"({r['parallel']})", flush=True)
+            turned = [f"{t} {first} -> {final}" for t, first, final in r["judged_again"]
+                      if first != final]
+            print(f"       {len(r['judged_again'])} failure(s) judged again alone after waiting "
+                  f"for a CPU; verdict changed: {', '.join(turned) or 'none'}", flush=True)
     print(f"{os.cpu_count()} cores; task {args.task}")
 
 

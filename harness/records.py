@@ -196,6 +196,10 @@ class Execution:
     stdout: str = ""
     stderr: str = ""
     trace: dict | None = None        # the block trace, when the program was run traced
+    cpu_wait_s: float | None = None  # time its main thread was ready but waited for a CPU
+    # a failure under CPU contention is run again with no other program beside it: the
+    # first run's {"status", "message", "duration_s", "cpu_wait_s"}
+    first_run: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

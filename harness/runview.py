@@ -36,11 +36,13 @@ def results_frame(path):
         flat = {"task": task, "task_id": task_id, "sample_idx": index, "form": form,
                 **{k: v for k, v in row.items()
                    if k not in ("task", "task_id", "sample_idx", "form", "scores", "tests",
-                                "trace")},
+                                "trace", "first_run")},
                 **{f"score_{k}": v for k, v in (row.get("scores") or {}).items()},
                 **{k: sample.get(k) for k in SAMPLE_COLUMNS},
                 "tests_passed": sum(t.get("outcome") == "passed" for t in row.get("tests") or []),
-                "tests_run": len(row.get("tests") or [])}
+                "tests_run": len(row.get("tests") or []),
+                # a failure judged again alone: what its first run, under contention, gave
+                "first_run_status": (row.get("first_run") or {}).get("status")}
         rows.append(flat)
     frame = pd.DataFrame(rows)
     if not frame.empty:
@@ -136,6 +138,9 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
         row = run.results[(task_name, task_id, sample_idx, form)]
         out.append(f"-- verdict ({form}): {row['status']}"
                    + (f": {row['message']}" if row.get("message") else ""))
+        if first := row.get("first_run"):
+            out.append(f"-- judged again alone: its first run, beside other programs, was "
+                       f"{first['status']} after waiting {first['cpu_wait_s']:.2f} s for a CPU")
         failing = [t for t in row.get("tests") or [] if t.get("outcome") != "passed"]
         if failing:
             out.append(section(f"first failing test ({failing[0].get('name')})",

@@ -33,7 +33,7 @@ def parse_report(text: str, nonce: str) -> list[dict]:
 
 def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int | None,
           timed_out: bool, duration_s: float, stdout: str, stderr: str,
-          checks: list[Check] | None = None) -> Execution:
+          checks: list[Check] | None = None, cpu_wait_s: float | None = None) -> Execution:
     if checks is not None:
         tests = judge_values(checks, events)
     else:
@@ -50,7 +50,7 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     def result(status: str, message: str) -> Execution:
         return Execution(key=key, status=status, message=message, tests=tests,
                          duration_s=round(duration_s, 4), exit_code=exit_code,
-                         stdout=stdout, stderr=stderr, trace=trace)
+                         stdout=stdout, stderr=stderr, trace=trace, cpu_wait_s=cpu_wait_s)
 
     if tampered is not None or exit_code == TAMPERED_EXIT:
         what = tampered.get("what") if tampered else f"it was stopped (exit code {TAMPERED_EXIT})"

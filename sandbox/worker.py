@@ -4,9 +4,10 @@ Started once per sandbox slot, as `python -I -c <this source> <config json>`, on
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
 {"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
 It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
-"limits", "report_cap", "output_cap", "framework", "checks", ...}, and answers one JSON line on stdout: {"exit_code", "timed_out",
-"duration_s", "report" (its first report_cap bytes), "report_bytes", "stdout", "stderr" (their
-last output_cap bytes)}.
+"limits", "report_cap", "output_cap", "framework", "checks", ...}, and answers one JSON line on
+stdout: {"exit_code", "timed_out", "duration_s", "cpu_wait_s" (seconds the program's main thread
+waited for a CPU, or null), "report" (its first report_cap bytes), "report_bytes", "stdout",
+"stderr" (their last output_cap bytes)}.
 
 Per program the worker forks a process with its own session and process group (own uid when
 `uid` is set; rlimits; output to capture files; a fresh work dir; a minimal environment). With
@@ -16,9 +17,10 @@ monitor, which the host's verdict treats as a failure. The program process hands
 `codeeval_steps.guard` (`program_steps.py`, loaded from source at start), whose audit hook alone
 keeps it, then executes the solution (top-level statements before `test_first_line`) and the
 tests; the hook writes every outcome as a JSON line carrying the nonce to a report file the
-program cannot reopen (append-only, so nothing it writes there overwrites a line). After the program (or at its timeout)
-the worker kills the process group and every process of the uid, and wipes the work dir and
-the uid's files in /tmp and /dev/shm.
+program cannot reopen (append-only, so nothing it writes there overwrites a line). After the
+program (or at its timeout: wall-clock time less what its main thread waited for a CPU,
+`wait_for_program`) the worker kills the process group and every process of the uid, and wipes
+the work dir and the uid's files in /tmp and /dev/shm.
 
 Forking from a warm interpreter that has already imported the benchmark's libraries (`preload`)
 is what makes this fast: no interpreter start-up and no library import per program.
@@ -287,6 +289,34 @@ def reap():
             return
 
 
+def cpu_wait_s(pid):
+    """Seconds the process's main thread was ready to run but waited for a CPU (the second
+    field of /proc/PID/schedstat), or None (no pid, or a kernel without the count)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_for_program(pidfd, pid, start, timeout_s):
+    """Whether the program ended within its wall-clock limit, not counting the time its main
+    thread waited for a CPU: on a loaded machine a program gets less of a core per second, and
+    its verdict should not depend on that. The limit stretches to at most twice its length;
+    without the count (`pid` None) it is the plain wall-clock limit."""
+    deadline = start + timeout_s
+    while True:
+        if select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            return True
+        waited = cpu_wait_s(pid) or 0.0
+        stretched = start + timeout_s + min(waited, timeout_s)
+        if stretched <= deadline + 0.001:
+            return False
+        deadline = stretched
+
+
 def tail(f, cap):
     f.seek(0, os.SEEK_END)
     size = f.tell()
@@ -317,9 +347,13 @@ def serve_one(request, config, run_dir, capture):
         if pid == 0:
             program_process(request, config, work, files)
         pidfd = os.pidfd_open(pid)
-        timed_out = not select.select([pidfd], [], [], request["timeout_s"])[0]
+        # with a uid the child is the program; without one it is a monitor, whose counters
+        # say nothing about the program
+        program_pid = pid if uid is not None else None
+        timed_out = not wait_for_program(pidfd, program_pid, start, request["timeout_s"])
         duration = time.monotonic() - start
         os.close(pidfd)
+        waited = cpu_wait_s(program_pid)   # exited (a zombie until waited for) or killed next
         try:
             os.killpg(pid, signal.SIGKILL)  # the program's leftovers die with it
         except OSError:
@@ -329,7 +363,8 @@ def serve_one(request, config, run_dir, capture):
         reap()
         report = files["report"].fileno()
         return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
-                "duration_s": round(duration, 4), "report_bytes": os.fstat(report).st_size,
+                "duration_s": round(duration, 4), "cpu_wait_s": waited,
+                "report_bytes": os.fstat(report).st_size,
                 "report": os.pread(report, request["report_cap"], 0).decode("utf-8", "replace"),
                 "stdout": tail(files["stdout"], request["output_cap"]),
                 "stderr": tail(files["stderr"], request["output_cap"])}

@@ -1,0 +1,80 @@
+"""Verdicts that do not move with machine load: a program's wall-clock limit does not count the
+time it waited for a CPU, and a failure that waited is judged again with no program beside it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from codeeval.records import Program
+from codeeval.sandbox import pool
+from codeeval.sandbox import worker
+
+SPIN_1S = ("import time\nstart = time.process_time()\n"
+           "while time.process_time() - start < 1.0:\n    pass\n")
+
+
+def pinned(cpu: int, code: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", code])
+    os.sched_setaffinity(process.pid, {cpu})
+    return process
+
+
+@pytest.fixture
+def shared_core():
+    """A core shared with a busy loop: a program pinned to it gets about half of it."""
+    cpu = min(os.sched_getaffinity(0))
+    hog = pinned(cpu, "while True:\n    pass\n")
+    yield cpu
+    hog.kill()
+    hog.wait()
+
+
+@pytest.mark.skipif(worker.cpu_wait_s(os.getpid()) is None, reason="no /proc/PID/schedstat")
+@pytest.mark.parametrize("counted", [True, False])
+def test_the_limit_does_not_count_waiting_for_a_cpu(shared_core, counted):
+    """One second of computing on a half-shared core takes about two: past a 1.5 s limit on
+    the wall clock, within it once the waits are taken out."""
+    start = time.monotonic()
+    program = pinned(shared_core, SPIN_1S)
+    pidfd = os.pidfd_open(program.pid)
+    try:
+        ended = worker.wait_for_program(pidfd, program.pid if counted else None, start, 1.5)
+        waited = worker.cpu_wait_s(program.pid)
+    finally:
+        os.close(pidfd)
+        program.kill()
+        program.wait()
+    wall = time.monotonic() - start
+    assert waited > 0.3
+    if counted:
+        assert ended and wall > 1.5
+    else:
+        assert not ended and wall < 1.6
+
+
+def program(key: str, tests: str) -> Program:
+    head = "def inc(x):\n    return x + 1\n"
+    return Program(key=key, source=head + tests, test_first_line=3, expected_steps=1,
+                   timeout_s=5.0, memory_mb=1024)
+
+
+def test_a_failure_that_waited_is_judged_again_alone(sandbox, monkeypatch):
+    """With every wait counted as contention, each failure runs a second time, after the
+    other programs are done (its first verdict kept beside the final one); a pass is never
+    run again."""
+    monkeypatch.setattr(pool, "CONTENDED_WAIT_S", 0.0)
+    slow = dataclasses.replace(program("slow pass", "import time\ntime.sleep(1.0)\n"
+                                                    "assert inc(1) == 2\n"), expected_steps=3)
+    executions = list(sandbox.run([program("fail", "assert inc(1) == 3\n"), slow]))
+    assert [e.key for e in executions] == ["slow pass", "fail"]
+    passed, failed = executions
+    assert passed.status == "passed" and passed.first_run is None
+    assert failed.status == "failed" and failed.cpu_wait_s is not None
+    assert failed.first_run["status"] == "failed"
+    assert set(failed.first_run) == {"status", "message", "duration_s", "cpu_wait_s"}
