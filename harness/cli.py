@@ -454,6 +454,11 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
                        f"stopped at the token cap (--max-new-tokens "
                        f"{config.generation.max_new_tokens}); a cut answer rarely runs",
                        err=True)
+        again = task.get("judged_again") or {}
+        if again.get("programs"):
+            click.echo(f"note: {name}: {again['programs']} failures waited for a CPU (a loaded "
+                       f"machine) and ran again alone; {again['changed']} verdicts changed "
+                       "(results.jsonl: first_run)", err=True)
         if task.get("tampered"):
             click.echo(f"warning: {name}: {task['tampered']} programs tampered with the test "
                        "harness; they count as failures (results.jsonl status \"tampered\" "

@@ -78,3 +78,20 @@ def test_a_failure_that_waited_is_judged_again_alone(sandbox, monkeypatch):
     assert failed.status == "failed" and failed.cpu_wait_s is not None
     assert failed.first_run["status"] == "failed"
     assert set(failed.first_run) == {"status", "message", "duration_s", "cpu_wait_s"}
+
+
+def test_the_summary_counts_failures_judged_again():
+    from codeeval.records import Problem
+    from codeeval.scoring import summarize_task
+    from codeeval.tasks import get_task
+    from runstores import result_row
+    first = {"status": "failed", "message": "", "duration_s": 0.3, "cpu_wait_s": 0.2}
+    rows = {("humaneval-pro", "0", 0, "raw"): {**result_row("humaneval-pro", "0", 0, "passed"),
+                                                "first_run": first},
+            ("humaneval-pro", "1", 0, "raw"): {**result_row("humaneval-pro", "1", 0, "failed"),
+                                                "first_run": first},
+            ("humaneval-pro", "2", 0, "raw"): result_row("humaneval-pro", "2", 0, "failed")}
+    problems = [Problem(task_id, {}, {}) for task_id in ("0", "1", "2")]
+    summary = summarize_task(get_task("humaneval-pro"), problems, rows, ["raw"], 1)
+    assert summary["judged_again"] == {"programs": 2, "changed": 1}
+    assert summary["metrics"]["pass@1"] == round(1 / 3, 6)
