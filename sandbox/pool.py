@@ -44,9 +44,9 @@ ANSWER_CAP = 6 * (REPORT_CAP + 2 * OUTPUT_CAP) + (64 << 10)
 WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's limit to answer
 # A failure whose main thread waited this long for a CPU may be the machine's load, not the
 # program: it is run again alone (a sleep asserted to last 0.2 +- 0.1 s fails when the wake-up
-# waits for a core; on an idle machine programs wait milliseconds).
+# waits for a core; on an idle machine programs wait milliseconds). Not a timeout: the limits
+# already leave the waits out, and a hanging program would hold the pool for a whole limit.
 CONTENDED_WAIT_S = 0.05
-RETRIED_ALONE = ("failed", "timeout", "error")
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
 # the worker's hash seed, and some benchmark tests depend on set order (ClassEval_22).
 WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC",
@@ -109,8 +109,7 @@ class WorkerPool(Sandbox):
             futures = {pool.submit(self._run_with_retry, p): p for p in programs}
             for future in as_completed(futures):
                 execution = future.result()
-                if (execution.status in RETRIED_ALONE
-                        and (execution.cpu_wait_s or 0.0) >= CONTENDED_WAIT_S):
+                if contended_failure(execution):
                     contended.append((futures[future], execution))
                 else:
                     yield execution
@@ -191,6 +190,14 @@ class WorkerPool(Sandbox):
         worker = self._workers.pop(slot, None)
         if worker is not None:
             self.stop_worker(slot, worker)
+
+
+def contended_failure(execution: Execution) -> bool:
+    """A failure, not a timeout (the worker's limit or a test class's), whose main thread
+    waited for a CPU long enough to matter."""
+    return (execution.status in ("failed", "error")
+            and (execution.cpu_wait_s or 0.0) >= CONTENDED_WAIT_S
+            and not any(step.get("timed_out") for step in execution.tests))
 
 
 def _read_line(worker: subprocess.Popen, timeout: float) -> bytearray:

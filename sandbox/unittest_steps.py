@@ -14,12 +14,22 @@ verdict from the program sharing the process (sandbox/program_steps.py has the a
 import os
 import signal
 import sys
+import time
 import unittest
 
 # Names a test class may take from unittest; one that defines them outside the test code
 # (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
 TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.startswith("__")) | {
     "__call__", "__init__"}
+
+
+def own_cpu_wait_s():
+    """Seconds this process's main thread has waited for a CPU (0 where not counted)."""
+    try:
+        with open("/proc/self/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class ClassTimeout(BaseException):
@@ -118,8 +128,16 @@ def run_test_class(cls, name, path, first_line, timeout_s):
                 "message": f"the test class was changed: {replaced}"}
     result = Tally()
     expired = []
+    start, waited_before = time.monotonic(), own_cpu_wait_s()
 
     def expire(signum, frame):
+        # as the worker's limit: the time this process waited for a CPU is not the class's,
+        # up to twice the limit
+        if not expired:
+            stretched = start + timeout_s + min(own_cpu_wait_s() - waited_before, timeout_s)
+            if stretched - time.monotonic() > 0.01:
+                signal.setitimer(signal.ITIMER_REAL, stretched - time.monotonic(), 0.05)
+                return
         expired.append(True)
         raise ClassTimeout()
 
@@ -137,7 +155,7 @@ def run_test_class(cls, name, path, first_line, timeout_s):
         signal.signal(signal.SIGALRM, previous)
     if expired:  # as the official harnesses count a timed-out class: no test ran
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
-                "message": f"test class timed out after {timeout_s} s"}
+                "timed_out": True, "message": f"test class timed out after {timeout_s} s"}
     replaced = written_by_tests(cls, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,

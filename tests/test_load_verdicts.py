@@ -58,6 +58,33 @@ def test_the_limit_does_not_count_waiting_for_a_cpu(shared_core, counted):
         assert not ended and wall < 1.6
 
 
+@pytest.mark.skipif(worker.cpu_wait_s(os.getpid()) is None, reason="no /proc/PID/schedstat")
+def test_a_test_class_limit_does_not_count_waiting_for_a_cpu(sandbox, shared_core):
+    """The same second of computing, as a unittest class with a 1.5 s limit, run in the
+    sandbox: on the half-shared core it passes (about 2 s on the wall clock)."""
+    spin = "".join(f"        {line}\n" for line in SPIN_1S.splitlines())
+    tests = ("import os, unittest\nclass T(unittest.TestCase):\n    def test_spin(self):\n"
+             f"        os.sched_setaffinity(0, {{{shared_core}}})\n{spin}")
+    [execution] = sandbox.run([Program.joined("spin", "x = 1\n", tests, expected_steps=1,
+                                              framework="unittest", test_classes=("T",),
+                                              class_timeout_s=1.5, timeout_s=10.0)])
+    assert execution.status == "passed", execution.message
+    assert execution.duration_s > 1.5 and execution.cpu_wait_s > 0.3
+
+
+@pytest.mark.parametrize("status, waited, class_timed_out, again", [
+    ("failed", 0.2, False, True), ("error", 0.2, False, True), ("failed", 0.01, False, False),
+    ("failed", None, False, False), ("timeout", 5.0, False, False),
+    ("error", 5.0, True, False), ("passed", 0.2, False, False)])
+def test_which_failures_run_again(status, waited, class_timed_out, again):
+    """Timeouts never do: their limits already leave out the waits, and a hanging program
+    run again would hold the pool for a whole limit."""
+    from codeeval.records import Execution
+    steps = [{"name": "T", "outcome": "error", "timed_out": True}] if class_timed_out else []
+    execution = Execution("k", status, tests=steps, cpu_wait_s=waited)
+    assert pool.contended_failure(execution) is again
+
+
 def program(key: str, tests: str) -> Program:
     head = "def inc(x):\n    return x + 1\n"
     return Program(key=key, source=head + tests, test_first_line=3, expected_steps=1,
