@@ -23,13 +23,22 @@ TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.start
     "__call__", "__init__"}
 
 
-def own_cpu_wait_s():
-    """Seconds this process's main thread has waited for a CPU (0 where not counted)."""
+def cpu_wait_s(pid="self"):
+    """Seconds the process's main thread was ready to run but waited for a CPU (the second
+    field of /proc/PID/schedstat), or None (a kernel without the count)."""
     try:
-        with open("/proc/self/schedstat", encoding="ascii") as f:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
             return int(f.read().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
-        return 0.0
+        return None
+
+
+def stretched_deadline(start, timeout_s, waited_s):
+    """The end of a wall-clock limit that leaves out `waited_s` seconds of waiting for a CPU
+    (on a loaded machine a program gets less of a core per second, and its verdict should not
+    depend on that), at most twice the limit. The worker's program limit and a unittest
+    class's limit both use it."""
+    return start + timeout_s + min(waited_s, timeout_s)
 
 
 class ClassTimeout(BaseException):
@@ -128,13 +137,12 @@ def run_test_class(cls, name, path, first_line, timeout_s):
                 "message": f"the test class was changed: {replaced}"}
     result = Tally()
     expired = []
-    start, waited_before = time.monotonic(), own_cpu_wait_s()
+    start, waited_before = time.monotonic(), cpu_wait_s() or 0.0
 
     def expire(signum, frame):
-        # as the worker's limit: the time this process waited for a CPU is not the class's,
-        # up to twice the limit
-        if not expired:
-            stretched = start + timeout_s + min(own_cpu_wait_s() - waited_before, timeout_s)
+        if not expired:   # the time this process waited for a CPU is not the class's
+            waited = (cpu_wait_s() or 0.0) - waited_before
+            stretched = stretched_deadline(start, timeout_s, waited)
             if stretched - time.monotonic() > 0.01:
                 signal.setitimer(signal.ITIMER_REAL, stretched - time.monotonic(), 0.05)
                 return

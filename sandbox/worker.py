@@ -289,29 +289,17 @@ def reap():
             return
 
 
-def cpu_wait_s(pid):
-    """Seconds the process's main thread was ready to run but waited for a CPU (the second
-    field of /proc/PID/schedstat), or None (no pid, or a kernel without the count)."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def wait_for_program(pidfd, pid, start, timeout_s):
     """Whether the program ended within its wall-clock limit, not counting the time its main
-    thread waited for a CPU: on a loaded machine a program gets less of a core per second, and
-    its verdict should not depend on that. The limit stretches to at most twice its length;
-    without the count (`pid` None) it is the plain wall-clock limit."""
+    thread waited for a CPU (`codeeval_unittest.stretched_deadline`); without the count (`pid`
+    None) it is the plain wall-clock limit."""
+    clock = sys.modules["codeeval_unittest"]
     deadline = start + timeout_s
     while True:
         if select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))[0]:
             return True
-        waited = cpu_wait_s(pid) or 0.0
-        stretched = start + timeout_s + min(waited, timeout_s)
+        waited = (clock.cpu_wait_s(pid) if pid is not None else None) or 0.0
+        stretched = clock.stretched_deadline(start, timeout_s, waited)
         if stretched <= deadline + 0.001:
             return False
         deadline = stretched
@@ -353,7 +341,9 @@ def serve_one(request, config, run_dir, capture):
         timed_out = not wait_for_program(pidfd, program_pid, start, request["timeout_s"])
         duration = time.monotonic() - start
         os.close(pidfd)
-        waited = cpu_wait_s(program_pid)   # exited (a zombie until waited for) or killed next
+        # read while the program exists (a zombie until waited for, or killed next)
+        waited = (None if program_pid is None
+                  else sys.modules["codeeval_unittest"].cpu_wait_s(program_pid))
         try:
             os.killpg(pid, signal.SIGKILL)  # the program's leftovers die with it
         except OSError:
