@@ -29,8 +29,8 @@ copy of the project's Solution, the target file replaced by the skeleton file's 
 first `public` followed by the code from its first `public` (so the skeleton's package and
 imports are kept); then compile main and tests, and run the whole suite (class-wise: one class
 replaced, the rest canonical). The official Gradle build cannot run offline: the in-sandbox
-driver (javabench_driver.py) does what it does with javac 17 and Debian's JUnit console
-launcher in the `java` image; replaying the official GPT-4o results reproduces every
+driver (javabench_driver.py) does what it does with javac 17 and Debian's JUnit Platform jars
+in the `java` image, in one JVM per program (javabench_runner.java); replaying the official GPT-4o results reproduces every
 class-wise [passed, total] and compile outcome.
 
 Quirk, part of what the benchmark measures: 31 of the 45 canonical classes do NOT compile
@@ -89,6 +89,7 @@ MOCKITO_PROJECTS = ("PA22",)
 # The official class-wise metrics (name@k) and the field of `sample_outcome` each counts.
 OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
+RUNNER = (Path(__file__).with_name("javabench_runner.java")).read_text(encoding="utf-8")
 # Two javac runs and a JVM per program (4-7 s on an idle core, 40 s on this shared machine
 # under load), plus up to Gradle's 60 s for the test run.
 PROGRAM_TIMEOUT_S = 300.0
@@ -258,7 +259,8 @@ class JavaBench(Task):
                           if text is not None},
                 "mockito": project in MOCKITO_PROJECTS,
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
-                "separate_thread": self.mode == "robust", "select_class": select_class}
+                "separate_thread": self.mode == "robust", "select_class": select_class,
+                "runner": RUNNER}
         head = driver_head(DRIVER, spec)
         steps = ["report_step('assembly', 'passed' if %r else 'failed', can_replace=%r, "
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]

@@ -5,10 +5,12 @@ The task sends this file's text as the head of every JavaBench program; the sand
 official Gradle build (unreachable offline) with what Gradle does for these projects, measured
 step for step against the official results (shared/docs/javabench-offline.md): javac
 --release 17 for main, then for tests (separately, as compileJava/compileTestJava), resources
-on the class path, then the JUnit Platform console launcher from Debian's jars with the
-project root as working directory, PA21/PA22's 2000 ms default per-test timeout, and a
-60 s limit on the test run (Gradle's 1-minute test task timeout). Steps reported:
-`compile` (errors = javac error lines) and `tests` (tests, successes, from the XML reports).
+on the class path, then the JUnit Platform's tests as its console launcher runs them from
+Debian's jars, with the project root as working directory, PA21/PA22's 2000 ms default
+per-test timeout, and a 60 s limit on the test run (Gradle's 1-minute test task timeout).
+All of it happens in one JVM, javabench_runner.java (its source travels in the spec), which
+reports each compile on its stdout. Steps reported: `compile` (errors = javac error lines) and
+`tests` (tests, successes, from the XML reports).
 """
 
 import base64
@@ -17,6 +19,7 @@ import io
 import json
 import os
 import re
+import secrets
 import subprocess
 import tarfile
 import zlib
@@ -46,19 +49,6 @@ def unpack(spec):
     os.chdir("project")
 
 
-def javac(out, classpath, root):
-    sources = sorted(glob.glob(f"{root}/**/*.java", recursive=True))
-    os.makedirs(out, exist_ok=True)
-    with open(f"{out}.sources", "w", encoding="utf-8") as f:
-        f.write("\n".join(f'"{s}"' for s in sources))
-    done = subprocess.run(
-        ["javac", *(f"-J{flag}" for flag in JVM_FLAGS), "-J-Xmx512m", "--release", "17",
-         "-encoding", "UTF-8", "-nowarn", "-proc:none", "-d", out, "-cp", ":".join(classpath),
-         f"@{out}.sources"], capture_output=True, text=True, errors="replace")
-    output = done.stdout + done.stderr
-    return len(COMPILE_ERROR.findall(output)) or (done.returncode != 0), output
-
-
 def junit_counts(reports):
     """(tests, successes, failure lines) over the launcher's XML reports."""
     tests, successes, failures = 0, 0, []
@@ -76,42 +66,60 @@ def junit_counts(reports):
 
 def run_javabench(spec):
     unpack(spec)
+    with open("../runner.java", "w", encoding="utf-8") as f:
+        f.write(spec["runner"])
     jars = [JARS + j for j in ANNOTATION_JARS]
     test_jars = jars + [JARS + j for j in TEST_JARS + (MOCKITO_JARS if spec["mockito"] else [])]
-    errors, output = javac("build/main", jars, "src/main/java")
-    if not errors:
-        errors, output = javac("build/test", ["build/main"] + test_jars, "src/test/java")
-    report_step("compile", "failed" if errors else "passed", errors=int(errors),
-                message=output[-3000:])
-    if errors:
-        return
-    classpath = ["build/test", "src/test/resources", "build/main", "src/main/resources"]
-    select = (["--select-class", spec["select_class"]] if spec.get("select_class") else
-              ["--scan-class-path", "build/test", "--include-classname", ".*"])
+    run_classpath = ["build/test", "src/test/resources", "build/main", "src/main/resources"]
     config = []
     if spec.get("test_timeout_ms"):
-        config.append("--config=junit.jupiter.execution.timeout.testable.method.default="
+        config.append("junit.jupiter.execution.timeout.testable.method.default="
                       f"{spec['test_timeout_ms']} ms")
         if spec.get("separate_thread"):   # robust mode: a looping test cannot hang the run
-            config.append("--config=junit.jupiter.execution.timeout.thread.mode.default="
-                          "SEPARATE_THREAD")
-    command = ["java", *JVM_FLAGS, "-Xmx512m", "-Dfile.encoding=UTF-8", "-jar",
-               JARS + "junit-platform-console-standalone.jar",
-               "--class-path", ":".join(classpath + test_jars), *select, *config,
-               "--disable-banner", "--disable-ansi-colors", "--details=summary",
-               "--reports-dir=build/reports"]
+            config.append("junit.jupiter.execution.timeout.thread.mode.default=SEPARATE_THREAD")
+    nonce = secrets.token_hex(16)
+    runner = subprocess.Popen(
+        ["java", *JVM_FLAGS, "-Xmx512m", "-Dfile.encoding=UTF-8",
+         "-cp", JARS + "junit-platform-console-standalone.jar", "../runner.java", nonce,
+         ":".join(jars), ":".join(["build/main"] + test_jars),
+         ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
+         *config],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, errors="replace")
+    for _ in ("main", "test"):
+        exit_code, output = read_compile(runner, nonce)
+        if exit_code != 0:
+            errors = len(COMPILE_ERROR.findall(output)) or 1
+            report_step("compile", "failed", errors=errors, message=output[-3000:])
+            runner.kill()
+            runner.communicate()
+            return
+    report_step("compile", "passed", errors=0, message=output[-3000:])
+    started = runner.stdout.readline()   # "NONCE tests", or nothing when the JVM died
     try:
-        done = subprocess.run(command, capture_output=True, text=True, errors="replace",
-                              timeout=spec.get("run_limit_s", TEST_RUN_LIMIT_S))
+        output = started + runner.communicate(timeout=TEST_RUN_LIMIT_S)[0]
     except subprocess.TimeoutExpired:
+        runner.kill()
+        runner.communicate()
         report_step("tests", "failed", tests=0, successes=0, timed_out=True,
                     message=f"the test run passed its {TEST_RUN_LIMIT_S} s limit")
         return
     tests, successes, failures = junit_counts("build/reports")
     passed = bool(tests) and successes == tests
-    message = "" if passed else "\n".join(failures) or (done.stdout + done.stderr)[-2000:]
+    message = "" if passed else "\n".join(failures) or output[-2000:]
     report_step("tests", "passed" if passed else "failed", tests=tests, successes=successes,
                 message=message)
+
+
+def read_compile(runner, nonce):
+    """(javac's exit code, its output) from the runner's next "NONCE compiled NAME EXIT"
+    line and the lines before it; exit code None when the JVM ended first."""
+    lines = []
+    for line in runner.stdout:
+        if line.startswith(nonce + " compiled "):
+            return int(line.split()[-1]), "".join(lines)
+        lines.append(line)
+    return None, "".join(lines)
 
 
 def load_spec(packed):

@@ -185,6 +185,24 @@ def test_reference_classes_compile_and_pass_every_test_of_pa19(problems):
     assert_reference_passes(problems, ("PA19",))
 
 
+def test_a_class_cannot_pass_for_compiled_by_printing_the_runners_progress_line(problems):
+    # javac echoes the offending source line under each error: a model that writes the
+    # runner's progress line ("<nonce> compiled main 0") into a class that does not compile
+    # must still fail the compile step (the nonce is drawn per program, after the text exists).
+    task = JavaBench()
+    problem = next(p for p in problems if p.data["project"] == "PA19")
+    forged = "\n".join(f"{word} compiled {name} 0" for word in ("x", "0" * 32, "NONCE")
+                       for name in ("main", "test"))
+    sample = Sample("javabench", problem.task_id, 0,
+                    solution=problem.data["canonical"] + "\n" + forged + "\n")
+    with java_sandbox() as box:
+        [execution] = box.run([task.program(problem, sample, sanitized=False)])
+    compile_step = next(s for s in execution.tests if s["name"] == "compile")
+    assert compile_step["outcome"] == "failed" and compile_step["errors"] >= 1, compile_step
+    assert execution.status == "failed"
+    assert "compiled main 0" in compile_step["message"]   # javac did echo the forged line
+
+
 @pytest.mark.slow
 def test_reference_classes_compile_and_pass_every_test_of_all_projects(problems):
     assert_reference_passes(problems, tuple(TOTALS))
