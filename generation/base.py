@@ -10,6 +10,12 @@ from dataclasses import asdict, dataclass
 from codeeval.records import Generation, Request
 
 
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    """The text before the earliest of the stop strings (every backend cuts its answers so)."""
+    ends = [i for i in (text.find(s) for s in stops if s) if i != -1]
+    return text[:min(ends)] if ends else text
+
+
 def sample_seed(seed: int, key: str) -> int:
     """A sample's own seed, from the run's seed and the request key: a sample's text depends
     on neither batching nor the backend's call order (torch-free: the openai backend uses it)."""

@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import openai
 
 from codeeval.errors import UserError
-from codeeval.generation.base import Backend, GenerationConfig, sample_seed
+from codeeval.generation.base import Backend, GenerationConfig, cut_at_stop, sample_seed
 from codeeval.records import Generation, Request, utf8_text
 
 OPTIONS = {
@@ -33,11 +33,6 @@ OPTIONS = {
     "max_retries": "retries of a failing call before giving up (default 6)",
 }
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-def stop_cut(text: str, stops) -> str:
-    ends = [i for i in (text.find(s) for s in stops if s) if i != -1]
-    return text[:min(ends)] if ends else text
 
 
 class RetriesSaid(logging.Handler):
@@ -129,7 +124,7 @@ class OpenAIBackend(Backend):
                     raise UserError(f"{self.base_url} returned no choices for {group[0].key}")
                 continue
             for request, answer in zip(remaining, answers):
-                text = stop_cut(answer.text, request.stops(self.uses_chat(request)))
+                text = cut_at_stop(answer.text, request.stops(self.uses_chat(request)))
                 results.append((request, dataclasses.replace(answer, text=text)))
             remaining = remaining[len(answers):]
         return results

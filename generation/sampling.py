@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from codeeval.generation.base import cut_at_stop
+
 
 NUCLEUS_FIRST_K = 64   # usually holds the whole nucleus at top_p 0.95
 
@@ -80,5 +82,4 @@ class StopMatcher:
 
     def cut(self, text: str) -> str:
         """The text before the earliest stop string."""
-        ends = [i for i in (text.find(s) for s in self.stops) if i != -1]
-        return text[:min(ends)] if ends else text
+        return cut_at_stop(text, self.stops)
