@@ -3,12 +3,15 @@ as the benchmark's own check runs it, before any sample is scored.
 
 BigCodeBench's evaluator does this first: it reports the ground-truth pass rate and the failing
 tasks, and the passing runtimes raise the per-task time limits. Here the results are stored in
-the run store (form `ground_truth`, so a resumed run does not repeat them), handed to each task
-(`Task.use_ground_truth`), and summarised per task with the cause of each failure; the summary
-marks the problems whose ground truth failed.
+the run store (form `ground_truth`, so a resumed run does not repeat them), each passing
+runtime goes with its problem (`Problem.ground_truth_s`) to the tasks that assemble programs,
+and they are summarised per task with the cause of each failure; the summary marks the problems
+whose ground truth failed.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from codeeval.failures import failure_reason
 from codeeval.records import Problem
@@ -17,8 +20,8 @@ FORM = "ground_truth"
 
 
 def check_ground_truth(tasks, problems: dict[str, list[Problem]], service) -> dict:
-    """Run (through the ExecutionService) the ground truths the run store lacks, then give
-    each task its runtimes. Returns {task: {task_id: result row}}."""
+    """Run (through the ExecutionService) the ground truths the run store lacks. Returns
+    {task: {task_id: result row}}."""
     jobs = [((task.name, problem.task_id, 0, FORM), program)
             for task in tasks for problem in problems[task.name]
             if (program := task.ground_truth_program(problem)) is not None]
@@ -28,9 +31,17 @@ def check_ground_truth(tasks, problems: dict[str, list[Problem]], service) -> di
         rows[task.name] = {p.task_id: results[(task.name, p.task_id, 0, FORM)]
                            for p in problems[task.name]
                            if (task.name, p.task_id, 0, FORM) in results}
-        task.use_ground_truth({task_id: row["duration_s"] if row["status"] == "passed" else None
-                               for task_id, row in rows[task.name].items()})
     return rows
+
+
+def timed(problems: dict[str, list[Problem]], rows: dict) -> dict[str, list[Problem]]:
+    """The problems, each with the runtime of its ground truth where that passed."""
+    def with_runtime(task: str, problem: Problem) -> Problem:
+        row = rows.get(task, {}).get(problem.task_id)
+        if row is None or row["status"] != "passed":
+            return problem
+        return dataclasses.replace(problem, ground_truth_s=row["duration_s"])
+    return {task: [with_runtime(task, p) for p in chosen] for task, chosen in problems.items()}
 
 
 def ground_truth_summary(task, rows: dict[str, dict]) -> dict | None:

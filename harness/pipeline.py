@@ -138,6 +138,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         if config.check_ground_truth:
             started = time.perf_counter()
             truths = ground_truth.check_ground_truth(executed, problems, service)
+            problems = ground_truth.timed(problems, truths)
             timing["ground_truth_s"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -35,6 +35,9 @@ class Problem:
     data: dict[str, Any]
     # field -> value, or a tuple of values: the problem then counts once per value listed
     meta: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # seconds its canonical solution took to pass, when this run checked it
+    # (--check-ground-truth); None: not checked, or it failed
+    ground_truth_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -182,10 +182,6 @@ class Task(ABC):
         `--check-ground-truth`; None when the benchmark has no such check."""
         return None
 
-    def use_ground_truth(self, times: dict[str, float | None]) -> None:
-        """Ground-truth runtimes in seconds per problem (None: it failed), before programs are
-        assembled; tasks whose limits depend on them keep them."""
-
     def required_modules(self, problems: list[Problem]) -> list[str]:
         """The top-level modules outside the standard library that the sandbox must have for
         these problems: what the benchmark's own Python programs (canonical solution and tests,

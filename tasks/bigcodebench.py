@@ -124,7 +124,6 @@ class BigCodeBench(Task):
         self.version = VERSION_NAMES.get(dataset_version, dataset_version)
         # `--timeout` replaces the official default, as BIGCODEBENCH_TIMEOUT_PER_TASK does
         self.default_timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-        self.ground_truth_times: dict[str, float | None] = {}
 
     # -- data --------------------------------------------------------------------------------
 
@@ -243,8 +242,8 @@ class BigCodeBench(Task):
             code = data["complete_prompt"] + (sample.completion or "")
         if sanitized:
             code = sanitize(code, data["entry_point"])
-        known = self.ground_truth_times.get(problem.task_id)
-        limit = max(self.default_timeout_s, known or UNKNOWN_GT_TIME_S, MIN_TIME_LIMIT_S) + 1
+        limit = max(self.default_timeout_s, problem.ground_truth_s or UNKNOWN_GT_TIME_S,
+                    MIN_TIME_LIMIT_S) + 1
         return self.unittest_program(sample.key, data["code_prompt"] + "\n    pass\n" + code,
                                       data["test"], limit)
 
@@ -253,10 +252,6 @@ class BigCodeBench(Task):
         return self.unittest_program(f"{self.name}/{problem.task_id}/ground_truth",
                                       data["complete_prompt"] + "\n" + data["canonical_solution"],
                                       data["test"], self.default_timeout_s)
-
-    def use_ground_truth(self, times: dict[str, float | None]) -> None:
-        """Runtimes of the passing ground truths (None: failed), for the per-task limits."""
-        self.ground_truth_times = dict(times)
 
     def unittest_program(self, key: str, code: str, test: str, class_limit: float) -> Program:
         head = PRELUDE + "\n" + code + "\n"

@@ -3,10 +3,12 @@ ground-truth check's reasons, and per-domain breakdowns (no sandbox needed here)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from codeeval import ground_truth
 from codeeval.errors import UserError
 from codeeval.failures import failure_reason
 from codeeval.records import Problem
@@ -155,12 +157,21 @@ def test_calibrated_assembly_and_limits(loaded):
     assert program.class_timeout_s == 241 and program.timeout_s == 242
     assert program.memory_mb == 30 * 1024
     # a ground-truth runtime above the default raises the limit; --timeout replaces 240
-    bcb.use_ground_truth({"BigCodeBench/0": 300.0})
-    assert bcb.program(problem, sample, sanitized=False).class_timeout_s == 301
+    slow = dataclasses.replace(problem, ground_truth_s=300.0)
+    assert bcb.program(slow, sample, sanitized=False).class_timeout_s == 301
     quick = task(dataset_version="v0.1.0_hf", timeout_s=5.0)
     assert quick.program(problem, sample, sanitized=False).class_timeout_s == 21  # unknown GT: 20 s
-    quick.use_ground_truth({"BigCodeBench/0": 2.0})
-    assert quick.program(problem, sample, sanitized=False).class_timeout_s == 6
+    fast = dataclasses.replace(problem, ground_truth_s=2.0)
+    assert quick.program(fast, sample, sanitized=False).class_timeout_s == 6
+
+
+def test_a_passing_ground_truth_runtime_goes_with_its_problem():
+    problems = {"t": [Problem("a", {}), Problem("b", {}), Problem("c", {})], "u": [Problem("a", {})]}
+    rows = {"t": {"a": {"status": "passed", "duration_s": 3.5},
+                  "b": {"status": "failed", "duration_s": 1.0}}}
+    timed = ground_truth.timed(problems, rows)
+    assert [p.ground_truth_s for p in timed["t"]] == [3.5, None, None]
+    assert timed["u"] == problems["u"]
 
 
 def test_external_completion_is_appended_to_the_complete_prompt(loaded):
