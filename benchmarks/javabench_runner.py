@@ -24,10 +24,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from codeeval.records import Sample
 from codeeval.sandbox.container import DockerSandbox
 from codeeval.sandbox.images import IMAGES
 from codeeval.tasks.javabench import JavaBench, sample_outcome
-from codeeval.records import Sample
 from codeeval.tasks.sources import DataSource
 
 OFFICIAL = "javabench/reference_results/holistic-selective/{}/gpt-4o-2024-05-13/samples.jsonl"

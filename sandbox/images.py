@@ -29,7 +29,8 @@ MIRROR = "http://deb.debian.org/debian"
 # image: its tests run them
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates", "zip", "unzip", "procps",
                  "python3-tk")
-# JavaBench's runner: javac + the JUnit Platform console launcher, jars under /usr/share/java.
+# JavaBench's runner: javac and the JUnit Platform jars (the console launcher's standalone jar
+# carries the Launcher API it calls), under /usr/share/java.
 JAVA_PACKAGES = ("python3", "ca-certificates", "openjdk-17-jdk-headless", "junit5",
                  "libopentest4j-java", "libapiguardian-java", "libjetbrains-annotations-java",
                  "libmockito-java")

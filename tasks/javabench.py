@@ -30,8 +30,8 @@ first `public` followed by the code from its first `public` (so the skeleton's p
 imports are kept); then compile main and tests, and run the whole suite (class-wise: one class
 replaced, the rest canonical). The official Gradle build cannot run offline: the in-sandbox
 driver (javabench_driver.py) does what it does with javac 17 and Debian's JUnit Platform jars
-in the `java` image, in one JVM per program (javabench_runner.java); replaying the official GPT-4o results reproduces every
-class-wise [passed, total] and compile outcome.
+in the `java` image, in one JVM per program (javabench_runner.java); replaying the official
+GPT-4o results reproduces every class-wise [passed, total] and compile outcome.
 
 Quirk, part of what the benchmark measures: 31 of the 45 canonical classes do NOT compile
 through that assembly (29 skeletons drop the `org.jetbrains.annotations` imports the canonical
@@ -90,8 +90,9 @@ MOCKITO_PROJECTS = ("PA22",)
 OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
 RUNNER = (Path(__file__).with_name("javabench_runner.java")).read_text(encoding="utf-8")
-# Two javac runs and a JVM per program (4-7 s on an idle core, 40 s on this shared machine
-# under load), plus up to Gradle's 60 s for the test run.
+# One JVM per program compiling twice and running the tests (2-6 s on an idle core; the old
+# three JVMs took 40 s on this shared machine under load), plus up to Gradle's 60 s for the
+# test run.
 PROGRAM_TIMEOUT_S = 300.0
 
 

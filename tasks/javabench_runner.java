@@ -48,15 +48,13 @@ public class JavaBenchRunner {
     public static void main(String[] args) throws Exception {
         String nonce = args[0];
         PrintStream out = System.out;
-        if (!compile(nonce, "main", args[1], "build/main", "src/main/java", out)
-                || !compile(nonce, "test", args[2], "build/test", "src/test/java", out)) {
+        if (compile(nonce, "main", args[1], "build/main", "src/main/java", out)
+                && compile(nonce, "test", args[2], "build/test", "src/test/java", out)) {
+            out.println(nonce + " tests");
             out.flush();
-            System.exit(0);
+            runTests(args[3], args[4], Paths.get(args[5]), List.of(args).subList(6, args.length),
+                     out);
         }
-        out.println(nonce + " tests");
-        out.flush();
-        runTests(args[3], args[4], Paths.get(args[5]), List.of(args).subList(6, args.length),
-                 out);
         out.flush();
         System.exit(0);
     }

@@ -166,7 +166,8 @@ def test_calibrated_assembly_and_limits(loaded):
 
 
 def test_a_passing_ground_truth_runtime_goes_with_its_problem():
-    problems = {"t": [Problem("a", {}), Problem("b", {}), Problem("c", {})], "u": [Problem("a", {})]}
+    problems = {"t": [Problem("a", {}), Problem("b", {}), Problem("c", {})],
+                "u": [Problem("a", {})]}
     rows = {"t": {"a": {"status": "passed", "duration_s": 3.5},
                   "b": {"status": "failed", "duration_s": 1.0}}}
     timed = ground_truth.timed(problems, rows)
