@@ -50,7 +50,7 @@ def main() -> None:
     programs = ground_truth_programs(args.task, args.data_dir, args.limit)
     sandbox_args = dict(kind=args.sandbox, python=None, preload=tuple(task.preload),
                         image=task.image, hash_seed=0)
-    local_executor = make_executor("local")
+    local_executor = make_executor("local", parallel=args.slots)
     local = local_executor.open(**sandbox_args, parallel=args.slots)
     local_cold, expected = timed(local, programs)
     rows = []

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterator
 
 from tqdm import tqdm
 
 from codeeval.errors import UserError
 from codeeval.records import Program, results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
+from codeeval.sandbox.admission import Admission, slot_counts
+from codeeval.sandbox.pool import run_all
 from codeeval.store import RESULTS, RunStore
 from codeeval.tasks.base import Task
 
@@ -29,18 +32,28 @@ EXECUTORS = ("local", "ray")
 
 
 class LocalExecutor:
-    """Sandboxes on this machine."""
+    """Sandboxes on this machine, all under one admission (sandbox.admission): the programs of
+    every image go through one queue, so the cores that one image's programs leave idle (a
+    BigCodeBench test that sleeps for minutes) run the next ones, whatever their image."""
+
+    def __init__(self, parallel: int | None):
+        self.admission = Admission(*slot_counts(parallel))
 
     def open(self, **sandbox_args):
-        return make_sandbox(**sandbox_args)
+        return make_sandbox(**sandbox_args, admission=self.admission)
+
+    def run(self, programs: list, sandbox_of) -> Iterator:
+        yield from run_all(programs, lambda p: sandbox_of(p.image).run_one(p),
+                           self.admission.slots)
 
     def close(self) -> None:
         pass
 
 
-def make_executor(kind: str, ray_address: str | None = None, ray_node_wait_s: float = 300.0):
+def make_executor(kind: str, ray_address: str | None = None, ray_node_wait_s: float = 300.0,
+                  *, parallel: int | None = None):
     if kind == "local":
-        return LocalExecutor()
+        return LocalExecutor(parallel)
     if kind == "ray":
         from codeeval.ray_executor import RayExecutor
         return RayExecutor(ray_address, ray_node_wait_s)
@@ -55,7 +68,7 @@ class Sandboxes:
         self.tasks, self.config, self.hidden = tasks, config, hidden
         self.parallel, self.sandbox_python = parallel, sandbox_python
         self.executor = make_executor(config.executor, config.ray_address,
-                                      config.ray_node_wait_s)
+                                      config.ray_node_wait_s, parallel=parallel)
         self.opened: dict = {}
         self.described: dict = {}   # image -> the sandbox's description, for provenance
 
@@ -89,9 +102,11 @@ class Sandboxes:
         return execution.stdout.split()
 
     def run(self, programs: list):
-        """Every program's Execution, each program run in the sandbox of its image."""
+        """Every program's Execution, each program run in the sandbox of its image, started in
+        the order given."""
         for image in sorted({p.image for p in programs}):
-            yield from self.get(image).run([p for p in programs if p.image == image])
+            self.get(image)   # opened here, not by the executor's threads
+        yield from self.executor.run(programs, self.opened.__getitem__)
 
     def __enter__(self):
         return self
@@ -147,9 +162,11 @@ class ExecutionService:
             targets[digest].append(key)
             programs.setdefault(digest, dataclasses.replace(program, key="/".join(map(str, key))))
         hash_of = {p.key: digest for digest, p in programs.items()}
+        # the longest known first: one started last would run on alone while the cores idle
+        ordered = sorted(programs.values(), key=lambda p: -(p.expected_s or 0.0))
         with self.store.appender(RESULTS) as out, tqdm(total=len(programs), desc=desc,
                                                        unit="program", disable=not programs) as bar:
-            for execution in self.runner.run(list(programs.values())):
+            for execution in self.runner.run(ordered):
                 digest = hash_of[execution.key]
                 for key in targets[digest]:
                     rows[key] = {**result_row(key, digest, execution), **(extra or {}).get(key, {})}
@@ -160,9 +177,16 @@ class ExecutionService:
         return rows
 
 
+def sample_jobs(tasks, problems, samples: dict, forms: list[str]) -> list[tuple]:
+    """One job per stored sample and form: its result key and its program, which is expected
+    to run about as long as its problem's ground truth did."""
+    return [((task.name, problem.task_id, sample.sample_idx, form),
+             dataclasses.replace(task.program(problem, sample, sanitized=form == "sanitized"),
+                                 expected_s=problem.ground_truth_s))
+            for task, problem, sample in stored_samples(tasks, problems, samples)
+            for form in forms]
+
+
 def execute(service: ExecutionService, tasks, problems, samples: dict, forms: list[str]) -> None:
     """Run each stored sample's program once per form."""
-    service.run([((task.name, problem.task_id, sample.sample_idx, form),
-                  task.program(problem, sample, sanitized=form == "sanitized"))
-                 for task, problem, sample in stored_samples(tasks, problems, samples)
-                 for form in forms])
+    service.run(sample_jobs(tasks, problems, samples, forms))

@@ -19,13 +19,18 @@ from codeeval.records import Problem
 FORM = "ground_truth"
 
 
-def check_ground_truth(tasks, problems: dict[str, list[Problem]], service) -> dict:
+def check_ground_truth(tasks, problems: dict[str, list[Problem]], service,
+                       samples_of=lambda unchecked: []) -> dict:
     """Run (through the ExecutionService) the ground truths the run store lacks. Returns
-    {task: {task_id: result row}}."""
+    {task: {task_id: result row}}. The samples of the tasks without a ground truth
+    (`samples_of(those tasks)`: jobs) run in the same queue: they fill the cores that the
+    check's long programs leave idle; the other tasks' samples wait for its runtimes."""
     jobs = [((task.name, problem.task_id, 0, FORM), program)
             for task in tasks for problem in problems[task.name]
             if (program := task.ground_truth_program(problem)) is not None]
-    results = service.run(jobs, desc="ground truth")
+    checked = {key[0] for key, _ in jobs}
+    results = service.run(jobs + samples_of([t for t in tasks if t.name not in checked]),
+                          desc="ground truth")
     rows = {}
     for task in tasks:
         rows[task.name] = {p.task_id: results[(task.name, p.task_id, 0, FORM)]

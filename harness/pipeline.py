@@ -27,7 +27,8 @@ from tqdm import tqdm
 from codeeval import ground_truth
 from codeeval.debug import debug_rounds, pass_at_1_by_round
 from codeeval.errors import UserError
-from codeeval.execution import ExecutionService, Sandboxes, execute, stored_results
+from codeeval.execution import (ExecutionService, Sandboxes, execute, sample_jobs,
+                                stored_results)
 from codeeval.generation import GenerationConfig, make_backend
 from codeeval.missing_samples import count_missing_as_failures
 from codeeval.provenance import provenance
@@ -134,13 +135,6 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                   "run's scope; only what is missing is generated and run", file=sys.stderr)
         service = ExecutionService(store, sandboxes, config.timeout_s,
                                    frozenset(t.name for t in executed if t.own_timeout))
-        truths = {}
-        if config.check_ground_truth:
-            started = time.perf_counter()
-            truths = ground_truth.check_ground_truth(executed, problems, service)
-            problems = ground_truth.timed(problems, truths)
-            timing["ground_truth_s"] = time.perf_counter() - started
-
         started = time.perf_counter()
         if config.samples_file:
             backend_info = {"backend": "external samples", "file": config.samples_file}
@@ -157,6 +151,15 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
         else:   # a store grown by an earlier, larger --n-samples keeps its extra samples
             n_samples = config.generation.n_samples
             samples = {key: s for key, s in samples.items() if key[2] < n_samples}
+        truths = {}
+        if config.check_ground_truth:   # before each checked task's samples, with the others'
+            started = time.perf_counter()
+            truths = ground_truth.check_ground_truth(
+                executed, problems, service,
+                lambda unchecked: sample_jobs(unchecked, problems, samples,
+                                              FORMS[config.sanitize]))
+            problems = ground_truth.timed(problems, truths)
+            timing["ground_truth_s"] = time.perf_counter() - started
         started = time.perf_counter()
         execute(service, executed, problems, samples, FORMS[config.sanitize])
         timing["execute_s"] = time.perf_counter() - started

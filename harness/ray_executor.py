@@ -122,6 +122,11 @@ class RayExecutor:
             self.connected_here = True
         return RaySandbox(self.ray, self.address, sandbox_args, self.node_wait_s)
 
+    def run(self, programs: list, sandbox_of):
+        """Ray schedules each image's batches across the nodes itself."""
+        for image in sorted({p.image for p in programs}):
+            yield from sandbox_of(image).run([p for p in programs if p.image == image])
+
     def close(self) -> None:
         if self.connected_here:
             self.ray.shutdown()

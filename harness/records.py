@@ -158,6 +158,9 @@ class Program:
     trace: str | None = None         # record an LDB-style trace: "line", "block" or "function"
     timeout_s: float = 10.0
     memory_mb: int = 4096            # address-space limit; 0: none (JVMs; the container caps memory)
+    # seconds it is expected to run (its problem's ground truth's): the longest start first.
+    # Not part of what the program is (content_hash).
+    expected_s: float | None = None
 
     @classmethod
     def joined(cls, key: str, head: str, tests: str, **fields) -> Program:

@@ -18,10 +18,10 @@ SANDBOX_KINDS = ("auto", "docker", "process")
 def make_sandbox(kind: str, parallel: int | None = None, python: str | None = None,
                  preload: tuple[str, ...] = (), image: str = "python",
                  hash_seed: int = 0, memory_mb: int = 4096,
-                 hidden: tuple[str, ...] = ()) -> Sandbox:
+                 hidden: tuple[str, ...] = (), admission=None) -> Sandbox:
     """A sandbox for programs of `image`; `memory_mb` caps each Docker container; `hidden`
     folders (the benchmark data) are out of the programs' sight (a container never sees host
-    folders)."""
+    folders); sandboxes given one `admission` (sandbox.admission) share its slots."""
     external = image.startswith("external:")   # an image the user loaded (CoderEval's)
     if kind == "auto":
         kind = "docker" if external else _auto_kind(image)
@@ -31,11 +31,11 @@ def make_sandbox(kind: str, parallel: int | None = None, python: str | None = No
     if kind == "docker":
         from codeeval.sandbox.container import DockerSandbox
         return DockerSandbox(parallel=parallel, image=image, preload=preload,
-                             hash_seed=hash_seed, memory_mb=memory_mb)
+                             hash_seed=hash_seed, memory_mb=memory_mb, admission=admission)
     if kind == "process":
         from codeeval.sandbox.process import ProcessSandbox
         return ProcessSandbox(parallel=parallel, python=python, preload=preload,
-                              hash_seed=hash_seed, hidden=hidden)
+                              hash_seed=hash_seed, hidden=hidden, admission=admission)
     raise UserError(f"unknown sandbox {kind!r}; choose one of: {', '.join(SANDBOX_KINDS)}")
 
 

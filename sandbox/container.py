@@ -18,6 +18,7 @@ import secrets
 import subprocess
 
 from codeeval.errors import UserError
+from codeeval.sandbox.admission import Admission
 from codeeval.sandbox.engine import docker_client
 from codeeval.sandbox.images import image_exists, resolve
 from codeeval.sandbox.pool import WorkerPool
@@ -32,8 +33,9 @@ class DockerSandbox(WorkerPool):
     kind = "docker"
 
     def __init__(self, parallel: int | None = None, image: str = "python",
-                 preload: tuple[str, ...] = (), memory_mb: int = 4096, hash_seed: int = 0):
-        super().__init__(parallel, hash_seed)
+                 preload: tuple[str, ...] = (), memory_mb: int = 4096, hash_seed: int = 0,
+                 admission: Admission | None = None):
+        super().__init__(parallel, hash_seed, admission)
         docker_client()  # one clear line when the daemon is down
         self.image = resolve(image)
         if not image_exists(self.image.tag):

@@ -17,7 +17,7 @@ import selectors
 import subprocess
 import time
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -67,10 +67,12 @@ class WorkerDied(Exception):
 class WorkerPool(Sandbox):
     processes_limit: int | None = None   # RLIMIT_NPROC, only where each slot has its own uid
 
-    def __init__(self, parallel: int | None = None, hash_seed: int = 0):
-        # `parallel` slots, or (None) one per core plus extra ones used while a core is idle
-        base, self.parallel = slot_counts(parallel)
-        self.admission = Admission(base, self.parallel)
+    def __init__(self, parallel: int | None = None, hash_seed: int = 0,
+                 admission: Admission | None = None):
+        # `parallel` slots, or (None) one per core plus extra ones used while a core is idle;
+        # pools that share an `admission` (a run's images) share its slots
+        self.admission = admission or Admission(*slot_counts(parallel))
+        self.parallel = self.admission.slots
         self.hash_seed = hash_seed
         self.worker_env = {**WORKER_ENV, "PYTHONHASHSEED": str(hash_seed)}
         self._workers: dict[int, subprocess.Popen] = {}
@@ -99,27 +101,10 @@ class WorkerPool(Sandbox):
         self._workers.clear()
 
     def run(self, programs: Iterable[Program]) -> Iterator[Execution]:
-        """Every program's verdict. A failure whose main thread waited for a CPU may be the
-        load's doing, not the program's: once the others are done, it runs again alone (one
-        at a time, nothing else in the pool), and that verdict counts; the first run's is kept
-        in `first_run`. Deferred to the end rather than run alone at once, which would drain
-        the pool for each."""
-        contended = []
-        with ThreadPoolExecutor(self.parallel) as pool:
-            futures = {pool.submit(self._run_with_retry, p): p for p in programs}
-            for future in as_completed(futures):
-                execution = future.result()
-                if contended_failure(execution):
-                    contended.append((futures[future], execution))
-                else:
-                    yield execution
-        for program, first in contended:
-            again = self._run_with_retry(program)
-            yield first if again.status == "infra_error" else dataclasses.replace(
-                again, first_run={k: getattr(first, k)
-                                  for k in ("status", "message", "duration_s", "cpu_wait_s")})
+        yield from run_all(programs, self.run_one, self.parallel)
 
-    def _run_with_retry(self, program: Program) -> Execution:
+    def run_one(self, program: Program) -> Execution:
+        """The program's verdict, once a slot admits it; an infra error is retried once."""
         execution = self._run_in_slot(program)
         if execution.status == "infra_error":
             execution = self._run_in_slot(program)
@@ -190,6 +175,30 @@ class WorkerPool(Sandbox):
         worker = self._workers.pop(slot, None)
         if worker is not None:
             self.stop_worker(slot, worker)
+
+
+def run_all(programs: Iterable[Program], run_one: Callable[[Program], Execution],
+            threads: int) -> Iterator[Execution]:
+    """Every program's verdict, yielded as each finishes: `threads` programs wait for a slot
+    at once (in `run_one`), started in the order given. A failure whose main thread waited for
+    a CPU may be the load's doing, not the program's: once the others are done, it runs again
+    alone (one at a time, nothing else running), and that verdict counts; the first run's is
+    kept in `first_run`. Deferred to the end rather than run alone at once, which would drain
+    the slots for each."""
+    contended = []
+    with ThreadPoolExecutor(threads) as pool:
+        futures = {pool.submit(run_one, p): p for p in programs}
+        for future in as_completed(futures):
+            execution = future.result()
+            if contended_failure(execution):
+                contended.append((futures[future], execution))
+            else:
+                yield execution
+    for program, first in contended:
+        again = run_one(program)
+        yield first if again.status == "infra_error" else dataclasses.replace(
+            again, first_run={k: getattr(first, k)
+                              for k in ("status", "message", "duration_s", "cpu_wait_s")})
 
 
 def contended_failure(execution: Execution) -> bool:

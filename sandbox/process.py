@@ -27,6 +27,7 @@ import warnings
 from pathlib import Path
 
 from codeeval.errors import UserError
+from codeeval.sandbox.admission import Admission
 from codeeval.sandbox.pool import WorkerPool
 
 UID_BASE = int(os.environ.get("CODEEVAL_SANDBOX_UID_BASE", "61000"))
@@ -68,8 +69,8 @@ class ProcessSandbox(WorkerPool):
 
     def __init__(self, parallel: int | None = None, python: str | None = None,
                  preload: tuple[str, ...] = (), hash_seed: int = 0,
-                 hidden: tuple[str, ...] = ()):
-        super().__init__(parallel, hash_seed)
+                 hidden: tuple[str, ...] = (), admission: Admission | None = None):
+        super().__init__(parallel, hash_seed, admission)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
         self._uids = UidLease(self.parallel) if self.dedicated_uids else None
