@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,14 @@ OFFICIAL_S = {"bigcodebench": 848.0, "javabench": 120.0, "classeval": 18.0,
 def codeeval(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(Path(sys.executable).with_name("codeeval")), *args],
                           capture_output=True, text=True)
+
+
+def busy_cpu_s() -> float:
+    """Seconds of CPU the whole host has spent busy (not idle or waiting for I/O) since boot:
+    read before and after a run on an otherwise idle machine, the difference is the run's."""
+    with open("/proc/stat", encoding="ascii") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def run(tasks: str, out: Path, data_dir: str, options: list[str],
@@ -58,8 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     official = sum(OFFICIAL_S.values())
     with tempfile.TemporaryDirectory() as root:
+        busy = busy_cpu_s()
         wall, summary, verdicts = run("all", Path(root) / "all", args.data_dir, args.options)
-        print(f"\nall tasks in one command: {wall:.0f} s wall ({summary['timing']})")
+        busy = busy_cpu_s() - busy
+        print(f"\nall tasks in one command: {wall:.0f} s wall ({summary['timing']}); "
+              f"{busy:.0f} s of CPU busy: {busy / wall:.2f} of {os.cpu_count()} cores")
         for name, task in summary["tasks"].items():
             headline = task.get("headline")
             print(f"  {name:24} {headline} {task['metrics'].get(headline, float('nan')):.3f}"

@@ -76,8 +76,11 @@ class WorkerPool(Sandbox):
         self.hash_seed = hash_seed
         self.worker_env = {**WORKER_ENV, "PYTHONHASHSEED": str(hash_seed)}
         self._workers: dict[int, subprocess.Popen] = {}
-        self._idle: queue.Queue[int] = queue.Queue()
-        for slot in range(self.parallel):
+        # The slot used last is used next: its worker is warm, and a slot whose worker has not
+        # started (a container, preloading libraries: seconds of CPU) starts only when that
+        # many programs run at once.
+        self._idle: queue.LifoQueue[int] = queue.LifoQueue()
+        for slot in reversed(range(self.parallel)):
             self._idle.put(slot)
 
     @abstractmethod
