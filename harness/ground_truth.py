@@ -29,8 +29,9 @@ def check_ground_truth(tasks, problems: dict[str, list[Problem]], service,
             for task in tasks for problem in problems[task.name]
             if (program := task.ground_truth_program(problem)) is not None]
     checked = {key[0] for key, _ in jobs}
-    results = service.run(jobs + samples_of([t for t in tasks if t.name not in checked]),
-                          desc="ground truth")
+    alongside = samples_of([t for t in tasks if t.name not in checked])
+    results = service.run(jobs + alongside, desc="ground truth" + (
+        " and the other tasks' samples" if alongside else ""))
     rows = {}
     for task in tasks:
         rows[task.name] = {p.task_id: results[(task.name, p.task_id, 0, FORM)]
