@@ -82,7 +82,8 @@ def main() -> None:
                 alone_wall, _, alone = run(name, Path(root) / name, args.data_dir,
                                            [o for o in args.options if o.startswith(name + ".")])
                 mine = {k: v for k, v in verdicts.items() if k[0] == name}
-                differ = sorted(k for k in mine if alone.get(k) != mine[k])
+                differ = [f"{k[1]} {k[3]}: {mine[k]} in all, {alone.get(k)} alone"
+                          for k in sorted(mine) if alone.get(k) != mine[k]]
                 print(f"  alone {name}: {alone_wall:.0f} s, verdicts "
                       f"{'the same' if not differ else f'DIFFER on {len(differ)}: {differ[:5]}'}")
 
