@@ -154,7 +154,11 @@ def test_reference_matches_the_official_verdicts(benchmarks, tmp_path):
     # ClassEval_50's read-only-file test passes as non-root, as in the official non-root run.
     assert "ClassEval_50" not in failing
     counts = summary["breakdowns"]["counts"]
-    assert 493 <= counts["test_classes_succeeded_per_sample"] <= 497
+    # 495 pass when ClassEval_35's solve class beats its 5 s limit (it needs about 5-10 s
+    # here, by the day) and ClassEval_58's random maps hold no doubled mine; 58 can fail two
+    # classes in one run (its map test in about 22% of runs, its main test's two-mine map in
+    # about 11%), so 492 is the low end (a CI run met it); the date-bound ClassEval_17 may pass.
+    assert 492 <= counts["test_classes_succeeded_per_sample"] <= 497
 
 
 @pytest.mark.parametrize("hash_seed,test_classes", [(0, 341), (6, 339)])
