@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from codeeval.sandbox.admission import cpu_ticks
+
 # seconds the official evaluations of the ground truth take here, run back to back
 OFFICIAL_S = {"bigcodebench": 848.0, "javabench": 120.0, "classeval": 18.0,
               "humaneval-pro + mbpp-pro": 11.0}
@@ -34,9 +36,8 @@ def codeeval(*args: str) -> subprocess.CompletedProcess:
 def busy_cpu_s() -> float:
     """Seconds of CPU the whole host has spent busy (not idle or waiting for I/O) since boot:
     read before and after a run on an otherwise idle machine, the difference is the run's."""
-    with open("/proc/stat", encoding="ascii") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    idle, total = cpu_ticks()
+    return (total - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def run(tasks: str, out: Path, data_dir: str, options: list[str],

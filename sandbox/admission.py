@@ -24,6 +24,18 @@ SAMPLE_S = 0.25        # how often the host's idle time is read
 SPARE_CORE = 0.75      # idle cores (averaged over the last sample) that admit an extra program
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(idle, all) clock ticks the host's cores have spent since boot, from /proc/stat (idle
+    counts waiting for I/O); None where it is not readable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle + iowait
+    return idle, sum(fields)
+
+
 class HostIdle:
     """Idle cores of the host over the last SAMPLE_S, from /proc/stat (0 where it is not
     readable: then no extra program is ever admitted)."""
@@ -31,24 +43,14 @@ class HostIdle:
     def __init__(self, cores: int):
         self.cores = cores
         self.lock = threading.Lock()
-        self.last = self._read()
+        self.last = cpu_ticks()
         self.last_time = time.monotonic()
         self.measured = 0.0     # idle cores at the last reading
         self.idle_cores = 0.0   # of those, the ones no program admitted since has taken
 
-    @staticmethod
-    def _read() -> tuple[int, int] | None:
-        try:
-            with open("/proc/stat", encoding="ascii") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle + iowait
-        return idle, sum(fields)
-
     def take_spare(self) -> bool:
-        """Whether a spare core is there, counting it as used until the next sample (so that
-        one idle reading does not admit several programs)."""
+        """Whether a spare core is there, counting it as used until the next sample or until a
+        program ends (so that one idle reading does not admit several programs)."""
         with self.lock:
             if self._spare() >= SPARE_CORE:
                 self.idle_cores -= 1.0
@@ -65,7 +67,7 @@ class HostIdle:
     def _spare(self) -> float:
         now = time.monotonic()
         if now - self.last_time >= SAMPLE_S:
-            current = self._read()
+            current = cpu_ticks()
             if current is not None and self.last is not None and current[1] > self.last[1]:
                 self.measured = self.idle_cores = (self.cores * (current[0] - self.last[0])
                                                    / (current[1] - self.last[1]))
