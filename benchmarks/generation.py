@@ -176,7 +176,7 @@ def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:
     from codeeval.tasks import get_task
     from codeeval.tasks.sources import DataSource
     task = get_task("humaneval-pro", {})
-    return [backend.prompt_ids(task.request(p, 0, "default"))
+    return [backend.prompt_ids(task.request(p, 0))
             for p in task.load(DataSource(Path(data_dir)))[:problems]]
 
 

@@ -137,13 +137,15 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
     from codeeval.tasks.sources import DataSource
     harness = HARNESSES[name]
     report = TaskReport(name)
-    variant = identity.get("prompt_variant", "default")
+    task = get_task(name, {key.split(".", 1)[1]: value
+                           for key, value in (identity.get("task_options") or {}).items()
+                           if key.startswith(f"{name}.")})
+    variant = task.prompt_variant
     if variant not in getattr(harness, "VARIANTS", (variant,)):
         report.skipped.append(f"prompt variant {variant!r} is not mirrored")
         return report
-    task = get_task(name, identity.get("task_options") or {})
     problems = task.load(DataSource.from_option(str(data_dir)))[:identity.get("limit") or None]
-    options = {**(identity.get("task_options") or {}), **task.describe()}
+    options = task.describe()
     official_rows = harness.rows(name, data_dir, options)
     # the reference backend's text is the canonical answer, not a model's
     extract = identity.get("model") != "reference"
@@ -163,7 +165,7 @@ def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, c
         if row is None:
             report.skipped.append(f"{problem.task_id}: not in the official data")
             continue
-        request = task.request(problem, 0, variant)
+        request = task.request(problem, 0)
         official = harness.prompt(name, row, variant, options)
         report.count("prompt", compare_prompt(name, problem.task_id, official, request))
         report.count("stops", compare_stops(name, problem.task_id,
@@ -193,8 +195,9 @@ def check_run(run_dir: Path, data_dir: Path, *, chat: bool | None = None,
     run's hf tokenizer, for the render check (default: loaded from the run's model when it
     is an hf: model that answered the chat form; False: no render check)."""
     from codeeval.records import read_jsonl
+    from codeeval.rundata import current_config
     run_dir = Path(run_dir)
-    identity = read_json(run_dir / "config.json").get("identity", {})
+    identity = current_config(read_json(run_dir / "config.json").get("identity", {}))
     if not identity:
         raise SystemExit(f"error: {run_dir} is not a run store (no config.json)")
     chat = run_uses_chat(run_dir) if chat is None else chat

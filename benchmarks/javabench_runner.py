@@ -43,7 +43,7 @@ def reference_programs(data_dir: str, projects: list[str]):
     programs = []
     for problem in task.load(DataSource.from_option(data_dir)):
         if problem.data["project"] in projects:
-            request = task.request(problem, 0, "holistic")
+            request = task.request(problem, 0)
             sample = task.sample_from_output(problem, request, request.reference, chat=True)
             programs.append(task.program(problem, sample, sanitized=False))
     return programs

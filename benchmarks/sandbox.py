@@ -38,7 +38,7 @@ def ground_truth_programs(task_name: str, data_dir: str, limit: int | None):
     problems = task.load(DataSource.from_option(data_dir))[:limit]
     programs = []
     for problem in problems:
-        request = task.request(problem, 0, "default")
+        request = task.request(problem, 0)
         sample = task.sample_from_output(problem, request, request.reference, chat=False)
         programs.append(task.program(problem, sample, sanitized=False))
     return programs

@@ -24,10 +24,10 @@ INCOMPLETE_RUN = 3   # exit code of run/evaluate: scored, but some programs neve
 # `run --help` and `evaluate --help` list their ~40 flags under these headings, in this order.
 SECTIONS = {
     "Model and generation": ("model", "model_args", "base_url", "n_samples", "temperature",
-                             "top_p", "max_new_tokens", "seed", "prompt_variant"),
+                             "top_p", "max_new_tokens", "seed"),
     "Tasks and data": ("samples_file", "tasks", "data_dir", "limit", "task_option",
                        "judge_model", "sanitize", "check_ground_truth"),
-    "Where programs run": ("sandbox", "parallel", "timeout", "hash_seed", "sandbox_python",
+    "Where programs run": ("sandbox", "parallel", "hash_seed", "sandbox_python",
                            "allow_missing_libraries", "executor", "ray_address",
                            "ray_node_wait"),
     "Repair rounds (LDB)": ("debug_rounds", "trace_granularity"),
@@ -94,8 +94,6 @@ def shared_options(f):
                      help="Seconds to wait for a Ray node with CPUs when none is left (an "
                           "autoscaler may bring nodes back) before the run stops; rerun to "
                           "resume."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-                     help="Per-program wall-clock limit in seconds (default: the task's)."),
         click.option("--hash-seed", type=int, default=0, show_default=True,
                      help="PYTHONHASHSEED of the programs (set order in some tests depends on it)."),
         click.option("--sandbox-python", default=None,
@@ -122,7 +120,7 @@ def task_options(f):
                           "`codeeval tasks` lists each task's options). An option that no "
                           "task of --tasks has is an error."),
         *(click.option(f"--{option.replace('_', '-')}", option, default=None,
-                       help=f"Alias of -T {', '.join(f'{t}.{option}' for t in owners)}.")
+                       help=alias_help(option, owners))
           for option, owners in ALIASES.items()),
         click.option("--judge-model", default=None,
                      help="Judge of judge-scored tasks (codeif), e.g. openai:gpt-4o-2024-11-20 "
@@ -133,8 +131,16 @@ def task_options(f):
 
 # The per-task flags of earlier versions, kept as aliases of -T: option -> the tasks having it.
 ALIASES = {option: [name for name, task in TASKS.items() if option in task.option_names()]
-           for option in ("domain", "context", "mode", "subset", "split", "dataset_version",
-                          "language", "codereval_image")}
+           for option in ("prompt_variant", "timeout", "domain", "context", "mode", "subset",
+                          "split", "dataset_version", "language", "codereval_image")}
+
+
+def alias_help(option: str, owners: list[str]) -> str:
+    if len(owners) <= 3:
+        return f"Alias of -T {', '.join(f'{t}.{option}' for t in owners)}."
+    described = next(o for o in TASKS[owners[0]].all_options() if o.name == option)
+    return (f"Alias of -T TASK.{option} for every task of --tasks that has it ({len(owners)} "
+            f"tasks do): {described.help}.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,17 +174,15 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Sampling seed: each sample's generator is seeded from it and the sample's "
                    "key, so a sample does not depend on batching or resuming.")
-@click.option("--prompt-variant", default="default", show_default=True,
-              help="The task's prompt variant, e.g. cot or 1shot for HumanEval Pro.")
 @click.option("--debug-rounds", type=click.IntRange(min=0), default=0, show_default=True,
               help="LDB-style repair rounds: failing samples get a block trace and a fix.")
 @click.option("--trace-granularity", type=click.Choice(["line", "block", "function"]),
               default="block", show_default=True, help="Of the traces repair rounds show.")
 @task_options
 def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sandbox, parallel,
-        executor, ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
+        executor, ray_address, ray_node_wait, hash_seed, sandbox_python, force,
         check_ground_truth, allow_missing_libraries, n_samples, temperature, top_p,
-        max_new_tokens, seed, prompt_variant, debug_rounds, trace_granularity, judge_model,
+        max_new_tokens, seed, debug_rounds, trace_granularity, judge_model,
         task_option, **aliases) -> None:
     """Generate with MODEL, execute, and score TASKS."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
@@ -190,8 +194,7 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
     config = RunConfig(model=model, tasks=task_names, model_args=options,
                        generation=GenerationConfig(n_samples, temperature, top_p,
                                                    max_new_tokens, seed),
-                       prompt_variant=prompt_variant, sanitize=sanitize, limit=limit,
-                       sandbox=sandbox, timeout_s=timeout, hash_seed=hash_seed,
+                       sanitize=sanitize, limit=limit, sandbox=sandbox, hash_seed=hash_seed,
                        debug_rounds=debug_rounds, trace_granularity=trace_granularity,
                        task_options=resolve_options(task_names, aliases, task_option),
                        judge_model=judge_model, check_ground_truth=check_ground_truth,
@@ -206,14 +209,13 @@ def run(model, model_args, base_url, tasks, out, data_dir, limit, sanitize, sand
 @shared_options
 @task_options
 def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, parallel, executor,
-             ray_address, ray_node_wait, timeout, hash_seed, sandbox_python, force,
+             ray_address, ray_node_wait, hash_seed, sandbox_python, force,
              check_ground_truth, allow_missing_libraries, judge_model, task_option,
              **aliases) -> None:
     """Score samples produced elsewhere into a run store."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
-                       sanitize=sanitize, limit=limit, sandbox=sandbox, timeout_s=timeout,
-                       hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
+                       sanitize=sanitize, limit=limit, sandbox=sandbox, hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
                        task_options=resolve_options(task_names, aliases, task_option),
                        judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,
@@ -250,6 +252,8 @@ def javabench_testwise(run_dir, data_dir, sandbox, parallel, n_samples, mode, ti
 @cli.command("tasks")
 def list_tasks() -> None:
     """List the tasks with their prompt variants and options."""
+    click.echo("Every task: -T TASK.prompt_variant=... (its variants in brackets, the first "
+               "is the default); every executed one: -T TASK.timeout=SECONDS.")
     width = max(map(len, TASKS))
     variants = {name: f"[{', '.join(task.prompt_variants)}]" for name, task in TASKS.items()}
     column = max(map(len, variants.values()))

@@ -131,29 +131,20 @@ def result_row(key: tuple, program_hash: str, execution) -> dict:
 class ExecutionService:
     """The one way programs run: ground truth, samples, debugging rounds and JavaBench's
     test-wise suites all submit jobs, (result key, Program), the key (task, task_id,
-    sample_idx, form) naming the score row the program yields. The service applies `--timeout`
-    (except to tasks that derive their limits from it themselves), runs each distinct program
-    once, appends one row per key to results.jsonl as programs finish, and reuses a stored row
+    sample_idx, form) naming the score row the program yields. The service runs each distinct
+    program once (with the limits its task gave it), appends one row per key to results.jsonl as programs finish, and reuses a stored row
     that ran the same program (resume; infra errors run again). A key run again (an infra
     error, a changed program) has its old row dropped from results.jsonl at the end, so the
     store keeps one row per key."""
 
-    def __init__(self, store: RunStore, runner, timeout_s: float | None = None,
-                 own_limits: frozenset[str] = frozenset()):
+    def __init__(self, store: RunStore, runner):
         self.store, self.runner = store, runner   # runner.run(programs) yields Executions
-        self.timeout_s, self.own_limits = timeout_s, own_limits
-
-    def limited(self, task: str, program):
-        if self.timeout_s is None or task in self.own_limits:
-            return program
-        return dataclasses.replace(program, timeout_s=self.timeout_s)
 
     def run(self, jobs, *, desc: str = "execute", extra: dict | None = None) -> dict[tuple, dict]:
         """The row of every job's key; `extra` adds fields to the new rows of some keys."""
         stored = stored_results(self.store)
         rows, programs, targets = {}, {}, defaultdict(list)
         for key, program in jobs:
-            program = self.limited(key[0], program)
             digest = program.content_hash
             row = stored.get(key)
             if row and row["status"] != "infra_error" and row.get("program_hash") == digest:

@@ -163,9 +163,7 @@ def config_drift(current: Run, baseline: Run) -> list[str]:
         if base_data[name] != cur_data[name]:
             drift.append(f"dataset {name}: {base_data[name][:12]} (baseline) vs "
                          f"{cur_data[name][:12]} (current)")
-    pairs = [("prompt variant", baseline.config.get("prompt_variant"),
-              current.config.get("prompt_variant")),
-             ("sanitize", baseline.config.get("sanitize"), current.config.get("sanitize"))]
+    pairs = [("sanitize", baseline.config.get("sanitize"), current.config.get("sanitize"))]
     base_gen = baseline.provenance.get("generation") or {}
     cur_gen = current.provenance.get("generation") or {}
     pairs += [(key, base_gen.get(key), cur_gen.get(key)) for key in SAMPLING_KEYS]
@@ -176,6 +174,12 @@ def config_drift(current: Run, baseline: Run) -> list[str]:
               for t in common]
     drift += [f"{name}: {base!r} (baseline) vs {cur!r} (current)"
               for name, base, cur in pairs if base is not None and cur is not None and base != cur]
+    base_options = baseline.config.get("task_options") or {}
+    cur_options = current.config.get("task_options") or {}
+    drift += [f"-T {key}: {base_options.get(key, 'default')!r} (baseline) vs "
+              f"{cur_options.get(key, 'default')!r} (current)"
+              for key in sorted(set(base_options) | set(cur_options))
+              if key.split(".")[0] in common and base_options.get(key) != cur_options.get(key)]
     for task in common:
         base_ids, cur_ids = problem_ids(baseline, task), problem_ids(current, task)
         if base_ids is not None and cur_ids is not None and base_ids != cur_ids:

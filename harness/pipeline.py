@@ -33,6 +33,7 @@ from codeeval.generation import GenerationConfig, make_backend
 from codeeval.missing_samples import count_missing_as_failures
 from codeeval.provenance import provenance
 from codeeval.records import Generation, Problem, Sample, utf8_text
+from codeeval.rundata import current_config
 from codeeval.sandboxless import score_by_judge, score_similarity
 from codeeval.scoring import summarize_task
 from codeeval.store import ROUNDS, SAMPLES, RunStore
@@ -47,11 +48,9 @@ class RunConfig:
     tasks: tuple[str, ...]
     model_args: dict = field(default_factory=dict)   # backend options (--model-args, --base-url)
     generation: GenerationConfig = GenerationConfig()
-    prompt_variant: str = "default"
     sanitize: str = "raw"
     limit: int | None = None
     sandbox: str = "auto"
-    timeout_s: float | None = None       # overrides each task's per-program timeout
     hash_seed: int = 0                   # PYTHONHASHSEED of the programs
     debug_rounds: int = 0                # LDB-style repair rounds after generation
     trace_granularity: str = "block"     # of the traces the repair rounds show
@@ -79,9 +78,10 @@ class RunConfig:
 
 
 def without_scope(identity: dict) -> dict:
-    """A run's identity less what a rerun may change and keep its records: how many problems
-    (--limit) and samples per problem (--n-samples; each sample's seed is its own)."""
-    rest = {k: v for k, v in identity.items() if k != "limit"}
+    """A run's identity (in today's form) less what a rerun may change and keep its records:
+    how many problems (--limit) and samples per problem (--n-samples; each sample's seed is
+    its own)."""
+    rest = {k: v for k, v in current_config(identity).items() if k != "limit"}
     rest["generation"] = {k: v for k, v in (identity.get("generation") or {}).items()
                           if k != "n_samples"}
     return rest
@@ -90,8 +90,8 @@ def without_scope(identity: dict) -> dict:
 def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                  parallel: int | None = None, sandbox_python: str | None = None,
                  allow_missing_libraries: bool = False) -> dict:
-    tasks = [get_task(name, {o: v for t, o, v in config.task_options if t == name},
-                      config.timeout_s) for name in config.tasks]
+    tasks = [get_task(name, {o: v for t, o, v in config.task_options if t == name})
+             for name in config.tasks]
     judged = [t for t in tasks if t.scoring == "judge"]
     if judged and not config.judge_model:
         raise UserError(f"{judged[0].name} is scored by a judge model: name one with "
@@ -101,9 +101,6 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             task.check_environment()
     if config.sanitize not in FORMS:
         raise UserError(f"--sanitize must be one of {', '.join(FORMS)}")
-    if not config.samples_file:
-        for task in tasks:
-            task.variant(config.prompt_variant)
     problems = {t.name: t.load(source)[: config.limit] for t in tasks}
     scope = {name: {p.task_id for p in chosen} for name, chosen in problems.items()}
     store = RunStore(out)
@@ -133,8 +130,7 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
                 and s["task_id"] in scope.get(s["task"], ()) for s in stored)
             print(f"resuming {out}: {len(stored)} samples stored, {in_scope} of them in this "
                   "run's scope; only what is missing is generated and run", file=sys.stderr)
-        service = ExecutionService(store, sandboxes, config.timeout_s,
-                                   frozenset(t.name for t in executed if t.own_timeout))
+        service = ExecutionService(store, sandboxes)
         started = time.perf_counter()
         if config.samples_file:
             backend_info = {"backend": "external samples", "file": config.samples_file}
@@ -295,13 +291,12 @@ def generate(store: RunStore, backend, tasks, problems, config: RunConfig) -> No
 
         waiting = []   # (strategy, its next request)
         for task in tasks:
-            variant = task.variant(config.prompt_variant)
             for problem in problems[task.name]:
                 for i in range(config.generation.n_samples):
                     key = (task.name, problem.task_id, i)
                     if key in done:
                         continue
-                    strategy = task.prompting(problem, i, variant)
+                    strategy = task.prompting(problem, i)
                     request = next(strategy)
                     for row in earlier[key]:
                         request = advance(key, strategy, request, Generation(

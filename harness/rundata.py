@@ -30,6 +30,25 @@ def problem_order(task_id: str) -> tuple:
                  for part in re.split(r"(\d+)", task_id) if part)
 
 
+def current_config(config: dict) -> dict:
+    """A run's stored config in today's form. Runs stored before the prompt variant and the
+    per-program timeout became task options kept them as `prompt_variant` and `timeout_s`;
+    they read as the task options the same flags set today."""
+    if "prompt_variant" not in config and "timeout_s" not in config:
+        return config
+    from codeeval.tasks import TASKS
+    config = dict(config)
+    variant, timeout = config.pop("prompt_variant", "default"), config.pop("timeout_s", None)
+    options = dict(config.get("task_options") or {})
+    for name in config.get("tasks") or ():
+        if variant != "default":
+            options.setdefault(f"{name}.prompt_variant", variant)
+        if timeout is not None and name in TASKS and TASKS[name].scoring == "execution":
+            options.setdefault(f"{name}.timeout", f"{timeout:g}")
+    config["task_options"] = dict(sorted(options.items()))
+    return config
+
+
 class Run:
     """One finished run, read from a run-store folder or a summary.json file."""
 
@@ -62,7 +81,7 @@ class Run:
 
     @property
     def config(self) -> dict:
-        return self.summary.get("config") or {}
+        return current_config(self.summary.get("config") or {})
 
     @property
     def provenance(self) -> dict:

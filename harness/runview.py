@@ -123,8 +123,7 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
     if rounds:
         out += [section(f"round {r.get('round')} answer", r.get("text")) for r in rounds]
     else:
-        variant = task.variant(run.config.get("prompt_variant") or "default")
-        request = task.request(problem, sample_idx, variant)
+        request = task.request(problem, sample_idx)
         shown = request.prompt if not request.messages else "\n\n".join(
             f"[{m['role']}]\n{m['content']}" for m in request.messages)
         out.append(section("prompt", shown))

@@ -16,7 +16,7 @@ from codeeval.rundata import Run
 
 # the config that makes two runs one experiment (seed and n_samples aside: a new draw)
 GENERATION_KEYS = ("temperature", "top_p", "max_new_tokens")
-CONFIG_KEYS = ("prompt_variant", "sanitize", "model_args", "task_options", "debug_rounds")
+CONFIG_KEYS = ("sanitize", "model_args", "task_options", "debug_rounds")
 
 
 def experiment(run: Run) -> dict:

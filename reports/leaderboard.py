@@ -134,8 +134,10 @@ def run_view(entry: ModelEntry, colour: str) -> dict:
         ("backend", ", ".join(f"{k}={v}" for k, v in backend.items()) or "?"),
         ("datasets", "; ".join(f"{name} sha256 {sha[:12]}" for name, sha in datasets.items())
          or "?"),
-        ("prompt variant", f"{config.get('prompt_variant', '?')} (template versions: "
-                           + (", ".join(f"{t} v{v}" for t, v in prompts.items()) or "?") + ")"),
+        ("task options", (", ".join(f"{k}={v}" for k, v in
+                                    (config.get("task_options") or {}).items()) or "defaults")
+                          + " (prompt template versions: "
+                          + (", ".join(f"{t} v{v}" for t, v in prompts.items()) or "?") + ")"),
         ("sampling", ", ".join(f"{k}={v}" for k, v in gen.items()) or "?"),
         ("scored form", str(config.get("sanitize", "?"))),
         ("date", str(prov.get("finished", "?"))),

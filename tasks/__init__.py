@@ -19,10 +19,8 @@ TASKS: dict[str, type[Task]] = {
 }
 
 
-def get_task(name: str, options: dict[str, str] | None = None,
-             timeout_s: float | None = None) -> Task:
-    """The task `name` with its `options` (each one it declares, `Task.options`); a task
-    with `own_timeout` also gets `--timeout`."""
+def get_task(name: str, options: dict[str, str] | None = None) -> Task:
+    """The task `name` with its `options` (each one it declares, `Task.all_options`)."""
     try:
         task = TASKS[name]
     except KeyError:
@@ -32,7 +30,7 @@ def get_task(name: str, options: dict[str, str] | None = None,
     if unknown:
         raise UserError(f"{name} has no option {unknown[0]!r}; its options: "
                         f"{', '.join(task.option_names()) or 'none'}")
-    return task(**(options or {}), **({"timeout_s": timeout_s} if task.own_timeout else {}))
+    return task(**(options or {}))
 
 
 def resolve_options(names: tuple[str, ...], aliases: dict[str, str | None],

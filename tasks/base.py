@@ -73,6 +73,20 @@ def imported_modules(source: str) -> set[str]:
     return names
 
 
+def seconds(task: str, given: str | float | None) -> float | None:
+    """`-T TASK.timeout=VALUE` as seconds (None: not set); a UserError unless positive."""
+    if given is None:
+        return None
+    try:
+        value = float(given)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise UserError(f"the timeout of {task} must be a positive number of seconds, got "
+                        f"{given!r}")
+    return value
+
+
 # A prompting strategy: yields Requests, is sent (text, chat) for each, returns the Sample.
 Prompting = Generator[Request, tuple[str, bool], Sample]
 
@@ -80,6 +94,8 @@ Prompting = Generator[Request, tuple[str, bool], Sample]
 class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
+    # The prompts it can build (`-T TASK.prompt_variant=...`, alias --prompt-variant); the
+    # first is the default.
     prompt_variants: ClassVar[tuple[str, ...]] = ("default",)
     prompt_version: ClassVar[str] = "1"     # bump whenever a prompt's text changes
     ks: ClassVar[tuple[int, ...]] = (1, 5, 10)
@@ -100,37 +116,59 @@ class Task(ABC):
     # tolerance is --max-drop of the scale, so 0.02 means 2 CodeBLEU points.
     metric_scales: ClassVar[dict[str, float]] = {}
     breakdown_ks: ClassVar[tuple[int, ...]] = (1,)   # the pass@k of each metadata breakdown
-    # The options the constructor takes (`-T multicodebench.domain=Game`, ...).
+    # The task's own options (`-T multicodebench.domain=Game`, ...), beside the ones every
+    # task has (`all_options`); all are constructor arguments.
     options: ClassVar[tuple[Option, ...]] = ()
-    # True: the constructor takes `timeout_s` (`--timeout`) and derives its programs' limits
-    # from it (BigCodeBench: max(limit, ground-truth runtime) + 1); other tasks' programs get
-    # `--timeout` as given, from the ExecutionService.
-    own_timeout: ClassVar[bool] = False
     # The memory cap of a Docker container running this task's programs (and, for Python
     # programs, their address-space limit); a sandbox is sized for the largest of its tasks.
     memory_mb: ClassVar[int] = 4096
 
+    def __init__(self, prompt_variant: str | None = None,
+                 timeout: str | float | None = None) -> None:
+        """The options every task has; a task with options of its own takes them first and
+        passes these on."""
+        self.prompt_variant = self.option("prompt_variant", prompt_variant)
+        # None: each program keeps the limit its task gives it (`limit`)
+        self.timeout_s = seconds(self.name, timeout)
+
+    @classmethod
+    def all_options(cls) -> tuple[Option, ...]:
+        """The options every task has (`prompt_variant`; `timeout` where programs run), then
+        the task's own."""
+        common = (Option("prompt_variant", "which prompts to build", cls.prompt_variants),)
+        if cls.scoring == "execution":
+            common += (Option("timeout", "per-program wall-clock limit in seconds (default: "
+                              "the task's)"),)
+        return common + cls.options
+
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
-        return tuple(o.name for o in cls.options)
+        return tuple(o.name for o in cls.all_options())
 
     def option(self, name: str, given: str | None) -> str | None:
         """The value of option `name` given `given` (None: not set), checked."""
-        return next(o for o in self.options if o.name == name).value(self.name, given)
+        return next(o for o in self.all_options() if o.name == name).value(self.name, given)
+
+    def limit(self, default_s: float) -> float:
+        """A program's wall-clock limit: `-T TASK.timeout` (alias --timeout) where given, else
+        the task's `default_s`."""
+        return default_s if self.timeout_s is None else self.timeout_s
 
     def describe(self) -> dict:
-        """The task's resolved options, recorded in summary.json (empty: nothing to record)."""
-        return {}
+        """The task's resolved options, recorded in summary.json."""
+        given = {} if self.timeout_s is None else {"timeout_s": self.timeout_s}
+        return {"prompt_variant": self.prompt_variant, **given}
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:
         """All problems, in the benchmark's order."""
 
     @abstractmethod
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
-        """The generation request for one sample of one problem, in round `len(previous)`
-        given the model's texts of the earlier rounds (multi-round strategies only)."""
+        """The generation request (of the task's prompt variant) for one sample of one
+        problem, in round `len(previous)` given the model's texts of the earlier rounds
+        (multi-round strategies only)."""
 
     @abstractmethod
     def sample_from_output(self, problem: Problem, request: Request, text: str, *,
@@ -138,13 +176,13 @@ class Task(ABC):
         """Extract the sample from a model's text for `request`, as the official pipeline
         does; `chat` says whether the text answers the chat form of the request."""
 
-    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+    def prompting(self, problem: Problem, sample_idx: int) -> Prompting:
         """The prompting strategy of one sample: a generator that yields each round's
         Request, is sent (the model's text, whether it answered the chat form) for it, and
         returns the Sample. One round by default; multi-round strategies (ClassEval
         incremental: one round per method) yield more, each round one batch across all
         problems."""
-        request = self.request(problem, sample_idx, variant)
+        request = self.request(problem, sample_idx)
         text, chat = yield request
         return self.sample_from_output(problem, request, text, chat=chat)
 
@@ -188,9 +226,8 @@ class Task(ABC):
         assembled as a sample's would be) import, and `preload`. Read from the data, so a
         library a benchmark adds is never missed."""
         modules = {name.split(".")[0] for name in self.preload}
-        variant = self.variant("default")
         for problem in problems:
-            request = self.request(problem, 0, variant)
+            request = self.request(problem, 0)
             if request.reference is None:
                 continue
             sample = self.sample_from_output(problem, request, request.reference, chat=False)
@@ -202,12 +239,3 @@ class Task(ABC):
     def check_environment(self) -> None:
         """Raise a UserError when something that running this task's programs needs is
         missing (CoderEval: the authors' evaluation image), before anything is generated."""
-
-    def variant(self, name: str) -> str:
-        """The prompt variant `--prompt-variant name` selects: `default` is the first."""
-        if name == "default":
-            return self.prompt_variants[0]
-        if name not in self.prompt_variants:
-            raise UserError(f"task {self.name} has no prompt variant {name!r}; "
-                            f"choose one of: {', '.join(self.prompt_variants)}")
-        return name

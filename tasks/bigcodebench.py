@@ -100,7 +100,6 @@ class BigCodeBench(Task):
                Option("subset", "all tasks, or the hard ones", SUBSETS),
                Option("dataset_version", "the version to load, e.g. v0.1.0_hf (default: the "
                       "official loader's; a data dir's only version)"))
-    own_timeout = True
     memory_mb = MEMORY_MB
     known_failures: ClassVar[dict[str, str]] = {
         # causes traced by hand with the official evaluator on the nearest Python 3.11 builds
@@ -118,12 +117,15 @@ class BigCodeBench(Task):
     }
 
     def __init__(self, split: str | None = None, subset: str | None = None,
-                 dataset_version: str | None = None, timeout_s: float | None = None) -> None:
+                 dataset_version: str | None = None, **common: str | None) -> None:
+        super().__init__(**common)
         self.split = self.option("split", split)
         self.subset = self.option("subset", subset)
         self.version = VERSION_NAMES.get(dataset_version, dataset_version)
-        # `--timeout` replaces the official default, as BIGCODEBENCH_TIMEOUT_PER_TASK does
-        self.default_timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+        # `-T bigcodebench.timeout` replaces the official default, as
+        # BIGCODEBENCH_TIMEOUT_PER_TASK does; a sample's limit is at least its ground truth's
+        # runtime (`program`)
+        self.default_timeout_s = self.limit(DEFAULT_TIMEOUT_S)
 
     # -- data --------------------------------------------------------------------------------
 
@@ -206,7 +208,7 @@ class BigCodeBench(Task):
             return f"{INSTRUCTION_PREFIX}\n```\n{data['complete_prompt'].strip()}\n```\n"
         return f"{INSTRUCTION_PREFIX}\n{data['instruct_prompt'].strip()}\n"
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
         user = self.chat_message(problem)
@@ -230,7 +232,8 @@ class BigCodeBench(Task):
                       prompt_hash=request.prompt_hash)
 
     def describe(self) -> dict:
-        return {"split": self.split, "subset": self.subset, "dataset_version": self.version}
+        return {**super().describe(), "split": self.split, "subset": self.subset,
+                "dataset_version": self.version}
 
     # -- programs ------------------------------------------------------------------------------
 

@@ -181,10 +181,10 @@ class ClassEval(Task):
                                 "test", FIELDS)
         return [Problem(task_id=row["task_id"], data=row) for row in rows]
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
-        if variant in ("holistic", "default"):
+        if self.prompt_variant == "holistic":
             instruction = (f"Please complete the class {data['class_name']} in the following "
                            f"code.\n{data['skeleton']}")
             # fenced, as a chat model answers
@@ -193,7 +193,7 @@ class ClassEval(Task):
             methods = data["methods_info"]
             target = methods[len(previous)]
             head = "\n".join(data["import_statement"]) + "\n" + constructor_with_description(data)
-            if variant == "incremental":
+            if self.prompt_variant == "incremental":
                 body = head + "".join("\n\n" + extract_method_code(text, m["method_name"])
                                       for text, m in zip(previous, methods))
             else:
@@ -218,20 +218,20 @@ class ClassEval(Task):
         return Sample(request.task, request.task_id, request.sample_idx, completion=prediction,
                       raw=text, prompt_hash=request.prompt_hash)
 
-    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+    def prompting(self, problem: Problem, sample_idx: int) -> Prompting:
         """Holistic: one request for the class. Incremental and compositional: one round
         per method, then the class made of every round's method."""
-        if variant in ("holistic", "default"):
-            return (yield from super().prompting(problem, sample_idx, variant))
+        if self.prompt_variant == "holistic":
+            return (yield from super().prompting(problem, sample_idx))
         texts: list[str] = []
         for _ in problem.data["methods_info"]:
-            text, _ = yield self.request(problem, sample_idx, variant, tuple(texts))
+            text, _ = yield self.request(problem, sample_idx, tuple(texts))
             texts.append(text)
         data = problem.data
         methods = [extract_method_code(text, m["method_name"])
                    for text, m in zip(texts, data["methods_info"])]
         imports = "\n".join(data["import_statement"])
-        if variant == "incremental":   # the last prompt's class text plus the last method
+        if self.prompt_variant == "incremental":   # the last prompt's class text and method
             head = imports + "\n" + constructor_with_description(data)
         else:                          # compositional: the bare constructor, then each method
             head = imports + "\n" + data["class_constructor"]
@@ -248,7 +248,8 @@ class ClassEval(Task):
         return Program.joined(sample.key, head, data["test"], expected_steps=len(classes),
                               framework="unittest", test_classes=classes,
                               class_timeout_s=CLASS_TIMEOUT_S, image=self.image,
-                              timeout_s=CLASS_TIMEOUT_S * len(classes) + 30, memory_mb=4096)
+                              timeout_s=self.limit(CLASS_TIMEOUT_S * len(classes) + 30),
+                              memory_mb=4096)
 
     def extra_metrics(self, problems, scored):
         """class/fun success and partial success pass@k, fun success per dependency type."""

@@ -60,7 +60,7 @@ class CodeEvalProTask(Task):
     # The ground truth was validated in UTC+8: BigCodeBench/551 expects 28801 s from
     # 2023-12-31 23:59:59 to the new year, which holds only in that zone.
     timezone = "Asia/Shanghai"
-    timeout_s: ClassVar[float] = 10.0
+    program_timeout_s: ClassVar[float] = 10.0
 
     def load(self, source: DataSource) -> list[Problem]:
         rows = source.json_rows("humaneval-pro", self.filename, self.hub_id, "train", FIELDS)
@@ -77,11 +77,11 @@ class CodeEvalProTask(Task):
         prefix = f"```python\n{problem.data['raw_problem'].strip()}\n"
         return ("Let's think step by step.\n" + prefix) if variant == "cot" else prefix
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
-        instruction = self.instruction(problem, variant)
+        instruction = self.instruction(problem, self.prompt_variant)
         prompt = (f"{SYSTEM}\n@@ Instruction\n{instruction}\n\n@@ Response\n"
-                  f"{self.response_prefix(problem, variant)}")
+                  f"{self.response_prefix(problem, self.prompt_variant)}")
         messages = ({"role": "system", "content": SYSTEM},
                     {"role": "user", "content": f"\n@@ Instruction\n{instruction}\n@@ Response\n"})
         data = problem.data
@@ -128,7 +128,8 @@ class CodeEvalProTask(Task):
         head = code + "\n"
         return Program.joined(key, head, test_code,
                               expected_steps=len(ast.parse(test_code).body), image=self.image,
-                              timezone=self.timezone, timeout_s=self.timeout_s,
+                              timezone=self.timezone,
+                              timeout_s=self.limit(self.program_timeout_s),
                               memory_mb=self.memory_mb)
 
 
@@ -162,6 +163,6 @@ class BigCodeBenchLitePro(CodeEvalProTask):
     prompt_variants = ("default",)
     # pandas/sklearn imports and plots: the BigCodeBench-style budget, not HumanEval's
     image = "python"
-    timeout_s = 60.0
+    program_timeout_s = 60.0
     memory_mb = 16384
     preload = ("numpy", "pandas", "matplotlib.pyplot", "scipy", "sklearn", "seaborn")

@@ -138,11 +138,12 @@ class CodeIF(Task):
     judge_generation: ClassVar[GenerationConfig] = GenerationConfig(
         n_samples=1, temperature=0.5, max_new_tokens=4096)
 
-    def __init__(self, subset: str | None = None):
+    def __init__(self, subset: str | None = None, **common: str | None):
+        super().__init__(**common)
         self.subset = self.option("subset", subset)
 
     def describe(self) -> dict:
-        return {"subset": self.subset}
+        return {**super().describe(), "subset": self.subset}
 
     def load(self, source: DataSource) -> list[Problem]:
         rows = source.local_rows("codeif", "question/final_release_1200.jsonl", FIELDS)
@@ -151,7 +152,7 @@ class CodeIF(Task):
                     "subset": row["meta_info"]["item_set"]})
                 for row in rows if self.subset in ("all", row["meta_info"]["item_set"])]
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
         prompt = GENERATION_PROMPT.format(
             question=problem.data["question"],

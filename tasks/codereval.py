@@ -81,7 +81,9 @@ class CoderEval(Task):
     breakdown_ks = Task.ks   # pass@k per context level, as the paper's table
     builds_root = "/home/travis/builds"    # where the image holds projects and records
 
-    def __init__(self, language: str | None = None, codereval_image: str | None = None):
+    def __init__(self, language: str | None = None, codereval_image: str | None = None,
+                 **common: str | None):
+        super().__init__(**common)
         self.language = self.option("language", language)
         self.codereval_image = codereval_image
         # Programs run in the user's image itself (codeeval.sandbox.images.external_image);
@@ -89,7 +91,8 @@ class CoderEval(Task):
         self.image = f"external:{codereval_image}" if codereval_image else "codereval"
 
     def describe(self) -> dict:
-        return {"language": self.language, "codereval_image": self.codereval_image}
+        return {**super().describe(), "language": self.language,
+                "codereval_image": self.codereval_image}
 
     def check_environment(self) -> None:
         if not self.codereval_image:
@@ -130,9 +133,9 @@ class CoderEval(Task):
             problems.append(Problem(task_id=task_id, data=data, meta={"level": level}))
         return problems
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
-        prompt = problem.data["prompts"]["raw" if variant == "default" else variant]
+        prompt = problem.data["prompts"][self.prompt_variant]
         # The chat form is the same text as the user's message (the authors' ChatGPT prompt
         # is not published); its answer is the whole function, as their ChatGPT samples are.
         return Request(task=self.name, task_id=problem.task_id, sample_idx=sample_idx,
@@ -157,11 +160,7 @@ class CoderEval(Task):
             return None
         if sample.solution is not None:
             return sample.solution
-        # Programs are assembled without the variant at hand: the prompt is the one whose
-        # request the sample's hash names (raw for external samples, which carry none).
-        prompts = {self.request(problem, 0, variant).prompt_hash: text
-                   for variant, text in problem.data["prompts"].items()}
-        prompt = prompts.get(sample.prompt_hash, problem.data["prompts"]["raw"])
+        prompt = problem.data["prompts"][self.prompt_variant]
         completion = sample.completion or ""
         if self.language == "java":
             return close_java_method(prompt, completion)
@@ -186,4 +185,5 @@ class CoderEval(Task):
         head = driver_head(DRIVER, spec)
         return Program.joined(key, head, "run_codereval(SPEC)\n", expected_steps=1,
                               framework="driver", language=self.language, image=self.image,
-                              timeout_s=PROGRAM_TIMEOUT_S[self.language], memory_mb=0)
+                              timeout_s=self.limit(PROGRAM_TIMEOUT_S[self.language]),
+                              memory_mb=0)

@@ -175,9 +175,14 @@ class JavaBench(Task):
                Option("mode", "official, or robust: PA21/PA22 tests time out in a separate "
                       "thread, so a looping test cannot hang the run", MODES))
 
-    def __init__(self, context: str | None = None, mode: str | None = None):
+    def __init__(self, context: str | None = None, mode: str | None = None,
+                 **common: str | None):
+        super().__init__(**common)
         self.context = self.option("context", context)
         self.mode = self.option("mode", mode)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "context": self.context, "mode": self.mode}
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []
@@ -198,13 +203,13 @@ class JavaBench(Task):
                 problems.append(Problem(task_id=row["task_id"], data=data))
         return problems
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
         data = problem.data
         code = data["code"]
-        if variant in METHOD_STRATEGIES:
+        if self.prompt_variant in METHOD_STRATEGIES:
             target = todo_methods(code)[len(previous)]
-            if variant == "incremental":
+            if self.prompt_variant == "incremental":
                 code = compose(code, previous)
             code = retain_todo(code, target.name, target.seq)
         system = SYSTEM.format(context=data["code_context"])
@@ -223,14 +228,14 @@ class JavaBench(Task):
         return Sample(request.task, request.task_id, request.sample_idx, completion=text,
                       raw=text, prompt_hash=request.prompt_hash)
 
-    def prompting(self, problem: Problem, sample_idx: int, variant: str) -> Prompting:
+    def prompting(self, problem: Problem, sample_idx: int) -> Prompting:
         """Holistic: one request for the class. Independent and incremental: one round per
         TODO method, then each answer's body spliced into the class."""
-        if variant not in METHOD_STRATEGIES:
-            return (yield from super().prompting(problem, sample_idx, variant))
+        if self.prompt_variant not in METHOD_STRATEGIES:
+            return (yield from super().prompting(problem, sample_idx))
         texts: list[str] = []
         for _ in todo_methods(problem.data["code"]):
-            text, _ = yield self.request(problem, sample_idx, variant, tuple(texts))
+            text, _ = yield self.request(problem, sample_idx, tuple(texts))
             texts.append(text)
         if all(text == reference_answer(problem.data) for text in texts):   # as holistic
             return Sample(self.name, problem.task_id, sample_idx,
@@ -269,7 +274,7 @@ class JavaBench(Task):
             steps.append("run_javabench(SPEC)")
         return Program.joined(key, head, "\n".join(steps) + "\n", expected_steps=3,
                               framework="driver", language="java", image=self.image,
-                              timeout_s=PROGRAM_TIMEOUT_S, memory_mb=0)
+                              timeout_s=self.limit(PROGRAM_TIMEOUT_S), memory_mb=0)
 
     def extra_metrics(self, problems, rows):
         """The official class-wise metrics, per project and overall: completion@k,

@@ -98,7 +98,7 @@ def summarize_testwise(rows: list[dict], n_samples: int, ks=(1, 5)) -> dict:
 
 
 def run_testwise(run_dir: Path, data_dir: str | None, runner, n_samples: int | None = None,
-                 mode: str | None = None, timeout_s: float | None = None) -> dict:
+                 mode: str | None = None, timeout: float | None = None) -> dict:
     """Score a run store's JavaBench samples test-wise through the ExecutionService (results
     stored in the run store as form `testwise`, so a rerun resumes); write and return the
     report. `runner.run(programs)` yields their Executions (a sandbox of the java image)."""
@@ -112,10 +112,10 @@ def run_testwise(run_dir: Path, data_dir: str | None, runner, n_samples: int | N
     n = n_samples or min(
         sum(1 for s in samples if s["task_id"] == t) for t in {s["task_id"] for s in samples})
     source = DataSource.from_option(data_dir)
-    task = JavaBench(mode=mode)
+    task = JavaBench(mode=mode, timeout=timeout)
     suites = load_suites(source)
     jobs = testwise_jobs(task, task.load(source), samples, suites, n)
-    results = ExecutionService(store, runner, timeout_s).run(jobs, desc="test-wise")
+    results = ExecutionService(store, runner).run(jobs, desc="test-wise")
     project_of = {s["test_id"]: s["project"] for s in suites}
     rows = []
     for key, _ in jobs:

@@ -75,7 +75,9 @@ class MultiCodeBench(Task):
                Option("context", "prompt setting", CONTEXTS))
     prompt_version = "1"
 
-    def __init__(self, domain: str | None = None, context: str | None = None):
+    def __init__(self, domain: str | None = None, context: str | None = None,
+                 **common: str | None):
+        super().__init__(**common)
         self.domains = _parse_domains(domain)
         self.context = self.option("context", context)
         if self.context == "local_file_context":
@@ -84,7 +86,7 @@ class MultiCodeBench(Task):
                             "--context")
 
     def describe(self) -> dict:
-        return {"context": self.context, "domains": list(self.domains)}
+        return {**super().describe(), "context": self.context, "domains": list(self.domains)}
 
     def load(self, source: DataSource) -> list[Problem]:
         problems = []
@@ -122,7 +124,7 @@ class MultiCodeBench(Task):
                  "Return the complete function, declaration included, in one code block."]
         return "\n\n".join(parts)
 
-    def request(self, problem: Problem, sample_idx: int, variant: str,
+    def request(self, problem: Problem, sample_idx: int,
                 previous: tuple[str, ...] = ()) -> Request:
         instruction = self.instruction(problem)
         fence = FENCE_NAMES.get(problem.data["language"], problem.data["language"].lower())

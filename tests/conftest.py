@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from pathlib import Path
@@ -48,10 +49,17 @@ def codeeval_cmd(*args: str) -> list[str]:
     return [sys.executable, "-c", "from codeeval.cli import main; main()", *args]
 
 
-def converse(task, problem, variant: str, answer, *, chat: bool = False, sample_idx: int = 0):
+def with_variant(task, variant: str):
+    """A copy of `task` whose prompt variant is `variant` (-T TASK.prompt_variant)."""
+    copied = copy.copy(task)
+    copied.prompt_variant = task.option("prompt_variant", variant)
+    return copied
+
+
+def converse(task, problem, answer, *, chat: bool = False, sample_idx: int = 0):
     """Drive one sample's prompting strategy as the pipeline does, `answer(request)` giving
     each round's text: (the requests it made, the Sample it returned)."""
-    strategy, requests = task.prompting(problem, sample_idx, variant), []
+    strategy, requests = task.prompting(problem, sample_idx), []
     try:
         request = next(strategy)
         while True:

@@ -41,7 +41,7 @@ def result_row(task: str, task_id: str, idx: int, status: str, trace=None) -> di
 
 
 def write_store(path: Path, tasks: dict[str, dict[str, list[str]]], *, model: str = "m",
-                generation: GenerationConfig = GenerationConfig(), prompt_variant="default",
+                generation: GenerationConfig = GenerationConfig(), task_options=None,
                 datasets: dict | None = None, meta: dict | None = None, trace=None) -> Path:
     """A run store whose results have the given statuses per (task, problem, sample).
     `meta` gives problems breakdown metadata: {task_id: {field: value}}."""
@@ -59,7 +59,7 @@ def write_store(path: Path, tasks: dict[str, dict[str, list[str]]], *, model: st
         n = max(len(row) for row in statuses.values())
         summaries[name] = summarize_task(get_task(name), problems, results, ["raw"], n)
     config = {"model": model, "tasks": list(tasks), "generation": generation.as_dict(),
-              "prompt_variant": prompt_variant, "sanitize": "raw", "datasets": datasets}
+              "task_options": task_options or {}, "sanitize": "raw", "datasets": datasets}
     summary = {"run_id": f"{path.name}-run", "model": model, "tasks": summaries, "config": config,
                "provenance": provenance(datasets=datasets,
                                         prompt_versions={t: "1" for t in tasks},

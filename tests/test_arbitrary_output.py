@@ -11,7 +11,7 @@ import pytest
 
 from codeeval.tasks import get_task
 from codeeval.tasks.sources import DataSource
-from conftest import converse
+from conftest import converse, with_variant
 
 FRAGMENTS = ("```python\n", "```java\n", "```\n", "```", "def f(x):\n", "class A:\n",
              "public class X {\n", "public void m() {", "private int x;", "package a.b;\n",
@@ -44,7 +44,7 @@ def test_arbitrary_text_never_breaks_an_adapter(name, options, benchmarks):
         for problem in rng.sample(problems, min(PROBLEMS, len(problems))):
             for text_number in range(TEXTS):
                 chat = bool(text_number % 2)
-                _, sample = converse(task, problem, variant, lambda _: arbitrary_text(rng),
+                _, sample = converse(with_variant(task, variant), problem, lambda _: arbitrary_text(rng),
                                      chat=chat)
                 if task.scoring == "execution":
                     for sanitized in (False, True):

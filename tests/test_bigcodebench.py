@@ -20,8 +20,8 @@ from codeeval.tasks.sources import DataSource
 LOCAL = "BigCodeBench-v0.1.0_hf.jsonl.gz"
 
 
-def task(timeout_s=None, **options):
-    return get_task("bigcodebench", options, timeout_s)
+def task(**options):
+    return get_task("bigcodebench", options)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,8 @@ def test_loads_the_named_version_and_records_it(benchmarks):
     bcb = task(dataset_version="v0.1.0")   # the published name is v0.1.0_hf
     problems = bcb.load(source)
     assert len(problems) == 1140 and problems[363].task_id == "BigCodeBench/363"
-    assert bcb.describe() == {"split": "complete", "subset": "full", "dataset_version": "v0.1.0_hf"}
+    assert bcb.describe() == {"prompt_variant": "default", "split": "complete", "subset": "full",
+                              "dataset_version": "v0.1.0_hf"}
     assert list(source.loaded) == [f"bigcodebench/{LOCAL}"]
 
 
@@ -100,7 +101,7 @@ def test_domains_come_from_task2domain(loaded):
 def test_complete_prompts_base_and_chat(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
-    request = bcb.request(problem, 0, "default")
+    request = bcb.request(problem, 0)
     assert request.prompt == problem.data["complete_prompt"]
     assert request.stop == BASE_STOP and "\ndef " in request.stop and "\nprint(" in request.stop
     assert request.chat_stop == CHAT_STOP and "\n```\n" in request.chat_stop
@@ -118,7 +119,7 @@ def test_instruct_prompt_is_the_instruction(loaded):
     bcb = task(split="instruct")
     bcb.entry_points = {"BigCodeBench/0": "task_func"}
     problem = problems["BigCodeBench/0"]
-    user = bcb.request(problem, 0, "default").messages[0]["content"]
+    user = bcb.request(problem, 0).messages[0]["content"]
     assert user.endswith(problem.data["instruct_prompt"].strip() + "\n")
     assert "```\nimport itertools" in user   # the instruction carries the code prompt
 
@@ -126,7 +127,7 @@ def test_instruct_prompt_is_the_instruction(loaded):
 def test_base_model_output_is_prompt_plus_completion_sanitized(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
-    request = bcb.request(problem, 0, "default")
+    request = bcb.request(problem, 0)
     sample = bcb.sample_from_output(problem, request, problem.data["canonical_solution"], chat=False)
     assert sample.raw == problem.data["canonical_solution"]
     assert sample.solution.startswith("import itertools\nfrom random import shuffle\ndef task_func")
@@ -136,7 +137,7 @@ def test_base_model_output_is_prompt_plus_completion_sanitized(loaded):
 def test_chat_output_is_sanitized_from_the_fenced_answer(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
-    request = bcb.request(problem, 0, "default")
+    request = bcb.request(problem, 0)
     text = ("import itertools\ndef task_func(numbers=list(range(1, 3))):\n\treturn 0.0\n```\n"
             "\nThis function returns zero.")
     sample = bcb.sample_from_output(problem, request, text, chat=True)
@@ -147,7 +148,7 @@ def test_chat_output_is_sanitized_from_the_fenced_answer(loaded):
 def test_calibrated_assembly_and_limits(loaded):
     bcb, problems = loaded
     problem = problems["BigCodeBench/0"]
-    request = bcb.request(problem, 0, "default")
+    request = bcb.request(problem, 0)
     sample = bcb.sample_from_output(problem, request, problem.data["canonical_solution"], chat=False)
     program = bcb.program(problem, sample, sanitized=False)
     head = PRELUDE + "\n" + problem.data["code_prompt"] + "\n    pass\n" + sample.solution + "\n"
@@ -159,7 +160,7 @@ def test_calibrated_assembly_and_limits(loaded):
     # a ground-truth runtime above the default raises the limit; --timeout replaces 240
     slow = dataclasses.replace(problem, ground_truth_s=300.0)
     assert bcb.program(slow, sample, sanitized=False).class_timeout_s == 301
-    quick = task(dataset_version="v0.1.0_hf", timeout_s=5.0)
+    quick = task(dataset_version="v0.1.0_hf", timeout="5")
     assert quick.program(problem, sample, sanitized=False).class_timeout_s == 21  # unknown GT: 20 s
     fast = dataclasses.replace(problem, ground_truth_s=2.0)
     assert quick.program(fast, sample, sanitized=False).class_timeout_s == 6

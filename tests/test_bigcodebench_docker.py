@@ -69,7 +69,7 @@ def test_representative_tasks_pass_as_ground_truth_and_as_reference_samples(task
     for number in (*SUBSET, *OFFLINE_FAILURES):
         problem = problems[f"BigCodeBench/{number}"]
         programs.append(task.ground_truth_program(problem))
-        request = task.request(problem, 0, "default")
+        request = task.request(problem, 0)
         sample = task.sample_from_output(problem, request, request.reference, chat=False)
         programs.append(task.program(problem, sample, sanitized=False))
     programs.append(task.unittest_program("environment", "x = 1", ENVIRONMENT_TESTS, 60))

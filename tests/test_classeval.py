@@ -12,7 +12,7 @@ import pytest
 from codeeval.tasks import get_task
 from codeeval.tasks.classeval import extract_class_code, extract_method_code, method_signature
 from codeeval.tasks.sources import DataSource
-from conftest import codeeval_cmd, converse
+from conftest import codeeval_cmd, converse, with_variant
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +28,11 @@ def test_hundred_classes_and_502_test_classes(problems):
 
 def test_holistic_prompt(problems):
     task, problem = get_task("classeval"), problems[0]
-    request = task.request(problem, 0, "holistic")
+    request = task.request(problem, 0)
     assert request.prompt.startswith("Below is an instruction that describes a task.")
     assert (f"### Instruction:\nPlease complete the class AccessGatewayFilter in the following "
             f"code.\n{problem.data['skeleton']}\n\n### Response:") in request.prompt
-    assert len(converse(task, problem, "holistic", lambda r: r.reference)[0]) == 1
+    assert len(converse(with_variant(task, "holistic"), problem, lambda r: r.reference)[0]) == 1
 
 
 def test_base_model_prompt_ends_with_the_response_line_as_upstream_generate_prompt(problems):
@@ -40,18 +40,18 @@ def test_base_model_prompt_ends_with_the_response_line_as_upstream_generate_prom
     newline, for every strategy."""
     task, problem = get_task("classeval"), problems[0]
     for variant, previous in (("holistic", ()), ("incremental", ()), ("compositional", ())):
-        assert task.request(problem, 0, variant, previous).prompt.endswith("\n\n### Response:\n")
+        assert with_variant(task, variant).request(problem, 0, previous).prompt.endswith("\n\n### Response:\n")
 
 
 def test_incremental_prompts_carry_the_generated_methods(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
-    assert len(converse(task, problem, "incremental", lambda r: r.reference)[0]) == len(methods)
-    first = task.request(problem, 0, "incremental")
+    assert len(converse(with_variant(task, "incremental"), problem, lambda r: r.reference)[0]) == len(methods)
+    first = with_variant(task, "incremental").request(problem, 0)
     assert "please complete filter method in the following class AccessGatewayFilter" in first.prompt
     assert first.round == 0 and first.key.endswith("/0")
     generated = "```python\n    def filter(self, request):\n        return 'GENERATED'\n```"
-    second = task.request(problem, 0, "incremental", (generated,))
+    second = with_variant(task, "incremental").request(problem, 0, (generated,))
     assert second.round == 1 and second.key.endswith("/round1")
     assert "    def filter(self, request):\n        return 'GENERATED'" in second.prompt
     assert f"please complete {methods[1]['method_name']} method" in second.prompt
@@ -60,7 +60,7 @@ def test_incremental_prompts_carry_the_generated_methods(problems):
 def test_compositional_prompts_show_other_methods_as_signatures(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
-    request = task.request(problem, 0, "compositional", ("anything",))
+    request = with_variant(task, "compositional").request(problem, 0, ("anything",))
     target = methods[1]["method_name"]
     assert f"please complete {target} method" in request.prompt
     assert "    def filter(self, request):\n        pass\n" in request.prompt
@@ -88,7 +88,7 @@ def test_extraction_as_the_evaluation_at_eaeac44_does_it(problems):
     task, problem = get_task("classeval"), problems[0]
     text = ("```python\nclass AccessGatewayFilter:\n    @staticmethod\n    def f(self):\n"
             "        pass\n    def g(x):\n        return x\n```")
-    request = task.request(problem, 0, "holistic")
+    request = task.request(problem, 0)
     for chat in (True, False):
         sample = task.sample_from_output(problem, request, text, chat=chat)
         source = task.program(problem, sample, sanitized=False).source
@@ -101,7 +101,7 @@ def test_a_base_model_prediction_is_decoded_with_its_prompt(problems):
     """A local base model's official prediction is the whole decoded sequence: extraction
     then starts at the prompt's response marker, so a marker the model repeats ends it."""
     task, problem = get_task("classeval"), problems[0]
-    request = task.request(problem, 0, "holistic")
+    request = task.request(problem, 0)
     text = "class A:\n    pass\n\n### Instruction:\nmore\n\n### Response:\nclass B:\n    pass"
     base = task.sample_from_output(problem, request, text, chat=False)
     assert base.completion == request.prompt + text and base.raw == text
@@ -115,7 +115,7 @@ def test_reference_multi_round_samples_rebuild_each_class(problems):
     task = get_task("classeval")
     for variant in ("incremental", "compositional"):
         for problem in problems[:5]:
-            _, sample = converse(task, problem, variant, lambda request: request.reference)
+            _, sample = converse(with_variant(task, variant), problem, lambda request: request.reference)
             program = task.program(problem, sample, sanitized=False)
             compile(program.source, "program.py", "exec")
             for method in problem.data["methods_info"]:

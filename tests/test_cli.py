@@ -180,7 +180,11 @@ def test_unknown_task_option_value_is_one_line_naming_the_choices(tmp_path):
 
 @pytest.mark.parametrize("args,error", [
     (("-T", "javabench.contex=dep"), "-T javabench.contex: javabench has no option 'contex'; "
-                                     "its options: context, mode"),
+                                     "its options: prompt_variant, timeout, context, mode"),
+    (("-T", "javabench.timeout=soon"), "the timeout of javabench must be a positive number of "
+                                       "seconds, got 'soon'"),
+    (("--prompt-variant", "cot"), "javabench has no prompt_variant 'cot'; choose one of: "
+                                  "holistic, independent, incremental"),
     (("-T", "codeif.subset=hard"), "-T codeif.subset: 'codeif' is not among --tasks"),
     (("-T", "javabench.mode"), "-T expects TASK.OPTION=VALUE, got 'javabench.mode'"),
     (("-T", "javabench.mode=fast"), "javabench has no mode 'fast'; choose one of: official, "
@@ -203,10 +207,42 @@ def test_task_options_travel_as_data_into_the_summary(benchmarks, tmp_path):
             data_dir=benchmarks)
         summaries.append(json.loads((out / "summary.json").read_text()))
     for summary in summaries:
-        assert summary["tasks"]["multicodebench"]["options"] == {"context": "dep",
-                                                                 "domains": ["Game"]}
+        assert summary["tasks"]["multicodebench"]["options"] == {
+            "prompt_variant": "default", "context": "dep", "domains": ["Game"]}
         assert summary["config"]["task_options"] == {"multicodebench.context": "dep",
                                                      "multicodebench.domain": "Game"}
+
+
+def test_the_prompt_variant_and_the_timeout_are_task_options(benchmarks, tmp_path):
+    """--prompt-variant and --timeout are aliases of -T TASK.prompt_variant / TASK.timeout: the
+    same store either way, and a store that recorded them as the old top-level config keys
+    resumes with nothing run again."""
+    out = tmp_path / "run"
+    cli("run", "--tasks", "humaneval-pro", "-T", "humaneval-pro.prompt_variant=cot", "-T",
+        "humaneval-pro.timeout=20", "--limit", "2", "--out", str(out), data_dir=benchmarks)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["task_options"] == {"humaneval-pro.prompt_variant": "cot",
+                                                 "humaneval-pro.timeout": "20"}
+    assert summary["tasks"]["humaneval-pro"]["options"] == {"prompt_variant": "cot",
+                                                            "timeout_s": 20.0}
+    assert {row["program_hash"] for row in read_jsonl(out / "results.jsonl")}
+    config = json.loads((out / "config.json").read_text())
+    identity = config["identity"]
+    del identity["task_options"]
+    config["identity"] = {**identity, "prompt_variant": "cot", "timeout_s": 20.0,
+                          "task_options": {}}
+    (out / "config.json").write_text(json.dumps(config))
+    results = (out / "results.jsonl").read_text()
+    proc = cli("run", "--tasks", "humaneval-pro", "--prompt-variant", "cot", "--timeout", "20",
+               "--limit", "2", "--out", str(out), data_dir=benchmarks)
+    assert "resuming" in proc.stderr and (out / "results.jsonl").read_text() == results
+    refused = cli("run", "--tasks", "humaneval-pro", "--timeout", "30", "--limit", "2",
+                  "--out", str(out), data_dir=benchmarks, check=False)
+    assert refused.returncode == 2 and "task_options" in refused.stderr
+    only_similarity = cli("run", "--tasks", "multicodebench", "--timeout", "5", "--out",
+                          str(tmp_path / "o"), data_dir=benchmarks, check=False)
+    assert only_similarity.returncode == 2
+    assert only_similarity.stderr.startswith("error: --timeout applies to humaneval-pro, ")
 
 
 def test_missing_data_is_one_line_and_exit_2(tmp_path):

@@ -25,7 +25,7 @@ def test_problem_counts(problems):
 
 def test_prompt_has_both_problems_and_the_response_prefix(problems):
     task, problem = get_task("humaneval-pro"), problems["humaneval-pro"][0]
-    request = task.request(problem, 0, "default")
+    request = task.request(problem, 0)
     raw, new = problem.data["raw_problem"].strip(), problem.data["new_problem"].strip()
     assert request.prompt.startswith("You are an exceptionally intelligent coding assistant")
     assert "@@ Instruction\nWrite a solution of python file" in request.prompt
@@ -35,31 +35,33 @@ def test_prompt_has_both_problems_and_the_response_prefix(problems):
 
 
 def test_variants(problems):
-    he, mbpp = get_task("humaneval-pro"), get_task("mbpp-pro")
+    def prompt(name, problem, variant):
+        return get_task(name, {"prompt_variant": variant}).request(problem, 0).prompt
+
     p = problems["humaneval-pro"][3]
     first_assert = p.data["test_code"].split("\n")[1]
     assert first_assert.startswith("assert")
-    assert f"\n\n{first_assert}\n```" in he.request(p, 0, "1shot").prompt
-    assert "@@ Response\nLet's think step by step.\n```python\n" in he.request(p, 0, "cot").prompt
+    assert f"\n\n{first_assert}\n```" in prompt("humaneval-pro", p, "1shot")
+    assert "@@ Response\nLet's think step by step.\n```python\n" in prompt("humaneval-pro", p, "cot")
     q = problems["mbpp-pro"][0]
-    assert q.data["test_code"].split("\n")[0] in mbpp.request(q, 0, "1shot").prompt
+    assert q.data["test_code"].split("\n")[0] in prompt("mbpp-pro", q, "1shot")
 
 
 def test_bigcodebench_lite_pro_instruction_keeps_the_official_blank_line(problems):
     """map_bigcodebench_lite_pro_problem puts an empty line before the closing fence."""
     task, problem = get_task("bigcodebench-lite-pro"), problems["bigcodebench-lite-pro"][0]
     new = problem.data["new_problem"].strip()
-    request = task.request(problem, 0, "default")
+    request = task.request(problem, 0)
     assert f"{new}\n\n```\n\n@@ Response\n" in request.prompt
     assert f"{new}\n\n```\n@@ Response\n" in request.messages[1]["content"]
-    he = get_task("humaneval-pro").request(problems["humaneval-pro"][0], 0, "default")
+    he = get_task("humaneval-pro").request(problems["humaneval-pro"][0], 0)
     assert f"{problems['humaneval-pro'][0].data['new_problem'].strip()}\n```" in he.prompt
 
 
 def test_chat_answers_have_no_stop_strings_as_in_run_api(problems):
     """run_api.py sends no stop strings; inference.py stops base models at its EOS list."""
     for name in ("humaneval-pro", "mbpp-pro", "bigcodebench-lite-pro"):
-        request = get_task(name).request(problems[name][0], 0, "default")
+        request = get_task(name).request(problems[name][0], 0)
         assert request.stops(chat=True) == ()
         assert request.stops(chat=False) == ("<|endoftext|>", "<|endofmask|>", "</s>", "<|EOT|>")
 
@@ -67,7 +69,7 @@ def test_chat_answers_have_no_stop_strings_as_in_run_api(problems):
 def test_completion_is_cut_at_the_first_fence(problems):
     task = get_task("humaneval-pro")
     problem = problems["humaneval-pro"][0]
-    request = task.request(problem, 0, "default")
+    request = task.request(problem, 0)
     sample = task.sample_from_output(problem, request, "    return 1\n```\nExplanation ...", chat=False)
     assert sample.completion == "    return 1\n" and sample.solution is None
 
@@ -75,7 +77,7 @@ def test_completion_is_cut_at_the_first_fence(problems):
 def test_chat_answer_becomes_a_whole_program(problems):
     task = get_task("mbpp-pro")
     problem = problems["mbpp-pro"][0]
-    request = task.request(problem, 0, "default")
+    request = task.request(problem, 0)
     text = "Sure!\n```python\ndef f():\n    return 1\n```\nDone."
     sample = task.sample_from_output(problem, request, text, chat=True)
     assert sample.solution == "\ndef f():\n    return 1\n" and sample.completion is None
@@ -94,7 +96,7 @@ def test_reference_program_is_the_official_ground_truth(problems):
         task = get_task(name)
         for problem in problems[name][:20]:
             d = problem.data
-            request = task.request(problem, 0, "default")
+            request = task.request(problem, 0)
             sample = task.sample_from_output(problem, request, request.reference, chat=False)
             program = task.program(problem, sample, sanitized=False)
             ground_truth = d["raw_problem"] + d["raw_solution"] + d["new_problem"] + d["new_solution"]
@@ -107,8 +109,8 @@ def test_reference_program_is_the_official_ground_truth(problems):
 
 def test_unknown_variant_is_a_user_error():
     from codeeval.errors import UserError
-    with pytest.raises(UserError, match="no prompt variant 'cot'"):
-        get_task("bigcodebench-lite-pro").variant("cot")
+    with pytest.raises(UserError, match="bigcodebench-lite-pro has no prompt_variant 'cot'"):
+        get_task("bigcodebench-lite-pro", {"prompt_variant": "cot"})
 
 
 def test_unknown_task_is_a_user_error():

@@ -96,7 +96,7 @@ def test_subsets(benchmarks):
 def test_prompts_are_the_official_ones(benchmarks):
     task = CodeIF()
     problem = task.load(DataSource(benchmarks))[0]
-    prompt = task.request(problem, 0, "default").messages[0]["content"]
+    prompt = task.request(problem, 0).messages[0]["content"]
     assert prompt.startswith("\nAs a programming assistant, your task is to generate code")
     assert "\n1. " + problem.data["instruction_list"][0]["instruction"] + "\n2. " in prompt
     assert prompt.endswith("Please generate the code snippet based on the above information:\n")

@@ -19,7 +19,7 @@ from codeeval.scoring import summarize_task
 from codeeval.tasks import get_task
 from codeeval.tasks.codereval import CANONICAL, LEVELS, close_java_method
 from codeeval.tasks.sources import DataSource
-from conftest import codeeval_cmd
+from conftest import codeeval_cmd, with_variant
 
 N = 10   # samples per task in the official results
 
@@ -56,9 +56,9 @@ def test_prompts_are_the_official_inputs_for_both_variants(benchmarks, language)
         inputs = {row["question_id"]: row["input"]
                   for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
         for problem in problems:
-            assert task.request(problem, 0, variant).prompt == inputs[problem.task_id]
+            assert with_variant(task, variant).request(problem, 0).prompt == inputs[problem.task_id]
     first = problems[0]
-    assert task.request(first, 0, "default").prompt == first.data["prompts"]["raw"]
+    assert task.request(first, 0).prompt == first.data["prompts"]["raw"]
     assert first.data["prompts"]["raw"] != first.data["prompts"]["human-label"]
     if language == "python":
         assert first.data["prompts"]["raw"].startswith("def hydrate_time(nanoseconds, tz=None):")
@@ -67,11 +67,13 @@ def test_prompts_are_the_official_inputs_for_both_variants(benchmarks, language)
 
 
 def test_samples_become_whole_functions(benchmarks):
-    task, problems = load(benchmarks, "python")
-    problem = problems[0]
-    human = task.request(problem, 0, "human-label")
+    raw, problems = load(benchmarks, "python")
+    problem, task = problems[0], with_variant(raw, "human-label")
+    human = task.request(problem, 0)
     sample = task.sample_from_output(problem, human, "return Time(nanoseconds)\n", chat=False)
     assert task.function(problem, sample) == human.prompt + "return Time(nanoseconds)\n"
+    # the prompt a completion continues is the run's variant's (-T codereval.prompt_variant)
+    assert raw.function(problem, sample) == raw.request(problem, 0).prompt + sample.completion
     chat = task.sample_from_output(problem, human, "Sure:\n```python\ndef hydrate_time(n):\n    pass\n```",
                                    chat=True)
     assert task.function(problem, chat) == "def hydrate_time(n):\n    pass\n"

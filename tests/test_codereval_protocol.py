@@ -175,7 +175,8 @@ def test_a_reference_run_passes_per_level(mini_image, benchmarks, tmp_path):
     assert summary["breakdowns"]["level"] == {
         "plib_runnable": {"n_problems": 1, "pass@1": 1.0},
         "project_runnable": {"n_problems": 1, "pass@1": 1.0}}
-    assert summary["options"] == {"language": "python", "codereval_image": mini_image}
+    assert summary["options"] == {"prompt_variant": "raw", "language": "python",
+                                  "codereval_image": mini_image}
 
 
 def test_a_task_missing_from_the_image_is_an_error_that_names_the_image(mini_image):

@@ -100,11 +100,13 @@ def test_sampled_runs_compare_every_pass_at_k(tmp_path):
 
 def test_mismatched_configs_are_refused_unless_drift_is_allowed(tmp_path, baseline):
     current = write_store(tmp_path / "cur", {HE: outcomes(70, 30)},
-                          generation=GenerationConfig(temperature=0.8), prompt_variant="cot",
+                          generation=GenerationConfig(temperature=0.8),
+                          task_options={f"{HE}.prompt_variant": "cot"},
                           datasets={**DATASETS, "humaneval-pro/humaneval_pro.json": "c" * 64})
     proc = gate(current, "--baseline", baseline)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
-    for what in ("temperature: 0.0 (baseline) vs 0.8 (current)", "prompt variant",
+    for what in ("temperature: 0.0 (baseline) vs 0.8 (current)",
+                 f"-T {HE}.prompt_variant: 'default' (baseline) vs 'cot' (current)",
                  "dataset humaneval-pro/humaneval_pro.json", "--allow-config-drift"):
         assert what in proc.stderr
     allowed = gate(current, "--baseline", baseline, "--allow-config-drift")

@@ -34,14 +34,15 @@ def write_run(folder: Path, benchmarks: Path, *, chat: bool, tasks=TASKS,
               options: dict | None = None) -> Path:
     """A run store as a model run leaves it: each problem answered by each text of TEXTS."""
     folder.mkdir(parents=True)
-    identity = {"tasks": list(tasks), "prompt_variant": "default", "task_options": options or {},
-                "limit": LIMIT, "model": "hf:a-model"}
+    identity = {"tasks": list(tasks), "limit": LIMIT, "model": "hf:a-model",
+                "task_options": {f"{name}.{option}": value for name in tasks
+                                 for option, value in (options or {}).items()}}
     rows = []
     for name in tasks:
         task = get_task(name, options)
         for problem in task.load(DataSource(benchmarks))[:LIMIT]:
             for index, text in enumerate(TEXTS):
-                request = task.request(problem, index, "default")
+                request = task.request(problem, index)
                 rows.append(to_json(task.sample_from_output(problem, request, text, chat=chat)))
     (folder / "config.json").write_text(json.dumps({"identity": identity}))
     (folder / "summary.json").write_text(json.dumps({"provenance": {"backend": {"chat": chat}}}))

@@ -73,7 +73,7 @@ def test_todo_check_flags_skeletons_not_canonical_classes(problems):
 
 def test_reference_answer_becomes_the_verbatim_file_and_models_are_assembled(problems):
     task, problem = JavaBench(), problems[0]
-    request = task.request(problem, 0, "holistic")
+    request = task.request(problem, 0)
     assert request.messages[0]["content"].startswith("You are a helpful java programmer")
     assert request.messages[1]["content"].startswith("Complete the code and give the complete class.\n```java")
     reference = task.sample_from_output(problem, request, request.reference, chat=True)
@@ -88,7 +88,7 @@ def test_prompt_matches_the_official_samples(benchmarks, problems):
     task = JavaBench()
     by_id = {p.task_id: p for p in problems}
     for row in rows[::5]:
-        assert task.request(by_id[row["task_id"]], 0, "holistic").prompt == row["prompt"]
+        assert task.request(by_id[row["task_id"]], 0).prompt == row["prompt"]
 
 
 def official_rows(benchmarks, project):
@@ -165,7 +165,7 @@ def reference_outcomes(problems, projects):
     chosen = [p for p in problems if p.data["project"] in projects]
     programs = {}
     for problem in chosen:
-        request = task.request(problem, 0, "holistic")
+        request = task.request(problem, 0)
         sample = task.sample_from_output(problem, request, request.reference, chat=True)
         programs[sample.key] = (problem, task.program(problem, sample, sanitized=False))
     with java_sandbox() as box:
@@ -305,7 +305,7 @@ def reference_rows(problems, project=None):
     task, rows = JavaBench(), []
     for problem in problems:
         if project in (None, problem.data["project"]):
-            request = task.request(problem, 0, "holistic")
+            request = task.request(problem, 0)
             sample = task.sample_from_output(problem, request, request.reference, chat=True)
             rows.append({"task": "javabench", "task_id": problem.task_id, "sample_idx": 0,
                          "solution": sample.solution})
@@ -331,12 +331,12 @@ def test_testwise_results_live_in_the_run_store_and_resume(tmp_path, problems, b
 
     store_samples(tmp_path, reference_rows(problems, "PA19"))
     first, again = Recorder(), Recorder()
-    report = run_testwise(tmp_path, str(benchmarks), first, timeout_s=42.0)
+    report = run_testwise(tmp_path, str(benchmarks), first, timeout=42.0)
     assert len(first.programs) == 8 and {p.timeout_s for p in first.programs} == {42.0}
     assert report["metrics"]["PA19"]["fractional_pass@1"] == 1.0
     rows = read_jsonl(tmp_path / "results.jsonl")
     assert len(rows) == 8 and {r["form"] for r in rows} == {"testwise"}
-    assert run_testwise(tmp_path, str(benchmarks), again, timeout_s=42.0) == report
+    assert run_testwise(tmp_path, str(benchmarks), again, timeout=42.0) == report
     assert again.programs == [] and len(read_jsonl(tmp_path / "results.jsonl")) == 8
 
 

@@ -16,7 +16,7 @@ from codeeval.store import ROUNDS, SAMPLES, RunStore
 from codeeval.tasks.javabench import JavaBench, extract_java, has_todo, sample_outcome
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
-from conftest import converse
+from conftest import converse, with_variant
 
 CLASS = """```java
 package p;
@@ -87,7 +87,7 @@ def method_answer(request, canonical: str) -> str:
 
 def test_every_todo_method_is_one_round(problems):
     task = JavaBench()
-    rounds = {v: [len(converse(task, p, v, lambda _: "")[0]) for p in problems.values()]
+    rounds = {v: [len(converse(with_variant(task, v), p, lambda _: "")[0]) for p in problems.values()]
               for v in ("independent", "holistic")}
     assert sum(rounds["independent"]) == 160 and set(rounds["holistic"]) == {1}
 
@@ -100,13 +100,13 @@ def test_independent_prompts_start_from_the_skeleton_incremental_from_the_answer
     for variant, answers in texts.items():
         def answer(request, answers=answers):
             assert request.round == len(answers)
-            assert request.messages[0] == task.request(problem, 0, "holistic").messages[0]
+            assert request.messages[0] == task.request(problem, 0).messages[0]
             assert request.messages[1]["content"].startswith(
                 "Complete the code and give the complete class.\n```java\npackage game.pipes;")
             answers.append(method_answer(request, canonical))
             return answers[-1]
-        samples[variant] = converse(task, problem, variant, answer, chat=True)[1]
-    third = {v: task.request(problem, 0, v, tuple(a[:2])).messages[1]["content"]
+        samples[variant] = converse(with_variant(task, variant), problem, answer, chat=True)[1]
+    third = {v: with_variant(task, v).request(problem, 0, tuple(a[:2])).messages[1]["content"]
              for v, a in texts.items()}
     assert "public void setFilled() {}" in third["independent"]
     assert "public void setFilled() {\n        filled = true;\n    }" in third["incremental"]
@@ -121,12 +121,12 @@ def test_independent_prompts_start_from_the_skeleton_incremental_from_the_answer
 
 def test_unanswered_methods_keep_their_todo_and_reference_answers_the_file(problems):
     task, problem = JavaBench(), problems["PA19/FillableCell.java"]
-    first = task.request(problem, 0, "independent")
+    first = with_variant(task, "independent").request(problem, 0)
     texts = iter([method_answer(first, problem.data["canonical"]), "I cannot do that."])
-    _, sample = converse(task, problem, "independent", lambda _: next(texts), chat=True)
+    _, sample = converse(with_variant(task, "independent"), problem, lambda _: next(texts), chat=True)
     assert [m.name for m in todo_methods(sample.completion)] == ["toSingleChar"]
     assert has_todo(problem.data["skeleton"], extract_java(sample.completion))
-    _, sample = converse(task, problem, "incremental", lambda request: request.reference,
+    _, sample = converse(with_variant(task, "incremental"), problem, lambda request: request.reference,
                          chat=True)
     assert sample.solution == problem.data["canonical"]
 
@@ -150,18 +150,18 @@ def run_with_method_answers(monkeypatch, benchmarks, out, variant, task_ids):
     monkeypatch.setattr(JavaBench, "load", lambda self, source: [
         p for p in load(self, source) if p.task_id in task_ids])
     config = pipeline.RunConfig(model="reference", tasks=("javabench",),
-                                prompt_variant=variant, sandbox="docker")
+                                task_options=(("javabench", "prompt_variant", variant),),
+                                sandbox="docker")
     return pipeline.run_pipeline(config, out, source=DataSource(Path(benchmarks)))
 
 
 def test_rounds_run_as_batches_across_classes(monkeypatch, benchmarks, tmp_path):
-    task = JavaBench()
+    task = JavaBench(prompt_variant="incremental")
     chosen = task.load(DataSource(Path(benchmarks)))[:3]   # with 1, 2 and 3 TODO methods
     store = RunStore(tmp_path)
     store.open({}, "test", force=False)
     MethodAnswers.batches = []
-    config = pipeline.RunConfig(model="reference", tasks=("javabench",),
-                                prompt_variant="incremental")
+    config = pipeline.RunConfig(model="reference", tasks=("javabench",))
     pipeline.generate(store, MethodAnswers("reference", config.generation), [task],
                       {"javabench": chosen}, config)
     assert MethodAnswers.batches == [[0, 0, 0], [1, 1], [2]]

@@ -51,7 +51,7 @@ def test_prompts_per_context_setting(problems):
     problem = next(p for p in problems if p.data["repo_defined_api_with_code"]
                    and p.data["import_statements"] and p.data["reference_api"])
     data = problem.data
-    prompts = {c: MultiCodeBench(context=c).request(problem, 0, "default").messages[0]["content"]
+    prompts = {c: MultiCodeBench(context=c).request(problem, 0).messages[0]["content"]
                for c in ("docstring_only", "import_statement", "api_statement", "dep", "api+dep")}
     assert data["function_declaration"] in prompts["docstring_only"]
     assert "\\n" not in prompts["docstring_only"]          # escaped newlines shown as breaks
@@ -92,7 +92,7 @@ def check_reference_model(problems, per_language: int | None) -> None:
             by_language[problem.meta["language"]].append(problem)
     perfect = defaultdict(int)
     for language, chosen in by_language.items():
-        requests = [task.request(p, 0, "default") for p in chosen]
+        requests = [task.request(p, 0) for p in chosen]
         for (request, answer), problem in zip(backend.generate(requests), chosen):
             scores = task.score(problem, task.sample_from_output(problem, request, answer.text,
                                                                 chat=False))
@@ -135,7 +135,8 @@ def test_run_scores_without_a_sandbox(benchmarks, tmp_path):
     assert set(task["metrics"]) == {"codebleu", "bleu", "weighted_ngram", "syntax", "dataflow"}
     assert set(task["breakdowns"]) == {"status", "domain", "subdomain", "language"}
     assert task["breakdowns"]["domain"]["Block_chain"]["n_samples"] == 25
-    assert task["options"] == {"context": "docstring_only", "domains": ["Block_chain"]}
+    assert task["options"] == {"prompt_variant": "default", "context": "docstring_only",
+                                "domains": ["Block_chain"]}
     assert summary["provenance"]["sandbox"] == {}
     assert "tree-sitter-python" in summary["provenance"]["libraries"]
     rows = read_jsonl(out / "results.jsonl")

@@ -82,7 +82,7 @@ def benchmark_requests(benchmarks, task_name: str, count: int):
     from codeeval.tasks.sources import DataSource
     task = get_task(task_name, {})
     problems = task.load(DataSource(benchmarks))[:count]
-    return [task.request(p, 0, "default") for p in problems]
+    return [task.request(p, 0) for p in problems]
 
 
 def test_greedy_tokens_equal_transformers_generate(backend, benchmarks):

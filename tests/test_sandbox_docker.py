@@ -26,7 +26,7 @@ def reference_programs(benchmarks, name: str, limit: int | None = None):
     task = get_task(name)
     programs = []
     for problem in task.load(DataSource(benchmarks))[:limit]:
-        request = task.request(problem, 0, "default")
+        request = task.request(problem, 0)
         programs.append(task.program(problem, task.sample_from_output(
             problem, request, request.reference, chat=False), sanitized=False))
     return programs
