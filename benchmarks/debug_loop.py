@@ -48,7 +48,7 @@ def measure(task: str, args, count) -> dict:
     from codeeval.records import read_jsonl
     debug_dir, control_dir = args.out / f"{task}-debug", args.out / f"{task}-control"
     debug = codeeval_run(debug_dir, task, args, "--debug-rounds", str(ROUNDS))
-    control = codeeval_run(control_dir, task, args, "--n-samples", "10", "--temperature", "0.8",
+    codeeval_run(control_dir, task, args, "--n-samples", "10", "--temperature", "0.8",
                            "--top-p", "0.95", "--seed", "1")
     tokens = [sum(count(s["raw"]) for s in read_jsonl(debug_dir / "samples.jsonl"))]
     replies = read_jsonl(debug_dir / "debug.jsonl")

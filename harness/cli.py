@@ -139,8 +139,8 @@ def alias_help(option: str, owners: list[str]) -> str:
     if len(owners) <= 3:
         return f"Alias of -T {', '.join(f'{t}.{option}' for t in owners)}."
     described = next(o for o in TASKS[owners[0]].all_options() if o.name == option)
-    return (f"Alias of -T TASK.{option} for every task of --tasks that has it ({len(owners)} "
-            f"tasks do): {described.help}.")
+    which = "" if len(owners) == len(TASKS) else " that runs programs"
+    return f"Alias of -T TASK.{option} for every task of --tasks{which}: {described.help}."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

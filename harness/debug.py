@@ -1,7 +1,7 @@
 """LDB-style repair rounds (`codeeval run ... --debug-rounds N`).
 
 After plain generation (round 0), every sample whose program failed and whose task has a
-visible test (`Task.visible_test`) is debugged: the visible test is run traced in the sandbox
+visible test (`Repairable.visible_test`) is debugged: the visible test is run traced in the sandbox
 (sandbox/tracer.py: the program's execution split into basic blocks with variable values at
 each block's entry and exit, every function traced), the model gets the failing test with the
 value the program really produced, the block trace, and the request to judge each block as
@@ -22,6 +22,7 @@ from tqdm import tqdm
 from codeeval.execution import stored_results
 from codeeval.records import NOT_COUNTED, Request, Sample
 from codeeval.store import DEBUG, RunStore
+from codeeval.tasks.base import Repairable
 
 SYSTEM = "You are an expert programming assistant."
 JUDGE_BLOCKS = (
@@ -113,7 +114,7 @@ def to_debug(store: RunStore, problem_of: dict, samples: dict, base: str, round_
         history.setdefault((row["task"], row["task_id"], row["sample_idx"]), []).append(row)
     for key, sample_row in samples.items():
         task, problem = problem_of.get(key[:2], (None, None))
-        if task is None or task.visible_test(problem) is None:
+        if not isinstance(task, Repairable) or task.visible_test(problem) is None:
             continue
         rows = history.get(key, [])
         if any(r["round"] >= round_no for r in rows):

@@ -25,7 +25,7 @@ from codeeval.sandbox import make_sandbox
 from codeeval.sandbox.admission import Admission, slot_counts
 from codeeval.sandbox.pool import run_all
 from codeeval.store import RESULTS, RunStore
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import ExecutedTask
 
 
 EXECUTORS = ("local", "ray")
@@ -79,7 +79,7 @@ class Sandboxes:
             self.opened[image] = self.executor.open(
                 kind=self.config.sandbox, parallel=self.parallel, python=self.sandbox_python,
                 preload=preload, image=image, hash_seed=self.config.hash_seed,
-                memory_mb=max([t.memory_mb for t in users] or [Task.memory_mb]),
+                memory_mb=max([t.memory_mb for t in users] or [ExecutedTask.memory_mb]),
                 hidden=self.hidden)
             self.described[image] = self.opened[image].describe()
         return self.opened[image]

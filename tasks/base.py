@@ -1,14 +1,16 @@
-"""The Task contract: what a benchmark adapter provides to the pipeline.
+"""The Task contract: what a benchmark adapter provides to the pipeline, in small parts.
 
-A task loads its problems, turns each into generation requests, assembles a program from a
-problem and a sample exactly as the benchmark's official harness does, and names the
-metadata its breakdowns use. Running programs and computing pass@k are not its job.
-
-`scoring` says what scoring a task needs: "execution" (the default: programs run in a
-sandbox, pass@k), "similarity" (each sample is compared with the reference, no sandbox:
-the task implements `score`) or "judge" (a judge model reads each sample, no sandbox: the
-task implements `judge_request` and `score_reply`). Whatever the scoring, every sample becomes
-one score row and one summarizer (`codeeval.scoring`) makes the task's summary.
+`Task` is the part every benchmark has: its options, loading its problems, and the prompting
+strategy that turns a problem into generation requests and the model's texts into a sample.
+A benchmark then inherits the one scoring part that fits it:
+- `ExecutedTask` (`scoring = "execution"`): assembles a program from a problem and a sample
+  exactly as the official harness does, and names the sandbox image, libraries and limits its
+  programs need; programs run in a sandbox, pass@k;
+- `SimilarityTask` (`"similarity"`): `score` compares each sample with the reference;
+- `JudgedTask` (`"judge"`): a judge model reads each sample (`judge_request`, `score_reply`);
+and, where LDB repair rounds apply (`--debug-rounds`), `Repairable`. Whatever the scoring,
+every sample becomes one score row and one summarizer (`codeeval.scoring`) makes the task's
+summary. Running programs and computing pass@k are not a task's job.
 """
 
 from __future__ import annotations
@@ -92,22 +94,19 @@ Prompting = Generator[Request, tuple[str, bool], Sample]
 
 
 class Task(ABC):
+    """Options, loading and prompting: what every benchmark has."""
+
     name: ClassVar[str]
     description: ClassVar[str]
+    scoring: ClassVar[str]   # set by the scoring part: "execution", "similarity" or "judge"
     # The prompts it can build (`-T TASK.prompt_variant=...`, alias --prompt-variant); the
     # first is the default.
     prompt_variants: ClassVar[tuple[str, ...]] = ("default",)
     prompt_version: ClassVar[str] = "1"     # bump whenever a prompt's text changes
     ks: ClassVar[tuple[int, ...]] = (1, 5, 10)
-    # The sandbox image whose libraries the programs need (see codeeval.sandbox.images), and
-    # the modules its workers import once, so that programs fork with them loaded.
-    image: ClassVar[str] = "python"
-    preload: ClassVar[tuple[str, ...]] = ()
-    timezone: ClassVar[str] = "UTC"
     # Problems whose ground truth fails here for a documented reason (task_id -> reason):
     # summary.json attaches the reason to such failures, so a reference run names each one.
     known_failures: ClassVar[dict[str, str]] = {}
-    scoring: ClassVar[str] = "execution"    # or "similarity" or "judge"
     # The metric leaderboards, gates and tables show first. Tasks that score each sample with
     # values (`scores`, named in each row's `scores`) report their means instead of pass@k.
     headline: ClassVar[str] = "pass@1"
@@ -119,9 +118,6 @@ class Task(ABC):
     # The task's own options (`-T multicodebench.domain=Game`, ...), beside the ones every
     # task has (`all_options`); all are constructor arguments.
     options: ClassVar[tuple[Option, ...]] = ()
-    # The memory cap of a Docker container running this task's programs (and, for Python
-    # programs, their address-space limit); a sandbox is sized for the largest of its tasks.
-    memory_mb: ClassVar[int] = 4096
 
     def __init__(self, prompt_variant: str | None = None,
                  timeout: str | float | None = None) -> None:
@@ -148,11 +144,6 @@ class Task(ABC):
     def option(self, name: str, given: str | None) -> str | None:
         """The value of option `name` given `given` (None: not set), checked."""
         return next(o for o in self.all_options() if o.name == name).value(self.name, given)
-
-    def limit(self, default_s: float) -> float:
-        """A program's wall-clock limit: `-T TASK.timeout` (alias --timeout) where given, else
-        the task's `default_s`."""
-        return default_s if self.timeout_s is None else self.timeout_s
 
     def describe(self) -> dict:
         """The task's resolved options, recorded in summary.json."""
@@ -193,27 +184,30 @@ class Task(ABC):
         default."""
         return {}, {}
 
+
+class ExecutedTask(Task):
+    """Scored by running programs: the program that judges a sample, assembled as the
+    official harness does, and what running it needs."""
+
+    scoring = "execution"
+    # The sandbox image whose libraries the programs need (see codeeval.sandbox.images), and
+    # the modules its workers import once, so that programs fork with them loaded.
+    image: ClassVar[str] = "python"
+    preload: ClassVar[tuple[str, ...]] = ()
+    timezone: ClassVar[str] = "UTC"
+    # The memory cap of a Docker container running this task's programs (and, for Python
+    # programs, their address-space limit); a sandbox is sized for the largest of its tasks.
+    memory_mb: ClassVar[int] = 4096
+
+    @abstractmethod
     def program(self, problem: Problem, sample: Sample, *, sanitized: bool) -> Program:
-        """The program that judges `sample`, assembled as the official harness does
-        (execution tasks only)."""
-        raise NotImplementedError(f"{self.name} is scored by {self.scoring}, not by running "
-                                  "programs")
+        """The program that judges `sample`, assembled as the official harness does; its
+        limits come from `limit`."""
 
-    def visible_test(self, problem: Problem) -> str | None:
-        """The test a debugging round shows the model (LDB: the tests given in the prompt,
-        else the first assertion); None where the task does not support debugging."""
-        return None
-
-    def sample_code(self, problem: Problem, sample: Sample) -> str:
-        """The whole program text of a sample, as a debugging round shows it."""
-        raise NotImplementedError(f"{self.name} does not support debugging rounds")
-
-    def debug_program(self, problem: Problem, code: str, granularity: str) -> Program:
-        """`code` run on the visible test only, traced at `granularity`."""
-        raise NotImplementedError(f"{self.name} does not support debugging rounds")
-
-    def instruction_for_debug(self, problem: Problem) -> str:
-        raise NotImplementedError(f"{self.name} does not support debugging rounds")
+    def limit(self, default_s: float) -> float:
+        """A program's wall-clock limit: `-T TASK.timeout` (alias --timeout) where given, else
+        the task's `default_s`."""
+        return default_s if self.timeout_s is None else self.timeout_s
 
     def ground_truth_program(self, problem: Problem) -> Program | None:
         """The canonical solution as the benchmark's own ground-truth check runs it, for
@@ -239,3 +233,49 @@ class Task(ABC):
     def check_environment(self) -> None:
         """Raise a UserError when something that running this task's programs needs is
         missing (CoderEval: the authors' evaluation image), before anything is generated."""
+
+
+class SimilarityTask(Task):
+    """Scored by comparing each sample with the reference (no sandbox)."""
+
+    scoring = "similarity"
+
+    @abstractmethod
+    def score(self, problem: Problem, sample: Sample) -> dict:
+        """The sample's values, named as `scores` names them."""
+
+
+class JudgedTask(Task):
+    """Scored by a judge model reading each sample (no sandbox)."""
+
+    scoring = "judge"
+
+    @abstractmethod
+    def judge_request(self, problem: Problem, sample: Sample) -> Request:
+        """What the judge is asked about `sample`."""
+
+    @abstractmethod
+    def score_reply(self, problem: Problem, reply: str) -> dict:
+        """The score row's fields for one judge reply: `scored` with the sample's values, or
+        `excluded` when the reply cannot be read (never a pass or a fail)."""
+
+
+class Repairable(ABC):
+    """What LDB repair rounds (`--debug-rounds`) need of an executed task that supports them."""
+
+    @abstractmethod
+    def visible_test(self, problem: Problem) -> str | None:
+        """The test a debugging round shows the model (LDB: the tests given in the prompt,
+        else the first assertion); None where this problem has none."""
+
+    @abstractmethod
+    def sample_code(self, problem: Problem, sample: Sample) -> str:
+        """The whole program text of a sample, as a debugging round shows it."""
+
+    @abstractmethod
+    def debug_program(self, problem: Problem, code: str, granularity: str) -> Program:
+        """`code` run on the visible test only, traced at `granularity`."""
+
+    @abstractmethod
+    def instruction_for_debug(self, problem: Problem) -> str:
+        """The task as a repair round states it."""

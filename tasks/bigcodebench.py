@@ -52,7 +52,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Option, Task
+from codeeval.tasks.base import ExecutedTask, Option
 from codeeval.tasks.bigcodebench_sanitize import sanitize
 from codeeval.tasks.sources import DataSource
 
@@ -84,7 +84,7 @@ MIN_TIME_LIMIT_S = 1.0
 MEMORY_MB = 30 * 1024         # max_as_limit
 
 
-class BigCodeBench(Task):
+class BigCodeBench(ExecutedTask):
     name = "bigcodebench"
     description = ("BigCodeBench: 1140 library-heavy Python tasks, unittest-judged; "
                    "--split complete|instruct, --subset full|hard (pass@k, per domain)")

@@ -39,7 +39,7 @@ from typing import ClassVar
 
 from codeeval.passk import mean_pass_at_k
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Prompting, Task
+from codeeval.tasks.base import ExecutedTask, Prompting
 from codeeval.tasks.sources import DataSource
 
 FIELDS = ("task_id", "skeleton", "test", "solution_code", "import_statement",
@@ -150,7 +150,7 @@ def test_class_outcome(step: dict | None) -> str:
     return "success" if bad == 0 else "partial_success" if bad < step["tests_run"] else "fail"
 
 
-class ClassEval(Task):
+class ClassEval(ExecutedTask):
     # Measured with the official pipeline here (shared/docs/classeval-official.md, section 4).
     known_failures = {
         "ClassEval_17": "date-dependent test: test_get_upcoming_events_5 expects a 2024-01-02 "

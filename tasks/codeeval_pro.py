@@ -22,7 +22,7 @@ import dataclasses
 from typing import ClassVar
 
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Task
+from codeeval.tasks.base import ExecutedTask, Repairable
 from codeeval.tasks.sources import DataSource
 
 SYSTEM = ("You are an exceptionally intelligent coding assistant that consistently delivers "
@@ -48,7 +48,7 @@ def sanitize(code: str) -> str:
     return code
 
 
-class CodeEvalProTask(Task):
+class CodeEvalProTask(ExecutedTask, Repairable):
     """One of the three CodeEval-Pro datasets; subclasses name the file and the hub id."""
 
     filename: ClassVar[str]

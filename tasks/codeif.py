@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from codeeval.generation.base import GenerationConfig
 from codeeval.records import Problem, Request, Sample
-from codeeval.tasks.base import Option, Task
+from codeeval.tasks.base import JudgedTask, Option
 from codeeval.tasks.sources import DataSource
 
 GENERATION_PROMPT = """
@@ -125,11 +125,10 @@ def sample_scores(verdicts: list, dependence: dict[str, list[int]]) -> dict[str,
             "CCSR": longest / n}
 
 
-class CodeIF(Task):
+class CodeIF(JudgedTask):
     name = "codeif"
     description = ("CodeIF: 1200 tasks with 15k instructions in Java, Python, C++, Go; an LLM "
                    "judge checks each instruction (CSR/SSR/RSR/CCSR, no sandbox)")
-    scoring = "judge"
     headline = "CSR"
     scores = METRICS
     options = (Option("subset", "the easy or hard half, or all", SUBSETS),)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Option, Task, driver_head
+from codeeval.tasks.base import ExecutedTask, Option, Task, driver_head
 from codeeval.tasks.sources import DataSource
 
 LANGUAGES = ("python", "java")
@@ -71,7 +71,7 @@ def close_java_method(prompt: str, completion: str) -> str:
     return text + "\n}" * max(depth, 0)
 
 
-class CoderEval(Task):
+class CoderEval(ExecutedTask):
     name = "codereval"
     description = "CoderEval: 230 Python / 230 Java functions from real projects, 6 context levels"
     prompt_variants = ("raw", "human-label")

@@ -71,7 +71,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
-from codeeval.tasks.base import Option, Prompting, Task, driver_head
+from codeeval.tasks.base import ExecutedTask, Option, Prompting, driver_head
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
 
@@ -165,7 +165,7 @@ def fractional_pass_at_k(n: int, c: float, k: int) -> float:
     return 1.0 - value
 
 
-class JavaBench(Task):
+class JavaBench(ExecutedTask):
     name = "javabench"
     description = "JavaBench: 45 Java classes in 4 projects, 396 JUnit tests (class-wise)"
     prompt_variants = ("holistic",) + METHOD_STRATEGIES

@@ -27,7 +27,7 @@ import re
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Request, Sample
-from codeeval.tasks.base import Option, Task
+from codeeval.tasks.base import Option, SimilarityTask
 from codeeval.tasks.codebleu import codebleu
 from codeeval.tasks.sources import DataSource
 
@@ -63,11 +63,10 @@ def first_code_block(text: str) -> str:
     return match.group(1) if match else text
 
 
-class MultiCodeBench(Task):
+class MultiCodeBench(SimilarityTask):
     name = "multicodebench"
     description = ("MultiCodeBench: 2400 functions, 12 domains, 15 languages; CodeBLEU "
                    "against the ground truth (no sandbox)")
-    scoring = "similarity"
     headline = "codebleu"
     scores = TERMS
     metric_scales = {"codebleu": 100.0}   # the official scorer's 0-100; its terms are 0-1
