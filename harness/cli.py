@@ -361,7 +361,8 @@ def export(run_dir, output) -> None:
 @click.option("--alpha", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
               default=0.05, show_default=True, help="Significance level of the paired test.")
 @click.option("--allow-config-drift", is_flag=True,
-              help="Compare runs whose datasets, prompts, sampling or problems differ.")
+              help="Compare runs whose datasets, task options, prompts, sampling or problems "
+                   "differ.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write JUnit XML, one test case per task and metric.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -176,8 +176,8 @@ def config_drift(current: Run, baseline: Run) -> list[str]:
               for name, base, cur in pairs if base is not None and cur is not None and base != cur]
     base_options = baseline.config.get("task_options") or {}
     cur_options = current.config.get("task_options") or {}
-    drift += [f"-T {key}: {base_options.get(key, 'default')!r} (baseline) vs "
-              f"{cur_options.get(key, 'default')!r} (current)"
+    drift += [f"-T {key}: {base_options.get(key, 'the default')!r} (baseline) vs "
+              f"{cur_options.get(key, 'the default')!r} (current)"
               for key in sorted(set(base_options) | set(cur_options))
               if key.split(".")[0] in common and base_options.get(key) != cur_options.get(key)]
     for task in common:

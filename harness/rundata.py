@@ -31,21 +31,30 @@ def problem_order(task_id: str) -> tuple:
 
 
 def current_config(config: dict) -> dict:
-    """A run's stored config in today's form. Runs stored before the prompt variant and the
-    per-program timeout became task options kept them as `prompt_variant` and `timeout_s`;
-    they read as the task options the same flags set today."""
-    if "prompt_variant" not in config and "timeout_s" not in config:
-        return config
-    from codeeval.tasks import TASKS
+    """A run's stored config in today's form, its task options as `resolve_options` records
+    them (so that equal settings compare equal). Runs stored before the prompt variant and
+    the per-program timeout became task options kept them as `prompt_variant` and
+    `timeout_s`: they read as the task options the same flags set today."""
+    from codeeval.tasks import TASKS, canonical
     config = dict(config)
-    variant, timeout = config.pop("prompt_variant", "default"), config.pop("timeout_s", None)
+    variant, timeout = config.pop("prompt_variant", None), config.pop("timeout_s", None)
     options = dict(config.get("task_options") or {})
     for name in config.get("tasks") or ():
-        if variant != "default":
+        if variant is not None:
             options.setdefault(f"{name}.prompt_variant", variant)
         if timeout is not None and name in TASKS and TASKS[name].scoring == "execution":
-            options.setdefault(f"{name}.timeout", f"{timeout:g}")
-    config["task_options"] = dict(sorted(options.items()))
+            options.setdefault(f"{name}.timeout", str(timeout))
+    recorded = {}
+    for key, value in sorted(options.items()):
+        task, _, option = key.partition(".")
+        try:
+            value = canonical(task, option, value)
+        except (KeyError, StopIteration, UserError):
+            pass   # no such option (any more), or a value no longer valid: kept as stored
+        if value is not None:
+            recorded[key] = value
+    if "task_options" in config or recorded:
+        config["task_options"] = recorded
     return config
 
 

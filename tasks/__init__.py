@@ -35,7 +35,8 @@ def get_task(name: str, options: dict[str, str] | None = None) -> Task:
 
 def resolve_options(names: tuple[str, ...], aliases: dict[str, str | None],
                     specs: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    """(task, option, value) for every option set: `specs` are `-T TASK.OPTION=VALUE`;
+    """(task, option, value) for every option set to other than its default, the value
+    checked and in its one recorded form (`canonical`): `specs` are `-T TASK.OPTION=VALUE`;
     `aliases` the old flags (`--domain X`: every task of `names` that has the option). An
     option no chosen task has is a UserError."""
     chosen = {}
@@ -59,7 +60,16 @@ def resolve_options(names: tuple[str, ...], aliases: dict[str, str | None],
             raise UserError(f"-T {target}: {task} has no option {option!r}; its options: "
                             f"{', '.join(TASKS[task].option_names()) or 'none'}")
         chosen[(task, option)] = value
-    return tuple((task, option, value) for (task, option), value in sorted(chosen.items()))
+    resolved = [(task, option, canonical(task, option, value))
+                for (task, option), value in sorted(chosen.items())]
+    return tuple(item for item in resolved if item[2] is not None)
+
+
+def canonical(task: str, option: str, value: str) -> str | None:
+    """How a run store records `value` of `task`'s `option`: checked, in one form, None for
+    the default (`Option.canonical`)."""
+    declared = next(o for o in TASKS[task].all_options() if o.name == option)
+    return declared.canonical(task, value)
 
 
 def parse_task_list(spec: str) -> list[Task]:

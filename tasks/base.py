@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import base64
 import json
+import math
 import sys
 import zlib
 from abc import ABC, abstractmethod
@@ -30,25 +31,48 @@ from codeeval.records import Problem, Program, Request, Sample
 from codeeval.tasks.sources import DataSource
 
 
+def seconds(task: str, option: str, given: str | float) -> float:
+    """`given` as a number of seconds; a UserError unless it is one, from 0.1 up."""
+    try:
+        value = float(given)
+    except ValueError:
+        value = 0.0
+    if not (math.isfinite(value) and value >= 0.1):
+        raise UserError(f"the {option} of {task} must be a number of seconds, at least 0.1, "
+                        f"got {given!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     """A task option: the constructor argument `name`, set from the CLI with
-    `-T TASK.NAME=VALUE` (or its alias flag). With `choices` (the first is the default) a
-    value outside them is a UserError; without, any text."""
+    `-T TASK.NAME=VALUE` (or its alias flag). With `choices` (the first is the default, which
+    `default` names too) a value outside them is a UserError; with `seconds`, anything but a
+    number of seconds from 0.1 up; otherwise any text."""
 
     name: str
     help: str
     choices: tuple[str, ...] = ()
+    seconds: bool = False
 
-    def value(self, task: str, given: str | None) -> str | None:
+    def value(self, task: str, given: str | float | None) -> str | None:
+        """`given` checked (None: not set, which for choices is the first)."""
+        if self.seconds:
+            return None if given is None else repr(seconds(task, self.name, given))
         if not self.choices:
             return given
-        if given is None:
+        if given is None or given == "default":
             return self.choices[0]
         if given not in self.choices:
             raise UserError(f"{task} has no {self.name} {given!r}; choose one of: "
                             f"{', '.join(self.choices)}")
         return given
+
+    def canonical(self, task: str, given: str) -> str | None:
+        """`given` as a run store records it: checked, in one form, and None for the default,
+        so that equal settings compare equal however they were written."""
+        value = self.value(task, given)
+        return None if self.choices and value == self.choices[0] else value
 
 
 def driver_head(driver: str, spec: dict) -> str:
@@ -73,20 +97,6 @@ def imported_modules(source: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
-
-
-def seconds(task: str, given: str | float | None) -> float | None:
-    """`-T TASK.timeout=VALUE` as seconds (None: not set); a UserError unless positive."""
-    if given is None:
-        return None
-    try:
-        value = float(given)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise UserError(f"the timeout of {task} must be a positive number of seconds, got "
-                        f"{given!r}")
-    return value
 
 
 # A prompting strategy: yields Requests, is sent (text, chat) for each, returns the Sample.
@@ -124,8 +134,9 @@ class Task(ABC):
         """The options every task has; a task with options of its own takes them first and
         passes these on."""
         self.prompt_variant = self.option("prompt_variant", prompt_variant)
-        # None: each program keeps the limit its task gives it (`limit`)
-        self.timeout_s = seconds(self.name, timeout)
+        # None: each program keeps the limit its task gives it (`ExecutedTask.limit`)
+        given = self.option("timeout", timeout) if self.scoring == "execution" else None
+        self.timeout_s = None if given is None else float(given)
 
     @classmethod
     def all_options(cls) -> tuple[Option, ...]:
@@ -134,7 +145,7 @@ class Task(ABC):
         common = (Option("prompt_variant", "which prompts to build", cls.prompt_variants),)
         if cls.scoring == "execution":
             common += (Option("timeout", "per-program wall-clock limit in seconds (default: "
-                              "the task's)"),)
+                              "the task's)", seconds=True),)
         return common + cls.options
 
     @classmethod

@@ -9,6 +9,7 @@ import sys
 import click
 import pytest
 
+from codeeval.errors import UserError
 from codeeval.records import read_jsonl
 from conftest import codeeval_cmd
 
@@ -181,8 +182,8 @@ def test_unknown_task_option_value_is_one_line_naming_the_choices(tmp_path):
 @pytest.mark.parametrize("args,error", [
     (("-T", "javabench.contex=dep"), "-T javabench.contex: javabench has no option 'contex'; "
                                      "its options: prompt_variant, timeout, context, mode"),
-    (("-T", "javabench.timeout=soon"), "the timeout of javabench must be a positive number of "
-                                       "seconds, got 'soon'"),
+    (("-T", "javabench.timeout=soon"), "the timeout of javabench must be a number of seconds, "
+                                       "at least 0.1, got 'soon'"),
     (("--prompt-variant", "cot"), "javabench has no prompt_variant 'cot'; choose one of: "
                                   "holistic, independent, incremental"),
     (("-T", "codeif.subset=hard"), "-T codeif.subset: 'codeif' is not among --tasks"),
@@ -222,7 +223,7 @@ def test_the_prompt_variant_and_the_timeout_are_task_options(benchmarks, tmp_pat
         "humaneval-pro.timeout=20", "--limit", "2", "--out", str(out), data_dir=benchmarks)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["task_options"] == {"humaneval-pro.prompt_variant": "cot",
-                                                 "humaneval-pro.timeout": "20"}
+                                                 "humaneval-pro.timeout": "20.0"}
     assert summary["tasks"]["humaneval-pro"]["options"] == {"prompt_variant": "cot",
                                                             "timeout_s": 20.0}
     assert {row["program_hash"] for row in read_jsonl(out / "results.jsonl")}
@@ -233,8 +234,8 @@ def test_the_prompt_variant_and_the_timeout_are_task_options(benchmarks, tmp_pat
                           "task_options": {}}
     (out / "config.json").write_text(json.dumps(config))
     results = (out / "results.jsonl").read_text()
-    proc = cli("run", "--tasks", "humaneval-pro", "--prompt-variant", "cot", "--timeout", "20",
-               "--limit", "2", "--out", str(out), data_dir=benchmarks)
+    proc = cli("run", "--tasks", "humaneval-pro", "--prompt-variant", "cot", "--timeout",
+               "20.00", "--limit", "2", "--out", str(out), data_dir=benchmarks)
     assert "resuming" in proc.stderr and (out / "results.jsonl").read_text() == results
     refused = cli("run", "--tasks", "humaneval-pro", "--timeout", "30", "--limit", "2",
                   "--out", str(out), data_dir=benchmarks, check=False)
@@ -243,6 +244,27 @@ def test_the_prompt_variant_and_the_timeout_are_task_options(benchmarks, tmp_pat
                           str(tmp_path / "o"), data_dir=benchmarks, check=False)
     assert only_similarity.returncode == 2
     assert only_similarity.stderr.startswith("error: --timeout applies to humaneval-pro, ")
+
+
+def test_task_options_are_recorded_in_one_form_and_defaults_not_at_all():
+    """Equal settings compare equal however they were written: a run store, the gate and the
+    leaderboard see `--timeout 5` and `-T t.timeout=5.0` as one setting, and a variant or
+    choice that is the default (by name, or as `default`) as no setting."""
+    from codeeval.rundata import current_config
+    from codeeval.tasks import resolve_options
+    names = ("classeval", "javabench", "humaneval-pro")
+    assert resolve_options(names, {"prompt_variant": "default", "timeout": "5"},
+                           ("javabench.context=selective", "humaneval-pro.timeout=5.0",
+                            "classeval.prompt_variant=holistic")) == (
+        ("classeval", "timeout", "5.0"), ("humaneval-pro", "timeout", "5.0"),
+        ("javabench", "timeout", "5.0"))
+    old = {"tasks": ["classeval", "javabench"], "prompt_variant": "default", "timeout_s": 5,
+           "task_options": {"javabench.context": "selective", "javabench.mode": "robust"}}
+    assert current_config(old)["task_options"] == {
+        "classeval.timeout": "5.0", "javabench.mode": "robust", "javabench.timeout": "5.0"}
+    with pytest.raises(UserError, match="the timeout of classeval must be a number of "
+                                        "seconds, at least 0.1, got 'inf'"):
+        resolve_options(names, {"timeout": "inf"}, ())
 
 
 def test_missing_data_is_one_line_and_exit_2(tmp_path):

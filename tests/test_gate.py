@@ -106,7 +106,7 @@ def test_mismatched_configs_are_refused_unless_drift_is_allowed(tmp_path, baseli
     proc = gate(current, "--baseline", baseline)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     for what in ("temperature: 0.0 (baseline) vs 0.8 (current)",
-                 f"-T {HE}.prompt_variant: 'default' (baseline) vs 'cot' (current)",
+                 f"-T {HE}.prompt_variant: 'the default' (baseline) vs 'cot' (current)",
                  "dataset humaneval-pro/humaneval_pro.json", "--allow-config-drift"):
         assert what in proc.stderr
     allowed = gate(current, "--baseline", baseline, "--allow-config-drift")
