@@ -133,13 +133,11 @@ def compare_extraction(name: str, row: dict, harness, official: Official, sample
 
 def check_task(name: str, identity: dict, samples: list[dict], data_dir: Path, chat: bool,
                tokenizer, local: bool = True) -> TaskReport:
-    from codeeval.tasks import get_task
+    from codeeval.tasks import task_of_run
     from codeeval.tasks.sources import DataSource
     harness = HARNESSES[name]
     report = TaskReport(name)
-    task = get_task(name, {key.split(".", 1)[1]: value
-                           for key, value in (identity.get("task_options") or {}).items()
-                           if key.startswith(f"{name}.")})
+    task = task_of_run(name, identity)
     variant = task.prompt_variant
     if variant not in getattr(harness, "VARIANTS", (variant,)):
         report.skipped.append(f"prompt variant {variant!r} is not mirrored")

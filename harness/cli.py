@@ -138,7 +138,7 @@ ALIASES = {option: [name for name, task in TASKS.items() if option in task.optio
 def alias_help(option: str, owners: list[str]) -> str:
     if len(owners) <= 3:
         return f"Alias of -T {', '.join(f'{t}.{option}' for t in owners)}."
-    described = next(o for o in TASKS[owners[0]].all_options() if o.name == option)
+    described = TASKS[owners[0]].declared(option)
     which = "" if len(owners) == len(TASKS) else " that runs programs"
     return f"Alias of -T TASK.{option} for every task of --tasks{which}: {described.help}."
 
@@ -215,7 +215,8 @@ def evaluate(samples_file, tasks, out, data_dir, limit, sanitize, sandbox, paral
     """Score samples produced elsewhere into a run store."""
     task_names = chosen_tasks(tasks, judge_model, aliases, task_option)
     config = RunConfig(model=f"samples:{Path(samples_file).name}", tasks=task_names,
-                       sanitize=sanitize, limit=limit, sandbox=sandbox, hash_seed=hash_seed, samples_file=str(Path(samples_file).resolve()),
+                       sanitize=sanitize, limit=limit, sandbox=sandbox, hash_seed=hash_seed,
+                       samples_file=str(Path(samples_file).resolve()),
                        task_options=resolve_options(task_names, aliases, task_option),
                        judge_model=judge_model,
                        check_ground_truth=check_ground_truth, executor=executor,

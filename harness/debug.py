@@ -1,10 +1,10 @@
 """LDB-style repair rounds (`codeeval run ... --debug-rounds N`).
 
 After plain generation (round 0), every sample whose program failed and whose task has a
-visible test (`Repairable.visible_test`) is debugged: the visible test is run traced in the sandbox
-(sandbox/tracer.py: the program's execution split into basic blocks with variable values at
-each block's entry and exit, every function traced), the model gets the failing test with the
-value the program really produced, the block trace, and the request to judge each block as
+visible test (`Repairable.visible_test`) is debugged: the visible test is run traced in the
+sandbox (sandbox/tracer.py: the program's execution split into basic blocks with variable
+values at each block's entry and exit, every function traced), the model gets the failing test
+with the value the program really produced, the block trace, and the request to judge each block as
 JSON and return a fixed program; the fixed program is run against the hidden tests. Each round
 is one batch across all problems. Rounds are stored in `debug.jsonl` (trace, prompt hash,
 reply, block verdicts, fixed code) and results in `results.jsonl` with form `debug<r>` (the

@@ -132,8 +132,9 @@ class ExecutionService:
     """The one way programs run: ground truth, samples, debugging rounds and JavaBench's
     test-wise suites all submit jobs, (result key, Program), the key (task, task_id,
     sample_idx, form) naming the score row the program yields. The service runs each distinct
-    program once (with the limits its task gave it), appends one row per key to results.jsonl as programs finish, and reuses a stored row
-    that ran the same program (resume; infra errors run again). A key run again (an infra
+    program once (with the limits its task gave it), appends one row per key to results.jsonl
+    as programs finish, and reuses a stored row that ran the same program (resume; infra
+    errors run again). A key run again (an infra
     error, a changed program) has its old row dropped from results.jsonl at the end, so the
     store keeps one row per key."""
 

@@ -42,14 +42,14 @@ def current_config(config: dict) -> dict:
     for name in config.get("tasks") or ():
         if variant is not None:
             options.setdefault(f"{name}.prompt_variant", variant)
-        if timeout is not None and name in TASKS and TASKS[name].scoring == "execution":
+        if timeout is not None and name in TASKS and "timeout" in TASKS[name].option_names():
             options.setdefault(f"{name}.timeout", str(timeout))
     recorded = {}
     for key, value in sorted(options.items()):
         task, _, option = key.partition(".")
         try:
             value = canonical(task, option, value)
-        except (KeyError, StopIteration, UserError):
+        except (KeyError, UserError):
             pass   # no such option (any more), or a value no longer valid: kept as stored
         if value is not None:
             recorded[key] = value

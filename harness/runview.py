@@ -92,7 +92,7 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                  data_dir: str | None) -> str:
     """One problem of a run end to end: prompt, the model's answer, the extracted sample, the
     assembled program, and each form's verdict (failing test, trace, repair rounds)."""
-    from codeeval.tasks import get_task
+    from codeeval.tasks import task_of_run
     from codeeval.tasks.sources import DATA_DIR_ENV, DataSource
     run = Run(Path(path))
     if run.folder is None:
@@ -104,10 +104,7 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
     if sample_row is None:
         raise UserError(f"{task_name} has no sample {sample_idx} of problem {task_id!r} in "
                         f"{path}")
-    options = {key.split(".", 1)[1]: value
-               for key, value in (run.config.get("task_options") or {}).items()
-               if key.startswith(f"{task_name}.")}
-    task = get_task(task_name, options)
+    task = task_of_run(task_name, run.config)
     stored_dir = run.provenance.get("data_dir")   # the run's own data, where it still is
     if data_dir is None and not os.environ.get(DATA_DIR_ENV) and stored_dir \
             and Path(stored_dir).is_dir():

@@ -68,8 +68,15 @@ def resolve_options(names: tuple[str, ...], aliases: dict[str, str | None],
 def canonical(task: str, option: str, value: str) -> str | None:
     """How a run store records `value` of `task`'s `option`: checked, in one form, None for
     the default (`Option.canonical`)."""
-    declared = next(o for o in TASKS[task].all_options() if o.name == option)
-    return declared.canonical(task, value)
+    return TASKS[task].declared(option).canonical(task, value)
+
+
+def task_of_run(name: str, config: dict) -> Task:
+    """The task `name` as a run's stored `config` (`rundata.current_config`) set it up."""
+    prefix = f"{name}."
+    return get_task(name, {key[len(prefix):]: value
+                           for key, value in (config.get("task_options") or {}).items()
+                           if key.startswith(prefix)})
 
 
 def parse_task_list(spec: str) -> list[Task]:

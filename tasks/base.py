@@ -129,37 +129,36 @@ class Task(ABC):
     # task has (`all_options`); all are constructor arguments.
     options: ClassVar[tuple[Option, ...]] = ()
 
-    def __init__(self, prompt_variant: str | None = None,
-                 timeout: str | float | None = None) -> None:
+    def __init__(self, prompt_variant: str | None = None) -> None:
         """The options every task has; a task with options of its own takes them first and
         passes these on."""
         self.prompt_variant = self.option("prompt_variant", prompt_variant)
-        # None: each program keeps the limit its task gives it (`ExecutedTask.limit`)
-        given = self.option("timeout", timeout) if self.scoring == "execution" else None
-        self.timeout_s = None if given is None else float(given)
+
+    @classmethod
+    def common_options(cls) -> tuple[Option, ...]:
+        """The options of every task of this kind (each scoring part may add some)."""
+        return (Option("prompt_variant", "which prompts to build", cls.prompt_variants),)
 
     @classmethod
     def all_options(cls) -> tuple[Option, ...]:
-        """The options every task has (`prompt_variant`; `timeout` where programs run), then
-        the task's own."""
-        common = (Option("prompt_variant", "which prompts to build", cls.prompt_variants),)
-        if cls.scoring == "execution":
-            common += (Option("timeout", "per-program wall-clock limit in seconds (default: "
-                              "the task's)", seconds=True),)
-        return common + cls.options
+        return cls.common_options() + cls.options
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
         return tuple(o.name for o in cls.all_options())
 
+    @classmethod
+    def declared(cls, name: str) -> Option:
+        """The option `name` (a KeyError when the task has none)."""
+        return {o.name: o for o in cls.all_options()}[name]
+
     def option(self, name: str, given: str | None) -> str | None:
         """The value of option `name` given `given` (None: not set), checked."""
-        return next(o for o in self.all_options() if o.name == name).value(self.name, given)
+        return self.declared(name).value(self.name, given)
 
     def describe(self) -> dict:
         """The task's resolved options, recorded in summary.json."""
-        given = {} if self.timeout_s is None else {"timeout_s": self.timeout_s}
-        return {"prompt_variant": self.prompt_variant, **given}
+        return {"prompt_variant": self.prompt_variant}
 
     @abstractmethod
     def load(self, source: DataSource) -> list[Problem]:
@@ -201,6 +200,23 @@ class ExecutedTask(Task):
     official harness does, and what running it needs."""
 
     scoring = "execution"
+
+    def __init__(self, timeout: str | float | None = None, **common: str | None) -> None:
+        super().__init__(**common)
+        given = self.option("timeout", timeout)
+        # None: each program keeps the limit its task gives it (`limit`)
+        self.timeout_s = None if given is None else float(given)
+
+    @classmethod
+    def common_options(cls) -> tuple[Option, ...]:
+        return super().common_options() + (
+            Option("timeout", "per-program wall-clock limit in seconds (default: the task's)",
+                   seconds=True),)
+
+    def describe(self) -> dict:
+        given = {} if self.timeout_s is None else {"timeout_s": self.timeout_s}
+        return {**super().describe(), **given}
+
     # The sandbox image whose libraries the programs need (see codeeval.sandbox.images), and
     # the modules its workers import once, so that programs fork with them loaded.
     image: ClassVar[str] = "python"

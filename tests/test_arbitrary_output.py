@@ -45,7 +45,8 @@ def test_arbitrary_text_never_breaks_an_adapter(name, options, benchmarks):
         for problem in rng.sample(problems, min(PROBLEMS, len(problems))):
             for text_number in range(TEXTS):
                 chat = bool(text_number % 2)
-                _, sample = converse(with_variant(task, variant), problem, lambda _: arbitrary_text(rng),
+                _, sample = converse(with_variant(task, variant), problem,
+                                     lambda _: arbitrary_text(rng),
                                      chat=chat)
                 if task.scoring == "execution":
                     for sanitized in (False, True):

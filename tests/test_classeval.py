@@ -40,13 +40,15 @@ def test_base_model_prompt_ends_with_the_response_line_as_upstream_generate_prom
     newline, for every strategy."""
     task, problem = get_task("classeval"), problems[0]
     for variant, previous in (("holistic", ()), ("incremental", ()), ("compositional", ())):
-        assert with_variant(task, variant).request(problem, 0, previous).prompt.endswith("\n\n### Response:\n")
+        request = with_variant(task, variant).request(problem, 0, previous)
+        assert request.prompt.endswith("\n\n### Response:\n")
 
 
 def test_incremental_prompts_carry_the_generated_methods(problems):
     task, problem = get_task("classeval"), problems[0]
     methods = problem.data["methods_info"]
-    assert len(converse(with_variant(task, "incremental"), problem, lambda r: r.reference)[0]) == len(methods)
+    incremental = with_variant(task, "incremental")
+    assert len(converse(incremental, problem, lambda r: r.reference)[0]) == len(methods)
     first = with_variant(task, "incremental").request(problem, 0)
     assert "please complete filter method in the following class AccessGatewayFilter" in first.prompt
     assert first.round == 0 and first.key.endswith("/0")
@@ -115,7 +117,8 @@ def test_reference_multi_round_samples_rebuild_each_class(problems):
     task = get_task("classeval")
     for variant in ("incremental", "compositional"):
         for problem in problems[:5]:
-            _, sample = converse(with_variant(task, variant), problem, lambda request: request.reference)
+            _, sample = converse(with_variant(task, variant), problem,
+                                 lambda request: request.reference)
             program = task.program(problem, sample, sanitized=False)
             compile(program.source, "program.py", "exec")
             for method in problem.data["methods_info"]:

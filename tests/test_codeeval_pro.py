@@ -42,7 +42,8 @@ def test_variants(problems):
     first_assert = p.data["test_code"].split("\n")[1]
     assert first_assert.startswith("assert")
     assert f"\n\n{first_assert}\n```" in prompt("humaneval-pro", p, "1shot")
-    assert "@@ Response\nLet's think step by step.\n```python\n" in prompt("humaneval-pro", p, "cot")
+    assert ("@@ Response\nLet's think step by step.\n```python\n"
+            in prompt("humaneval-pro", p, "cot"))
     q = problems["mbpp-pro"][0]
     assert q.data["test_code"].split("\n")[0] in prompt("mbpp-pro", q, "1shot")
 

@@ -87,7 +87,8 @@ def method_answer(request, canonical: str) -> str:
 
 def test_every_todo_method_is_one_round(problems):
     task = JavaBench()
-    rounds = {v: [len(converse(with_variant(task, v), p, lambda _: "")[0]) for p in problems.values()]
+    rounds = {v: [len(converse(with_variant(task, v), p, lambda _: "")[0])
+                  for p in problems.values()]
               for v in ("independent", "holistic")}
     assert sum(rounds["independent"]) == 160 and set(rounds["holistic"]) == {1}
 
@@ -123,11 +124,12 @@ def test_unanswered_methods_keep_their_todo_and_reference_answers_the_file(probl
     task, problem = JavaBench(), problems["PA19/FillableCell.java"]
     first = with_variant(task, "independent").request(problem, 0)
     texts = iter([method_answer(first, problem.data["canonical"]), "I cannot do that."])
-    _, sample = converse(with_variant(task, "independent"), problem, lambda _: next(texts), chat=True)
+    _, sample = converse(with_variant(task, "independent"), problem, lambda _: next(texts),
+                         chat=True)
     assert [m.name for m in todo_methods(sample.completion)] == ["toSingleChar"]
     assert has_todo(problem.data["skeleton"], extract_java(sample.completion))
-    _, sample = converse(with_variant(task, "incremental"), problem, lambda request: request.reference,
-                         chat=True)
+    _, sample = converse(with_variant(task, "incremental"), problem,
+                         lambda request: request.reference, chat=True)
     assert sample.solution == problem.data["canonical"]
 
 
