@@ -3,12 +3,12 @@ main + tests, the whole suite run) per minute, on the canonical classes or on th
 GPT-4o samples (`--samples official`: the replay of holistic-selective, 225 classes over the
 four projects, many of which do not compile), in one run.
 
-Runners compared on the same programs (the task's driver: javac for main and for tests and
-the JUnit Platform launcher, in one JVM per class):
-  - baseline: a fresh `docker run` of the java image per program (the naive way), with
-    `--parallel` programs at a time;
-  - codeeval's Docker sandbox (`--sandbox docker`): warm fork-server containers, started and
-    warmed before timing.
+Runners compared on the same programs, both in codeeval's Docker sandbox (warm fork-server
+containers, started before timing), back to back:
+  - baseline: the previous runner, one JVM per program (javac in process for main and tests,
+    then the JUnit Platform launcher), as the driver and runner of commit PREVIOUS built it,
+    read from this repository's git history;
+  - codeeval: the slot's warm JVM (tasks/javabench_server.java), which starts once per slot.
 Both report how many classes compiled and passed every test; the ratio is against the baseline.
 
     python benchmarks/javabench_runner.py --data-dir ../shared/benchmarks [--projects PA22]
@@ -18,24 +18,24 @@ Both report how many classes compiled and passed every test; the ratio is agains
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
 import json
+import re
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
+import zlib
 from pathlib import Path
 
 from codeeval.records import Sample
 from codeeval.sandbox.container import DockerSandbox
-from codeeval.sandbox.images import IMAGES
-from codeeval.tasks.javabench import JavaBench, sample_outcome
+from codeeval.tasks.base import driver_head
+from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.sources import DataSource
 
 OFFICIAL = "javabench/reference_results/holistic-selective/{}/gpt-4o-2024-05-13/samples.jsonl"
-
-# Outside the worker, steps are printed as JSON lines instead of reported.
-PRINT_STEPS = ("import json\n"
-               "def report_step(name, outcome, **details):\n"
-               "    print('STEP ' + json.dumps({'name': name, 'outcome': outcome, **details}))\n")
+PREVIOUS = "c9d539d"   # the last commit whose JavaBench programs started a JVM each
+SPEC = re.compile(r"^SPEC = load_spec\('([^']*)'\)$", re.M)
 
 
 def reference_programs(data_dir: str, projects: list[str]):
@@ -63,15 +63,21 @@ def official_programs(data_dir: str, projects: list[str]):
     return programs
 
 
-def fresh_container(program) -> bool:
-    done = subprocess.run(
-        ["docker", "run", "-i", "--rm", "--network", "none", "-w", "/tmp",
-         "--label", "codeeval.sandbox=1", IMAGES["java"]().tag, "python3", "-"],
-        input=PRINT_STEPS + program.source, capture_output=True, text=True,
-        timeout=program.timeout_s)
-    steps = [json.loads(line[5:]) for line in done.stdout.splitlines() if line.startswith("STEP ")]
-    return bool(steps) and all(s["outcome"] == "passed" for s in steps) and \
-        sample_outcome(steps)["test_result"][0] > 0
+def previous_runner(programs):
+    """The same programs as the previous runner built them: its driver as the head, its
+    runner's source in the spec, no service."""
+    repository = Path(__file__).resolve().parent.parent
+    driver, runner = (subprocess.run(["git", "show", f"{PREVIOUS}:tasks/{name}"], check=True,
+                                     capture_output=True, text=True, cwd=repository).stdout
+                      for name in ("javabench_driver.py", "javabench_runner.java"))
+    rebuilt = []
+    for program in programs:
+        tests = program.source.splitlines(keepends=True)[program.test_first_line - 1:]
+        spec = json.loads(zlib.decompress(base64.b64decode(SPEC.search(program.source)[1])))
+        source = driver_head(driver, {**spec, "runner": runner})
+        rebuilt.append(dataclasses.replace(program, source=source + "".join(tests),
+                                           test_first_line=source.count("\n") + 1, service=""))
+    return rebuilt
 
 
 def timed(label: str, run, count: int, baseline: float | None) -> float:
@@ -97,19 +103,20 @@ def main() -> None:
     programs = build(args.data_dir, args.projects.split(","))
     print(f"{len(programs)} {args.samples} classes of {args.projects}, parallel {args.parallel}")
 
-    def baseline_run():
-        with ThreadPoolExecutor(args.parallel) as pool:
-            return sum(pool.map(fresh_container, programs))
-
-    base = None if args.no_baseline else \
-        timed("fresh container per program", baseline_run, len(programs), None)
+    base = None
     with DockerSandbox(parallel=args.parallel, image="java") as box:
-        list(box.run(programs[:args.parallel]))   # start and warm the workers
+        if not args.no_baseline:
+            previous = previous_runner(programs)
+            list(box.run(previous[:args.parallel]))   # start the workers
+            base = timed(f"one JVM per program ({PREVIOUS})",
+                         lambda: sum(e.status == "passed" for e in box.run(previous)),
+                         len(programs), None)
+        list(box.run(programs[:args.parallel]))   # start the workers' JVMs
 
         def sandbox_run():
             return sum(e.status == "passed" for e in box.run(programs))
 
-        timed("codeeval docker sandbox (warm)", sandbox_run, len(programs), base)
+        timed("codeeval, a warm JVM per slot", sandbox_run, len(programs), base)
 
 
 if __name__ == "__main__":

@@ -158,6 +158,9 @@ class Program:
     trace: str | None = None         # record an LDB-style trace: "line", "block" or "function"
     timeout_s: float = 10.0
     memory_mb: int = 4096            # address-space limit; 0: none (JVMs; the container caps memory)
+    # A long-lived helper the program talks to, kept by the sandbox's worker across programs
+    # (JavaBench's warm JVM): JSON {"argv": [...], "files": {name: text}}; sandbox/service.py.
+    service: str = ""
     # seconds it is expected to run (its problem's ground truth's): the longest start first.
     # Not part of what the program is (content_hash).
     expected_s: float | None = None
@@ -173,7 +176,8 @@ class Program:
         return text_hash(f"{self.language}\0{self.image}\0{self.test_first_line}\0"
                          f"{self.framework}\0{self.test_classes}\0{self.class_timeout_s}\0{self.timezone}\0"
                          f"{self.trace}\0"
-                         f"{self.timeout_s}\0{self.memory_mb}\0{self.source}")
+                         f"{self.timeout_s}\0{self.memory_mb}\0{self.source}"
+                         + (f"\0{self.service}" if self.service else ""))
 
 
 # One vocabulary for every score row: a program's verdict, or "scored" (the sample has

@@ -2,7 +2,8 @@
 
 One long-lived container per parallel slot runs the worker (worker.py) as root inside the
 container, which runs each program as uid 10001 in its own process group with rlimits and a
-timeout, then kills every leftover process of that uid and wipes its files. The container:
+timeout, then kills every leftover process of that uid and wipes its files; a program's
+service (JavaBench's warm JVM, sandbox/service.py) runs as uid 10002. The container:
 no network, read-only root, sized tmpfs for /tmp and for the worker's capture files, memory and
 pids caps, all capabilities dropped but the six the worker needs to switch uid and clean up,
 no-new-privileges, no container logs, no host folder mounted, never the Docker socket.
@@ -24,6 +25,7 @@ from codeeval.sandbox.images import image_exists, resolve
 from codeeval.sandbox.pool import WorkerPool
 
 PROGRAM_UID = 10001
+SERVICE_UID = 10002   # a program's service (JavaBench's warm JVM): out of the program's reach
 # What the worker needs as root inside the container: give files to the program uid, switch
 # to it, read and remove what it left, and kill its processes.
 CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL")
@@ -54,7 +56,8 @@ class DockerSandbox(WorkerPool):
     def start_worker(self, slot: int) -> subprocess.Popen:
         name = f"{self._run_name}-{slot}-{next(self._started)}"
         self._container_of[slot] = name
-        config = {"uid": PROGRAM_UID, "work_root": "/tmp", "capture_root": "/run/codeeval",
+        config = {"uid": PROGRAM_UID, "service_uid": SERVICE_UID, "work_root": "/tmp",
+                  "capture_root": "/run/codeeval",
                   "preload": self.preload, "own_pid_namespace": True}
         command = [
             "docker", "run", "-i", "--rm", "--name", name, "--label", "codeeval.sandbox=1",

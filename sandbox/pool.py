@@ -32,7 +32,8 @@ WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8"
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                   for name, file in (("codeeval_unittest", "unittest_steps.py"),
                                      ("codeeval_steps", "program_steps.py"),
-                                     ("codeeval_tracer", "tracer.py"))}
+                                     ("codeeval_tracer", "tracer.py"),
+                                     ("codeeval_service", "service.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 # The program's share of its answer: the first REPORT_CAP bytes of its test report (a report
 # over the cap fails the program; honest reports are kilobytes: messages and traces are capped
@@ -142,7 +143,7 @@ class WorkerPool(Sandbox):
                    "framework": program.framework, "test_classes": list(program.test_classes),
                    "class_timeout_s": program.class_timeout_s, "timezone": program.timezone,
                    "trace": program.trace, "report_cap": REPORT_CAP,
-                   "output_cap": OUTPUT_CAP}
+                   "output_cap": OUTPUT_CAP, "service": program.service}
         checks = value_checks(program) if program.framework == "script" else None
         if checks:   # the expected values stay here: the sandbox gets the solution alone
             request.update(framework="values", source="".join(
@@ -156,6 +157,8 @@ class WorkerPool(Sandbox):
             worker.stdin.flush()
             # a program's limit stretches by its CPU waits, to at most twice its length
             answer = json.loads(_read_line(worker, 2 * program.timeout_s + WATCHDOG_S))
+            if "service_error" in answer:   # the sandbox's helper failed, not the program
+                raise WorkerDied(answer["service_error"])
             report, report_bytes = answer["report"], answer["report_bytes"]
         except (OSError, ValueError, KeyError, TypeError, WorkerDied) as exc:
             self._replace(slot)

@@ -73,7 +73,8 @@ class ProcessSandbox(WorkerPool):
         super().__init__(parallel, hash_seed, admission)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
-        self._uids = UidLease(self.parallel) if self.dedicated_uids else None
+        # per slot one uid for its programs and one for their service (JavaBench's JVM)
+        self._uids = UidLease(2 * self.parallel) if self.dedicated_uids else None
         self.preload = list(preload)
         self._root = Path(tempfile.mkdtemp(prefix="codeeval-sandbox-"))
         self._root.chmod(0o711)  # slots may enter their own work dirs, not list others
@@ -87,7 +88,8 @@ class ProcessSandbox(WorkerPool):
                           "code", stacklevel=2)
 
     def start_worker(self, slot: int) -> subprocess.Popen:
-        config = {"uid": self._uids.uids[slot] if self.dedicated_uids else None,
+        uids = self._uids.uids if self.dedicated_uids else None
+        config = {"uid": uids and uids[slot], "service_uid": uids and uids[self.parallel + slot],
                   "work_root": str(self._root), "capture_root": str(self._root),
                   "preload": self.preload, "isolate": self.dedicated_uids,
                   "hidden": self.hidden}

@@ -4,10 +4,11 @@ Started once per sandbox slot, as `python -I -c <this source> <config json>`, on
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
 {"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
 It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
-"limits", "report_cap", "output_cap", "framework", "checks", ...}, and answers one JSON line on
-stdout: {"exit_code", "timed_out", "duration_s", "cpu_wait_s" (seconds the program's main thread
-waited for a CPU, or null), "report" (its first report_cap bytes), "report_bytes", "stdout",
-"stderr" (their last output_cap bytes)}.
+"limits", "report_cap", "output_cap", "framework", "checks", "service", ...}, and answers one
+JSON line on stdout: {"exit_code", "timed_out", "duration_s", "cpu_wait_s" (seconds the
+program's main thread waited for a CPU, or null), "report" (its first report_cap bytes),
+"report_bytes", "stdout", "stderr" (their last output_cap bytes)}, or {"service_error"} when
+the program's service failed it.
 
 Per program the worker forks a process with its own session and process group (own uid when
 `uid` is set; rlimits; output to capture files; a fresh work dir; a minimal environment). With
@@ -23,7 +24,10 @@ program (or at its timeout: wall-clock time less what its main thread waited for
 the work dir and the uid's files in /tmp and /dev/shm.
 
 Forking from a warm interpreter that has already imported the benchmark's libraries (`preload`)
-is what makes this fast: no interpreter start-up and no library import per program.
+is what makes this fast: no interpreter start-up and no library import per program. Programs
+in other languages get the same from a service (`service.py`): a long-lived process the worker
+keeps for them as its own uid ("service_uid" in the config), whose socket a program finds in
+CODEEVAL_SERVICE.
 """
 
 import ctypes
@@ -61,6 +65,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 PR_SET_CHILD_SUBREAPER = 36
 SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK = 0x8914, 0x1, 0x8
 IPC_RMID = 0
+SERVICE_FILE_SIZE = 64 << 20   # the pool's FILE_SIZE_LIMIT for programs
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -176,6 +181,8 @@ def program_process(request, config, work, files):
                            "OMP_NUM_THREADS": "1",
                            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                            "PYTHONHASHSEED": "0", **inherited})
+        if "service_socket" in request:
+            os.environ["CODEEVAL_SERVICE"] = request["service_socket"]
         time.tzset()
         reseed_inherited_generators()
         pid = 0 if uid is not None else os.fork()
@@ -201,13 +208,18 @@ def program_process(request, config, work, files):
         os._exit(code)
 
 
+def limit_service():
+    """In a service's process before it starts: the programs' file limits."""
+    apply_limits({"file_size": SERVICE_FILE_SIZE, "open_files": 1024, "core": 0})
+
+
 def sweep(uid, own_pid_namespace):
     """Kill every process of the uid (daemons that left the group too), then remove its SysV
     IPC objects and its files in the shared temporary folders."""
     if uid is None:
         return
-    if own_pid_namespace:
-        kill_by_scan(uid)
+    if own_pid_namespace:   # every process of the uid is the program's: kill them by pid
+        services().kill_processes(uid)
     if ipc_objects(uid) or not own_pid_namespace:
         pid = os.fork()
         if pid == 0:  # as the uid, kill(-1) reaches exactly that uid's processes (not itself)
@@ -222,6 +234,11 @@ def sweep(uid, own_pid_namespace):
         os.waitpid(pid, 0)
     if not own_pid_namespace:
         settle(uid)
+    remove_files(uid)
+
+
+def remove_files(uid):
+    """The uid's files and folders in the shared temporary folders."""
     for folder in SHARED_TMP:
         try:
             entries = list(os.scandir(folder))
@@ -239,17 +256,8 @@ def sweep(uid, own_pid_namespace):
                 pass
 
 
-def uid_processes(uid):
-    """Pids of the uid's processes, zombies included."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
+def services():
+    return sys.modules["codeeval_service"]
 
 
 def settle(uid, timeout_s=2.0):
@@ -257,23 +265,9 @@ def settle(uid, timeout_s=2.0):
     (`isolate`), so it reaps the orphans itself: their zombies would otherwise hold the uid's
     process limit against the next program until the host's init got to them."""
     deadline = time.monotonic() + timeout_s
-    while uid_processes(uid) and time.monotonic() < deadline:
+    while services().uid_processes(uid) and time.monotonic() < deadline:
         reap()
         time.sleep(0.002)
-
-
-def kill_by_scan(uid):
-    """In a container's own pid namespace every process of the uid is the program's: kill
-    them by pid from /proc (no fork needed), until a scan finds none."""
-    for _ in range(100):
-        found = uid_processes(uid)
-        if not found:
-            return
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
 
 
 def reap():
@@ -313,11 +307,18 @@ def tail(f, cap):
     return text if size <= cap else f"[... {size - cap} bytes cut]\n" + text
 
 
-def serve_one(request, config, run_dir, capture):
+def serve_one(request, config, run_dir, capture, service):
     """Run one program in a fresh `run_dir/work`; its output and report go to the `capture`
-    files, which the program's uid cannot open (the worker's, reused for every program)."""
+    files, which the program's uid cannot open (the worker's, reused for every program).
+    A program that needs a `service` gets its socket (started now if need be)."""
     uid = config.get("uid")
     reap()   # zombies of the last program's leftovers that died after its sweep
+    spec = services().spec_of(request)
+    if spec is not None:
+        try:
+            request["service_socket"] = service.socket_for(spec)
+        except services().ServiceFailed as failure:
+            return {"service_error": str(failure)}
     work = os.path.join(run_dir, "work")
     os.mkdir(work)
     with open(os.path.join(work, "program.py"), "w", encoding="utf-8") as f:
@@ -348,11 +349,17 @@ def serve_one(request, config, run_dir, capture):
             os.killpg(pid, signal.SIGKILL)  # the program's leftovers die with it
         except OSError:
             pass
-        status = os.waitpid(pid, 0)[1]
+        exit_code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         sweep(uid, config.get("own_pid_namespace", False))
+        if spec is not None:
+            service_failed = service.after_program(timed_out, exit_code)
+            if service.uid is not None:
+                remove_files(service.uid)
+            if service_failed:
+                return {"service_error": "the program's service stopped answering"}
         reap()
         report = files["report"].fileno()
-        return {"exit_code": os.waitstatus_to_exitcode(status), "timed_out": timed_out,
+        return {"exit_code": exit_code, "timed_out": timed_out,
                 "duration_s": round(duration, 4), "cpu_wait_s": waited,
                 "report_bytes": os.fstat(report).st_size,
                 "report": os.pread(report, request["report_cap"], 0).decode("utf-8", "replace"),
@@ -393,13 +400,19 @@ def main():
     capture = {name: open(os.path.join(capture_dir, name), "ab+" if name == "report" else "wb+")
                for name in ("stdout", "stderr", "report")}
     answers = os.fdopen(os.dup(1), "w", buffering=1)
+    service = services().Service(
+        config.get("service_uid"), config["work_root"],
+        {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"},
+        limit_service)
     try:
         while True:
             request = read_request()
             if request is None:
                 break
-            answers.write(json.dumps(serve_one(request, config, run_dir, capture)) + "\n")
+            answers.write(json.dumps(serve_one(request, config, run_dir, capture, service))
+                          + "\n")
     finally:
+        service.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(capture_dir, ignore_errors=True)
 

@@ -30,7 +30,7 @@ first `public` followed by the code from its first `public` (so the skeleton's p
 imports are kept); then compile main and tests, and run the whole suite (class-wise: one class
 replaced, the rest canonical). The official Gradle build cannot run offline: the in-sandbox
 driver (javabench_driver.py) does what it does with javac 17 and Debian's JUnit Platform jars
-in the `java` image, in one JVM per program (javabench_runner.java); replaying the official
+in the `java` image, in the slot's warm JVM (javabench_server.java); replaying the official
 GPT-4o results reproduces every class-wise [passed, total] and compile outcome.
 
 Quirk, part of what the benchmark measures: 31 of the 45 canonical classes do NOT compile
@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 import re
 import tarfile
@@ -89,7 +90,15 @@ MOCKITO_PROJECTS = ("PA22",)
 # The official class-wise metrics (name@k) and the field of `sample_outcome` each counts.
 OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
-RUNNER = (Path(__file__).with_name("javabench_runner.java")).read_text(encoding="utf-8")
+SERVER = (Path(__file__).with_name("javabench_server.java")).read_text(encoding="utf-8")
+CONSOLE_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
+# The slot's warm JVM (a service: sandbox/service.py). C1 only and the serial collector, as
+# the per-program JVMs had; no attach mechanism: no agent can rewrite the server's classes.
+SERVICE = json.dumps({
+    "argv": ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+             "-XX:+DisableAttachMechanism", "-Xmx512m", "-Dfile.encoding=UTF-8",
+             "-cp", CONSOLE_JAR, "{files}/javabench_server.java", "{socket}", CONSOLE_JAR],
+    "files": {"javabench_server.java": SERVER}})
 # One JVM per program compiling twice and running the tests (2-6 s on an idle core; the old
 # three JVMs took 40 s on this shared machine under load), plus up to Gradle's 60 s for the
 # test run.
@@ -265,8 +274,7 @@ class JavaBench(ExecutedTask):
                           if text is not None},
                 "mockito": project in MOCKITO_PROJECTS,
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
-                "separate_thread": self.mode == "robust", "select_class": select_class,
-                "runner": RUNNER}
+                "separate_thread": self.mode == "robust", "select_class": select_class}
         head = driver_head(DRIVER, spec)
         steps = ["report_step('assembly', 'passed' if %r else 'failed', can_replace=%r, "
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]
@@ -274,7 +282,8 @@ class JavaBench(ExecutedTask):
             steps.append("run_javabench(SPEC)")
         return Program.joined(key, head, "\n".join(steps) + "\n", expected_steps=3,
                               framework="driver", language="java", image=self.image,
-                              timeout_s=self.limit(PROGRAM_TIMEOUT_S), memory_mb=0)
+                              timeout_s=self.limit(PROGRAM_TIMEOUT_S), memory_mb=0,
+                              service=SERVICE)
 
     def extra_metrics(self, problems, rows):
         """The official class-wise metrics, per project and overall: completion@k,

@@ -8,19 +8,20 @@ step for step against the official results (shared/docs/javabench-offline.md): j
 on the class path, then the JUnit Platform's tests as its console launcher runs them from
 Debian's jars, with the project root as working directory, PA21/PA22's 2000 ms default
 per-test timeout, and a 60 s limit on the test run (Gradle's 1-minute test task timeout).
-All of it happens in one JVM, javabench_runner.java (its source travels in the spec), which
-reports each compile on its stdout. Steps reported: `compile` (errors = javac error lines) and
-`tests` (tests, successes, from the XML reports).
+The work happens in the slot's warm JVM (javabench_server.java, a service the worker keeps
+across programs, found at $CODEEVAL_SERVICE): this driver sends it the project's files and
+the class paths, and reads javac's output for each compile and the tests' XML reports back.
+Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes, from the
+XML reports).
 """
 
 import base64
-import glob
 import io
 import json
 import os
 import re
-import secrets
-import subprocess
+import socket
+import struct
 import tarfile
 import zlib
 import xml.etree.ElementTree as ElementTree
@@ -33,27 +34,38 @@ TEST_JARS = ["junit-jupiter-api.jar", "junit-jupiter-params.jar", "junit-platfor
 # mockito-core's manifest class path and must be named).
 MOCKITO_JARS = ["junit-platform-launcher.jar", "junit-platform-engine.jar", "mockito-core.jar",
                 "byte-buddy.jar", "byte-buddy-agent.jar", "objenesis.jar"]
-JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData"]
 COMPILE_ERROR = re.compile(r"^\S.*:\d+: error:", re.M)
-TEST_RUN_LIMIT_S = 60
+TEST_RUN_LIMIT_S = 60   # the server's TEST_RUN_LIMIT_MS
+# The exit status that tells the worker its service failed this program (the sandbox's fault:
+# the program is run again with a fresh service); codeeval_service.UNAVAILABLE_EXIT.
+SERVICE_UNAVAILABLE = 75
 
 
-def unpack(spec):
-    """A fresh copy of the project in ./project, the generated files written over it."""
+def project_files(spec):
+    """[(path, bytes)] of the project with the generated files written over it; a path ending
+    in "/" is a folder."""
     archive = zlib.decompress(base64.b64decode(spec["project"]))
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall("project")   # our own archive of the Solution project
+    files = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:   # our own archive of the project
+        for member in tar.getmembers():
+            if member.isdir():
+                files[member.name.rstrip("/") + "/"] = b""
+            elif member.isfile():
+                files[member.name] = tar.extractfile(member).read()
     for path, text in spec["files"].items():
-        with open(os.path.join("project", path), "w", encoding="utf-8") as f:
-            f.write(text)
-    os.chdir("project")
+        files[path] = text.encode("utf-8")
+    return sorted(files.items())
 
 
 def junit_counts(reports):
-    """(tests, successes, failure lines) over the launcher's XML reports."""
+    """(tests, successes, failure lines) over the launcher's XML reports (texts)."""
     tests, successes, failures = 0, 0, []
-    for path in sorted(glob.glob(f"{reports}/TEST-*.xml")):
-        for case in ElementTree.parse(path).getroot().iter("testcase"):
+    for report in reports:
+        try:
+            cases = list(ElementTree.fromstring(report).iter("testcase"))
+        except ElementTree.ParseError:   # not the launcher's: its tests count as missing
+            continue
+        for case in cases:
             tests += 1
             bad = [c for c in case if c.tag in ("failure", "error", "skipped")]
             if not bad:
@@ -64,10 +76,31 @@ def junit_counts(reports):
     return tests, successes, failures
 
 
+class Connection:
+    """The server's socket, read and written as length-prefixed fields."""
+
+    def __init__(self, path):
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.socket.connect(path)
+        self.stream = self.socket.makefile("rb")
+
+    def send(self, fields):
+        self.socket.sendall(b"".join(struct.pack(">i", len(f)) + f for f in fields))
+
+    def field(self):
+        """The next field, or None when the server closed the connection."""
+        head = self.stream.read(4)
+        if len(head) < 4:
+            return None
+        body = self.stream.read(struct.unpack(">i", head)[0])
+        return body
+
+    def text(self):
+        value = self.field()
+        return None if value is None else value.decode("utf-8", "replace")
+
+
 def run_javabench(spec):
-    unpack(spec)
-    with open("../runner.java", "w", encoding="utf-8") as f:
-        f.write(spec["runner"])
     jars = [JARS + j for j in ANNOTATION_JARS]
     test_jars = jars + [JARS + j for j in TEST_JARS + (MOCKITO_JARS if spec["mockito"] else [])]
     run_classpath = ["build/test", "src/test/resources", "build/main", "src/main/resources"]
@@ -77,49 +110,50 @@ def run_javabench(spec):
                       f"{spec['test_timeout_ms']} ms")
         if spec.get("separate_thread"):   # robust mode: a looping test cannot hang the run
             config.append("junit.jupiter.execution.timeout.thread.mode.default=SEPARATE_THREAD")
-    nonce = secrets.token_hex(16)
-    runner = subprocess.Popen(
-        ["java", *JVM_FLAGS, "-Xmx512m", "-Dfile.encoding=UTF-8",
-         "-cp", JARS + "junit-platform-console-standalone.jar", "../runner.java", nonce,
-         ":".join(jars), ":".join(["build/main"] + test_jars),
-         ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
-         *config],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace")
+    files = project_files(spec)
+    try:
+        server = Connection(os.environ["CODEEVAL_SERVICE"])
+        server.send([s.encode() for s in (
+            ":".join(jars), ":".join(["build/main"] + test_jars),
+            ":".join(run_classpath + test_jars), spec.get("select_class") or "-",
+            str(len(config)), *config, str(len(files)))]
+            + [part for path, content in files for part in (path.encode(), content)])
+    except OSError:
+        os._exit(SERVICE_UNAVAILABLE)
     for _ in ("main", "test"):
-        exit_code, output = read_compile(runner, nonce)
-        if exit_code != 0:
+        exit_code, output = server.text(), server.text()
+        if output is None:   # javac runs no code of the program: the server failed
+            os._exit(SERVICE_UNAVAILABLE)
+        if exit_code != "0":
             errors = len(COMPILE_ERROR.findall(output)) or 1
+            server.text()   # the last field: the server is ready for the next program
             report_step("compile", "failed", errors=errors, message=output[-3000:])
-            runner.kill()
-            runner.communicate()
             return
     report_step("compile", "passed", errors=0, message=output[-3000:])
-    started = runner.stdout.readline()   # "NONCE tests", or nothing when the JVM died
-    try:
-        output = started + runner.communicate(timeout=TEST_RUN_LIMIT_S)[0]
-    except subprocess.TimeoutExpired:
-        runner.kill()
-        runner.communicate()
+    run, output = server.text(), server.text()
+    if run == "timed out":
         report_step("tests", "failed", tests=0, successes=0, timed_out=True,
                     message=f"the test run passed its {TEST_RUN_LIMIT_S} s limit")
         return
-    tests, successes, failures = junit_counts("build/reports")
+    counted, succeeded, count = server.text(), server.text(), server.text()
+    reports = [server.field() for _ in range(int(count or 0))]
+    retired = server.text()
+    if retired is None:
+        report_step("tests", "failed", tests=0, successes=0,
+                    message="the JVM ended during the tests (System.exit or a crash)")
+        return
+    tests, successes, failures = junit_counts(reports)
+    counted, succeeded = int(counted), int(succeeded)
+    if tests < counted or successes > succeeded:   # files the tests' code could write
+        failures.insert(0, f"the XML reports ({successes} of {tests} tests passing) disagree "
+                           f"with the launcher ({succeeded} of {counted}): written over")
+        tests, successes = max(tests, counted), min(successes, succeeded)
     passed = bool(tests) and successes == tests
     message = "" if passed else "\n".join(failures) or output[-2000:]
+    # why the slot's JVM ends after this program (a fresh one serves the next), when it does
+    details = {"server_retired": retired} if retired else {}
     report_step("tests", "passed" if passed else "failed", tests=tests, successes=successes,
-                message=message)
-
-
-def read_compile(runner, nonce):
-    """(javac's exit code, its output) from the runner's next "NONCE compiled NAME EXIT"
-    line and the lines before it; exit code None when the JVM ended first."""
-    lines = []
-    for line in runner.stdout:
-        if line.startswith(nonce + " compiled "):
-            return int(line.split()[-1]), "".join(lines)
-        lines.append(line)
-    return None, "".join(lines)
+                message=message, **details)
 
 
 def load_spec(packed):

@@ -186,10 +186,11 @@ def test_reference_classes_compile_and_pass_every_test_of_pa19(problems):
     assert_reference_passes(problems, ("PA19",))
 
 
-def test_a_class_cannot_pass_for_compiled_by_printing_the_runners_progress_line(problems):
-    # javac echoes the offending source line under each error: a model that writes the
-    # runner's progress line ("<nonce> compiled main 0") into a class that does not compile
-    # must still fail the compile step (the nonce is drawn per program, after the text exists).
+def test_a_class_cannot_pass_for_compiled_by_printing_a_progress_line(problems):
+    # javac echoes the offending source line under each error: a model that writes progress
+    # lines ("<nonce> compiled main 0", the old runner's) into a class that does not compile
+    # must still fail the compile step (the server answers in length-prefixed fields: no text
+    # in javac's output is read as its exit code).
     task = JavaBench()
     problem = next(p for p in problems if p.data["project"] == "PA19")
     forged = "\n".join(f"{word} compiled {name} 0" for word in ("x", "0" * 32, "NONCE")
