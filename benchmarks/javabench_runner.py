@@ -8,7 +8,8 @@ containers, started before timing), back to back:
   - baseline: the previous runner, one JVM per program (javac in process for main and tests,
     then the JUnit Platform launcher), as the driver and runner of commit PREVIOUS built it,
     read from this repository's git history;
-  - codeeval: the slot's warm JVM (tasks/javabench_server.java), which starts once per slot.
+  - codeeval: javac in the slot's warm compile server (tasks/javabench_server.java, started
+    once per slot), the tests in a fresh JVM per program (tasks/JavaBenchTests.java).
 Both report how many classes compiled and passed every test; the ratio is against the baseline.
 
     python benchmarks/javabench_runner.py --data-dir ../shared/benchmarks [--projects PA22]
@@ -116,7 +117,7 @@ def main() -> None:
         def sandbox_run():
             return sum(e.status == "passed" for e in box.run(programs))
 
-        timed("codeeval, a warm JVM per slot", sandbox_run, len(programs), base)
+        timed("codeeval, warm javac, fresh test JVM", sandbox_run, len(programs), base)
 
 
 if __name__ == "__main__":

@@ -159,7 +159,7 @@ class Program:
     timeout_s: float = 10.0
     memory_mb: int = 4096            # address-space limit; 0: none (JVMs; the container caps memory)
     # A long-lived helper the program talks to, kept by the sandbox's worker across programs
-    # (JavaBench's warm JVM): JSON {"argv": [...], "files": {name: text}}; sandbox/service.py.
+    # (JavaBench's compile server): JSON {"argv": [...], "files": {name: text}}; sandbox/service.py.
     service: str = ""
     # seconds it is expected to run (its problem's ground truth's): the longest start first.
     # Not part of what the program is (content_hash).

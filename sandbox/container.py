@@ -3,7 +3,7 @@
 One long-lived container per parallel slot runs the worker (worker.py) as root inside the
 container, which runs each program as uid 10001 in its own process group with rlimits and a
 timeout, then kills every leftover process of that uid and wipes its files; a program's
-service (JavaBench's warm JVM, sandbox/service.py) runs as uid 10002. The container:
+service (JavaBench's compile server, sandbox/service.py) runs as uid 10002. The container:
 no network, read-only root, sized tmpfs for /tmp and for the worker's capture files, memory and
 pids caps, all capabilities dropped but the six the worker needs to switch uid and clean up,
 no-new-privileges, no container logs, no host folder mounted, never the Docker socket.
@@ -25,7 +25,7 @@ from codeeval.sandbox.images import image_exists, resolve
 from codeeval.sandbox.pool import WorkerPool
 
 PROGRAM_UID = 10001
-SERVICE_UID = 10002   # a program's service (JavaBench's warm JVM): out of the program's reach
+SERVICE_UID = 10002   # a program's service (JavaBench's javac): out of the program's reach
 # What the worker needs as root inside the container: give files to the program uid, switch
 # to it, read and remove what it left, and kill its processes.
 CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL")
@@ -89,4 +89,5 @@ class DockerSandbox(WorkerPool):
         return {"kind": self.kind, "image": self.image.tag, "docker": version,
                 "parallel": self.parallel_described, "memory_mb": self.memory_mb,
                 "hash_seed": self.hash_seed,
-                "isolation": "container per slot, network none, uid 10001"}
+                "isolation": "container per slot, network none, uid 10001 "
+                              "(services 10002)"}

@@ -73,7 +73,7 @@ class ProcessSandbox(WorkerPool):
         super().__init__(parallel, hash_seed, admission)
         self.dedicated_uids = os.geteuid() == 0
         self.processes_limit = 256 if self.dedicated_uids else None
-        # per slot one uid for its programs and one for their service (JavaBench's JVM)
+        # per slot one uid for its programs and one for their service (JavaBench's javac)
         self._uids = UidLease(2 * self.parallel) if self.dedicated_uids else None
         self.preload = list(preload)
         self._root = Path(tempfile.mkdtemp(prefix="codeeval-sandbox-"))

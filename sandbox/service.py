@@ -1,8 +1,9 @@
 """A long-lived helper process that programs talk to, kept by the worker across programs
 (standard library only; the worker loads it from source as `codeeval_service`).
 
-JavaBench's warm JVM is one (tasks/javabench_server.java): starting javac and JUnit costs
-seconds per program, a JVM that stays up costs them once per slot. A program's request names
+JavaBench's compile server is one (tasks/javabench_server.java): a cold javac costs seconds per
+program, a JVM that stays up pays for its start once per slot. A service must never run the
+program's own code: what a program leaves in a shared process could reach later programs. A program's request names
 its service as {"argv": [...], "files": {name: text}}; the worker starts it before the program
 when none runs, the last one ended, or the spec differs, in a fresh folder: `files` written
 there owned by the worker (read-only to the service, which so cannot change what a restart

@@ -30,7 +30,8 @@ first `public` followed by the code from its first `public` (so the skeleton's p
 imports are kept); then compile main and tests, and run the whole suite (class-wise: one class
 replaced, the rest canonical). The official Gradle build cannot run offline: the in-sandbox
 driver (javabench_driver.py) does what it does with javac 17 and Debian's JUnit Platform jars
-in the `java` image, in the slot's warm JVM (javabench_server.java); replaying the official
+in the `java` image (javac in the slot's warm compile server, javabench_server.java; the tests
+in a fresh JVM per program, JavaBenchTests.java); replaying the official
 GPT-4o results reproduces every class-wise [passed, total] and compile outcome.
 
 Quirk, part of what the benchmark measures: 31 of the 45 canonical classes do NOT compile
@@ -90,15 +91,16 @@ MOCKITO_PROJECTS = ("PA22",)
 # The official class-wise metrics (name@k) and the field of `sample_outcome` each counts.
 OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
-SERVER = (Path(__file__).with_name("javabench_server.java")).read_text(encoding="utf-8")
-CONSOLE_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
-# The slot's warm JVM (a service: sandbox/service.py). C1 only and the serial collector, as
-# the per-program JVMs had; no attach mechanism: no agent can rewrite the server's classes.
+SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
+                 for name in ("javabench_server.java", "JavaBenchTests.java"))
+# The slot's warm compile server (a service: sandbox/service.py), with the test runner it
+# compiles for the programs' own JVMs. C1 only and the serial collector, as the test JVMs.
 SERVICE = json.dumps({
     "argv": ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
              "-XX:+DisableAttachMechanism", "-Xmx512m", "-Dfile.encoding=UTF-8",
-             "-cp", CONSOLE_JAR, "{files}/javabench_server.java", "{socket}", CONSOLE_JAR],
-    "files": {"javabench_server.java": SERVER}})
+             "-cp", "/usr/share/java/junit-platform-console-standalone.jar",
+             "{files}/javabench_server.java", "{socket}", "{files}"],
+    "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
 # One JVM per program compiling twice and running the tests (2-6 s on an idle core; the old
 # three JVMs took 40 s on this shared machine under load), plus up to Gradle's 60 s for the
 # test run.

@@ -8,20 +8,23 @@ step for step against the official results (shared/docs/javabench-offline.md): j
 on the class path, then the JUnit Platform's tests as its console launcher runs them from
 Debian's jars, with the project root as working directory, PA21/PA22's 2000 ms default
 per-test timeout, and a 60 s limit on the test run (Gradle's 1-minute test task timeout).
-The work happens in the slot's warm JVM (javabench_server.java, a service the worker keeps
-across programs, found at $CODEEVAL_SERVICE): this driver sends it the project's files and
-the class paths, and reads javac's output for each compile and the tests' XML reports back.
+The compiles happen in the slot's warm compile server (javabench_server.java, a service the
+worker keeps across programs, found at $CODEEVAL_SERVICE), the tests in a fresh JVM of this
+program's own (JavaBenchTests, compiled by the server into `classes` beside its socket).
 Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes, from the
-XML reports).
+XML reports, checked against the launcher's own counts).
 """
 
 import base64
+import glob
 import io
 import json
 import os
 import re
+import secrets
 import socket
 import struct
+import subprocess
 import tarfile
 import zlib
 import xml.etree.ElementTree as ElementTree
@@ -34,27 +37,30 @@ TEST_JARS = ["junit-jupiter-api.jar", "junit-jupiter-params.jar", "junit-platfor
 # mockito-core's manifest class path and must be named).
 MOCKITO_JARS = ["junit-platform-launcher.jar", "junit-platform-engine.jar", "mockito-core.jar",
                 "byte-buddy.jar", "byte-buddy-agent.jar", "objenesis.jar"]
+CONSOLE_JAR = JARS + "junit-platform-console-standalone.jar"
+JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
+             "-Dfile.encoding=UTF-8"]
 COMPILE_ERROR = re.compile(r"^\S.*:\d+: error:", re.M)
-TEST_RUN_LIMIT_S = 60   # the server's TEST_RUN_LIMIT_MS
+TEST_RUN_LIMIT_S = 60
 # The exit status that tells the worker its service failed this program (the sandbox's fault:
 # the program is run again with a fresh service); codeeval_service.UNAVAILABLE_EXIT.
 SERVICE_UNAVAILABLE = 75
 
 
-def project_files(spec):
-    """[(path, bytes)] of the project with the generated files written over it; a path ending
-    in "/" is a folder."""
+def unpack(spec):
+    """A fresh copy of the project in ./project, the generated files written over it; its
+    build folders writable by the compile server (another uid)."""
     archive = zlib.decompress(base64.b64decode(spec["project"]))
-    files = {}
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:   # our own archive of the project
-        for member in tar.getmembers():
-            if member.isdir():
-                files[member.name.rstrip("/") + "/"] = b""
-            elif member.isfile():
-                files[member.name] = tar.extractfile(member).read()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall("project")   # our own archive of the Solution project
     for path, text in spec["files"].items():
-        files[path] = text.encode("utf-8")
-    return sorted(files.items())
+        with open(os.path.join("project", path), "w", encoding="utf-8") as f:
+            f.write(text)
+    os.chmod(".", 0o755)
+    os.chdir("project")
+    for folder in ("build/main", "build/test"):
+        os.makedirs(folder)
+        os.chmod(folder, 0o777)
 
 
 def junit_counts(reports):
@@ -76,31 +82,35 @@ def junit_counts(reports):
     return tests, successes, failures
 
 
-class Connection:
-    """The server's socket, read and written as length-prefixed fields."""
+def field(stream):
+    """The next length-prefixed field from the server, or None when it closed the connection."""
+    head = stream.read(4)
+    if len(head) < 4:
+        return None
+    return stream.read(struct.unpack(">i", head)[0]).decode("utf-8", "replace")
 
-    def __init__(self, path):
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket.connect(path)
-        self.stream = self.socket.makefile("rb")
 
-    def send(self, fields):
-        self.socket.sendall(b"".join(struct.pack(">i", len(f)) + f for f in fields))
-
-    def field(self):
-        """The next field, or None when the server closed the connection."""
-        head = self.stream.read(4)
-        if len(head) < 4:
-            return None
-        body = self.stream.read(struct.unpack(">i", head)[0])
-        return body
-
-    def text(self):
-        value = self.field()
-        return None if value is None else value.decode("utf-8", "replace")
+def compile_project(main_classpath, test_classpath):
+    """(passed, javac's output) of the compile server's javac on main, then on tests."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+            server.connect(os.environ["CODEEVAL_SERVICE"])
+            server.sendall(b"".join(struct.pack(">i", len(f)) + f for f in (
+                s.encode() for s in (os.getcwd(), main_classpath, test_classpath))))
+            answers = server.makefile("rb")
+            for _ in ("main", "test"):
+                exit_code, output = field(answers), field(answers)
+                if output is None:   # javac runs no code of the program: the server failed
+                    os._exit(SERVICE_UNAVAILABLE)
+                if exit_code != "0":
+                    return False, output
+            return True, output
+    except OSError:
+        os._exit(SERVICE_UNAVAILABLE)
 
 
 def run_javabench(spec):
+    unpack(spec)
     jars = [JARS + j for j in ANNOTATION_JARS]
     test_jars = jars + [JARS + j for j in TEST_JARS + (MOCKITO_JARS if spec["mockito"] else [])]
     run_classpath = ["build/test", "src/test/resources", "build/main", "src/main/resources"]
@@ -110,50 +120,49 @@ def run_javabench(spec):
                       f"{spec['test_timeout_ms']} ms")
         if spec.get("separate_thread"):   # robust mode: a looping test cannot hang the run
             config.append("junit.jupiter.execution.timeout.thread.mode.default=SEPARATE_THREAD")
-    files = project_files(spec)
-    try:
-        server = Connection(os.environ["CODEEVAL_SERVICE"])
-        server.send([s.encode() for s in (
-            ":".join(jars), ":".join(["build/main"] + test_jars),
-            ":".join(run_classpath + test_jars), spec.get("select_class") or "-",
-            str(len(config)), *config, str(len(files)))]
-            + [part for path, content in files for part in (path.encode(), content)])
-    except OSError:
-        os._exit(SERVICE_UNAVAILABLE)
-    for _ in ("main", "test"):
-        exit_code, output = server.text(), server.text()
-        if output is None:   # javac runs no code of the program: the server failed
-            os._exit(SERVICE_UNAVAILABLE)
-        if exit_code != "0":
-            errors = len(COMPILE_ERROR.findall(output)) or 1
-            server.text()   # the last field: the server is ready for the next program
-            report_step("compile", "failed", errors=errors, message=output[-3000:])
-            return
+    compiled, output = compile_project(":".join(jars), ":".join(["build/main"] + test_jars))
+    if not compiled:
+        errors = len(COMPILE_ERROR.findall(output)) or 1
+        report_step("compile", "failed", errors=errors, message=output[-3000:])
+        return
     report_step("compile", "passed", errors=0, message=output[-3000:])
-    run, output = server.text(), server.text()
-    if run == "timed out":
+    classes = os.path.join(os.path.dirname(os.environ["CODEEVAL_SERVICE"]), "classes")
+    nonce = secrets.token_hex(16)
+    run = subprocess.Popen(
+        ["java", *JVM_FLAGS, "-cp", f"{CONSOLE_JAR}:{classes}", "JavaBenchTests",
+         ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
+         *config],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, errors="replace")
+    try:
+        output = run.communicate(nonce + "\n", timeout=TEST_RUN_LIMIT_S)[0]
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.communicate()
         report_step("tests", "failed", tests=0, successes=0, timed_out=True,
                     message=f"the test run passed its {TEST_RUN_LIMIT_S} s limit")
         return
-    counted, succeeded, count = server.text(), server.text(), server.text()
-    reports = [server.field() for _ in range(int(count or 0))]
-    retired = server.text()
-    if retired is None:
+    counts = [line.split()[2:] for line in output.splitlines()
+              if line.startswith(nonce + " counts ")]
+    if not counts:
         report_step("tests", "failed", tests=0, successes=0,
-                    message="the JVM ended during the tests (System.exit or a crash)")
+                    message="the test JVM ended before the end of the tests (System.exit or "
+                            "a crash)\n" + output[-2000:])
         return
+    counted, succeeded = (int(n) for n in counts[-1])
+    reports = []
+    for path in sorted(glob.glob("build/reports/TEST-*.xml")):
+        with open(path, "rb") as f:
+            reports.append(f.read())
     tests, successes, failures = junit_counts(reports)
-    counted, succeeded = int(counted), int(succeeded)
     if tests < counted or successes > succeeded:   # files the tests' code could write
         failures.insert(0, f"the XML reports ({successes} of {tests} tests passing) disagree "
                            f"with the launcher ({succeeded} of {counted}): written over")
         tests, successes = max(tests, counted), min(successes, succeeded)
     passed = bool(tests) and successes == tests
     message = "" if passed else "\n".join(failures) or output[-2000:]
-    # why the slot's JVM ends after this program (a fresh one serves the next), when it does
-    details = {"server_retired": retired} if retired else {}
     report_step("tests", "passed" if passed else "failed", tests=tests, successes=successes,
-                message=message, **details)
+                message=message)
 
 
 def load_spec(packed):

@@ -6,7 +6,8 @@ average 10 on two cores, canonical PA22 classes included), as the official Gradl
 The full reference runs and the replays of all official GPT-4o samples (225 class-wise, 215
 test-wise) are marked slow (`pytest -m slow tests/test_javabench.py`; measured twice on two
 shared cores at load average 6-14: class-wise replay 9 min, test-wise 4-6 min, all matching;
-with one JVM per program on two idle cores: 415 s and 218 s, all matching).
+with one JVM per program on two idle cores: 415 s and 218 s; with javac in a warm compile
+server per slot, the whole file with the slow tests: about 360 s, all matching).
 """
 
 from __future__ import annotations

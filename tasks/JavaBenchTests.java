@@ -1,0 +1,88 @@
+// JavaBench's test run: one fresh JVM per program, started by the driver (javabench_driver.py)
+// as the program's own uid in the project directory, after the slot's compile server
+// (javabench_server.java) compiled main and tests. The server compiles this file once when it
+// starts; the code under test never runs in the server, so nothing a program does in its JVM
+// reaches the server or a later program.
+//
+// It runs the tests as the JUnit console launcher does: the same discovery request (a class-path
+// scan of build/test with every class name, or one class with the console's default name
+// pattern beside the quoted class name), the project's class path in a child URLClassLoader set
+// as the context class loader, and the legacy XML report listener, whose files the driver
+// reads. Those files are the tests' to write, too, so it also prints the launcher's own counts
+// on a line that starts with a nonce the driver writes on its stdin (read before any test
+// runs, kept in a local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED"
+// (tests run or skipped, tests that succeeded). It halts after the tests whatever they did:
+// threads and shutdown hooks a test left cannot hold it or write after that line.
+//
+// Arguments: RUN_CLASSPATH SELECT_CLASS|- REPORTS_DIR [KEY=VALUE ...] (JUnit configuration
+// parameters). The class path is ':'-separated.
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.junit.platform.engine.discovery.ClassNameFilter;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+import org.junit.platform.reporting.legacy.xml.LegacyXmlReportGeneratingListener;
+
+public class JavaBenchTests {
+    public static void main(String[] args) throws Exception {
+        String nonce = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                .readLine();
+        System.setIn(java.io.InputStream.nullInputStream());
+        PrintStream out = System.out;
+        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
+        String selectClass = args[1];
+        if (selectClass.equals("-")) {
+            request.selectors(DiscoverySelectors.selectClasspathRoots(
+                            Set.of(Paths.get("build/test"))))
+                   .filters(ClassNameFilter.includeClassNamePatterns(".*"));
+        } else {
+            request.selectors(DiscoverySelectors.selectClass(selectClass))
+                   .filters(ClassNameFilter.includeClassNamePatterns(
+                           ClassNameFilter.STANDARD_INCLUDE_PATTERN, Pattern.quote(selectClass)));
+        }
+        for (String pair : List.of(args).subList(3, args.length)) {
+            int split = pair.indexOf('=');
+            request.configurationParameter(pair.substring(0, split), pair.substring(split + 1));
+        }
+        List<URL> urls = new ArrayList<>();
+        for (String entry : args[0].split(":")) {
+            if (Files.exists(Paths.get(entry))) {   // as the console keeps only existing entries
+                urls.add(Paths.get(entry).toUri().toURL());
+            }
+        }
+        Thread thread = Thread.currentThread();
+        thread.setContextClassLoader(URLClassLoader.newInstance(urls.toArray(new URL[0]),
+                                                                thread.getContextClassLoader()));
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        PrintWriter writer = new PrintWriter(out, true);
+        launcher.execute(request.build(), summary,
+                         new LegacyXmlReportGeneratingListener(Paths.get(args[2]), writer));
+        TestExecutionSummary result = summary.getSummary();
+        if (result.getTotalFailureCount() > 0) {
+            result.printFailuresTo(writer);
+        }
+        result.printTo(writer);
+        long run = result.getTestsStartedCount() + result.getTestsSkippedCount();
+        out.println(nonce + " counts " + run + " " + result.getTestsSucceededCount());
+        out.flush();
+        Runtime.getRuntime().halt(0);
+    }
+}
