@@ -95,11 +95,15 @@ SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
                  for name in ("javabench_server.java", "JavaBenchTests.java"))
 # The slot's warm compile server (a service: sandbox/service.py), with the test runner it
 # compiles for the programs' own JVMs. C1 only and the serial collector, as the test JVMs.
+# The test JVMs' flags (the driver's, in every spec): the server dumps their class archive with
+# the same ones.
+TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
+                  "-Dfile.encoding=UTF-8"]
 SERVICE = json.dumps({
     "argv": ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
              "-XX:+DisableAttachMechanism", "-Xmx512m", "-Dfile.encoding=UTF-8",
              "-cp", "/usr/share/java/junit-platform-console-standalone.jar",
-             "{files}/javabench_server.java", "{socket}", "{files}"],
+             "{files}/javabench_server.java", "{socket}", "{files}", *TEST_JVM_FLAGS],
     "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
 # One JVM per program compiling twice and running the tests (2-6 s on an idle core; the old
 # three JVMs took 40 s on this shared machine under load), plus up to Gradle's 60 s for the
@@ -276,7 +280,8 @@ class JavaBench(ExecutedTask):
                           if text is not None},
                 "mockito": project in MOCKITO_PROJECTS,
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
-                "separate_thread": self.mode == "robust", "select_class": select_class}
+                "separate_thread": self.mode == "robust", "select_class": select_class,
+                "jvm_flags": TEST_JVM_FLAGS}
         head = driver_head(DRIVER, spec)
         steps = ["report_step('assembly', 'passed' if %r else 'failed', can_replace=%r, "
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]

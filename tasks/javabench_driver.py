@@ -10,7 +10,8 @@ Debian's jars, with the project root as working directory, PA21/PA22's 2000 ms d
 per-test timeout, and a 60 s limit on the test run (Gradle's 1-minute test task timeout).
 The compiles happen in the slot's warm compile server (javabench_server.java, a service the
 worker keeps across programs, found at $CODEEVAL_SERVICE), the tests in a fresh JVM of this
-program's own (JavaBenchTests, compiled by the server into `classes` beside its socket).
+program's own (JavaBenchTests, compiled by the server into `classes` beside its socket, with a class
+archive for the test JVMs).
 Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes, from the
 XML reports, checked against the launcher's own counts).
 """
@@ -38,8 +39,6 @@ TEST_JARS = ["junit-jupiter-api.jar", "junit-jupiter-params.jar", "junit-platfor
 MOCKITO_JARS = ["junit-platform-launcher.jar", "junit-platform-engine.jar", "mockito-core.jar",
                 "byte-buddy.jar", "byte-buddy-agent.jar", "objenesis.jar"]
 CONSOLE_JAR = JARS + "junit-platform-console-standalone.jar"
-JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
-             "-Dfile.encoding=UTF-8"]
 COMPILE_ERROR = re.compile(r"^\S.*:\d+: error:", re.M)
 TEST_RUN_LIMIT_S = 60
 # The exit status that tells the worker its service failed this program (the sandbox's fault:
@@ -127,9 +126,12 @@ def run_javabench(spec):
         return
     report_step("compile", "passed", errors=0, message=output[-3000:])
     classes = os.path.join(os.path.dirname(os.environ["CODEEVAL_SERVICE"]), "classes")
+    archive = os.path.join(classes, "tests.jsa")   # the server's, when it could make one
+    flags = spec["jvm_flags"] + ([f"-XX:SharedArchiveFile={archive}"]
+                                 if os.path.exists(archive) else [])
     nonce = secrets.token_hex(16)
     run = subprocess.Popen(
-        ["java", *JVM_FLAGS, "-cp", f"{CONSOLE_JAR}:{classes}", "JavaBenchTests",
+        ["java", *flags, "-cp", f"{CONSOLE_JAR}:{classes}/JavaBenchTests.jar", "JavaBenchTests",
          ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
          *config],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
