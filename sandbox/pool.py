@@ -96,7 +96,7 @@ class WorkerPool(Sandbox):
         # -s and PYTHONSAFEPATH rather than -I: no user site, no cwd on sys.path, but
         # PYTHONHASHSEED (which -I would ignore) is honoured, so set iteration order is the
         # same in every program. The variable, unlike -P, lets an image's older Python start.
-        config = {**config, "modules": WORKER_MODULES}
+        config = {**config, "modules": WORKER_MODULES, "file_size": FILE_SIZE_LIMIT}
         return [python, "-s", "-c", WORKER_SOURCE, json.dumps(config)]
 
     def close(self) -> None:

@@ -3,14 +3,15 @@
 
 JavaBench's compile server is one (tasks/javabench_server.java): a cold javac costs seconds per
 program, a JVM that stays up pays for its start once per slot. A service must never run the
-program's own code: what a program leaves in a shared process could reach later programs. A program's request names
-its service as {"argv": [...], "files": {name: text}}; the worker starts it before the program
-when none runs, the last one ended, or the spec differs, in a fresh folder: `files` written
-there owned by the worker (read-only to the service, which so cannot change what a restart
-runs), and `work/`, owned by the service, its working directory. argv's "{socket}" becomes
-the path of the Unix socket it must bind, "{files}" the files' folder; it prints "listening"
-on stdout once it accepts connections, and the program finds the socket's path in
-CODEEVAL_SERVICE.
+program's own code: what a program leaves in a shared process could reach later programs.
+A program's request names its service as {"argv": [...], "files": {name: text}}; the worker
+starts it before the program when none runs, the last one ended, or the spec differs, in a
+fresh folder: `files` written there owned by the worker (read-only to the service, which so
+cannot change what a restart runs), `work/` (its working directory) and `run/` owned by the
+service. argv's "{socket}" becomes the path of the Unix socket it must bind (in `run/`),
+"{files}" the files' folder; it prints "listening" on stdout once it accepts connections, and
+the program finds the socket's path in CODEEVAL_SERVICE. A program that cannot reach it exits
+UNAVAILABLE_EXIT.
 
 The service runs as its own uid, not the program's: the program cannot signal it, and the
 sweep after each program (every process of the program's uid) leaves it alone. After each
@@ -76,11 +77,8 @@ class Service:
         self.folder = None
 
     def socket_for(self, spec):
-        """The socket of a running service for `spec`, started now if need be. A service that
-        retires removes its socket before its last answer, so a program never meets one that
-        is about to exit."""
-        if self.process is not None and (spec != self.spec or self.process.poll() is not None
-                                         or not os.path.exists(self.socket)):
+        """The socket of a running service for `spec`, started now if need be."""
+        if self.process is not None and (spec != self.spec or self.process.poll() is not None):
             self.stop()
         if self.process is None:
             self.start(spec)

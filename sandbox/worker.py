@@ -2,7 +2,8 @@
 
 Started once per sandbox slot, as `python -I -c <this source> <config json>`, on the host (the
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
-{"uid": int or null, "work_root": dir, "capture_root": dir, "preload": [module, ...]}.
+{"uid": int or null, "service_uid": int or null, "work_root": dir, "capture_root": dir,
+"preload": [module, ...], "file_size": bytes (a service's file limit)}.
 It reads one request per line on stdin, {"nonce", "source", "test_first_line", "timeout_s",
 "limits", "report_cap", "output_cap", "framework", "checks", "service", ...}, and answers one
 JSON line on stdout: {"exit_code", "timed_out", "duration_s", "cpu_wait_s" (seconds the
@@ -65,7 +66,6 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 0x4000, 0x40000
 PR_SET_CHILD_SUBREAPER = 36
 SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK = 0x8914, 0x1, 0x8
 IPC_RMID = 0
-SERVICE_FILE_SIZE = 64 << 20   # the pool's FILE_SIZE_LIMIT for programs
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -206,11 +206,6 @@ def program_process(request, config, work, files):
         traceback.print_exc()
     finally:
         os._exit(code)
-
-
-def limit_service():
-    """In a service's process before it starts: the programs' file limits."""
-    apply_limits({"file_size": SERVICE_FILE_SIZE, "open_files": 1024, "core": 0})
 
 
 def sweep(uid, own_pid_namespace):
@@ -403,7 +398,8 @@ def main():
     service = services().Service(
         config.get("service_uid"), config["work_root"],
         {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"},
-        limit_service)
+        # in the service's process before it starts: the programs' file limits
+        lambda: apply_limits({"file_size": config["file_size"], "open_files": 1024, "core": 0}))
     try:
         while True:
             request = read_request()

@@ -93,21 +93,20 @@ OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
 SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
                  for name in ("javabench_server.java", "JavaBenchTests.java"))
-# The slot's warm compile server (a service: sandbox/service.py), with the test runner it
-# compiles for the programs' own JVMs. C1 only and the serial collector, as the test JVMs.
-# The test JVMs' flags (the driver's, in every spec): the server dumps their class archive with
-# the same ones.
+# The test JVMs' flags (in every spec, for the driver): C1 only and the serial collector. The
+# compile server runs with them too, and dumps the test JVMs' class archive with them.
 TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
                   "-Dfile.encoding=UTF-8"]
+# The slot's warm compile server (a service: sandbox/service.py), with the test runner it
+# compiles for the programs' own JVMs.
 SERVICE = json.dumps({
-    "argv": ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-             "-XX:+DisableAttachMechanism", "-Xmx512m", "-Dfile.encoding=UTF-8",
+    "argv": ["java", *TEST_JVM_FLAGS, "-XX:+DisableAttachMechanism",
              "-cp", "/usr/share/java/junit-platform-console-standalone.jar",
              "{files}/javabench_server.java", "{socket}", "{files}", *TEST_JVM_FLAGS],
     "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
-# One JVM per program compiling twice and running the tests (2-6 s on an idle core; the old
-# three JVMs took 40 s on this shared machine under load), plus up to Gradle's 60 s for the
-# test run.
+# Two compiles in the slot's compile server and one test JVM (1-2 s on an idle core; the old
+# three JVMs per program took 40 s on this shared machine under load), plus up to Gradle's 60 s
+# for the test run.
 PROGRAM_TIMEOUT_S = 300.0
 
 

@@ -131,10 +131,8 @@ public class JavaBenchServer {
                 "-cp", absolute(project, classpath)));
         if (Files.isDirectory(sources)) {
             try (Stream<Path> files = Files.walk(sources)) {
-                arguments.addAll(files.map(p -> project.relativize(p).toString())
-                                 .filter(p -> p.endsWith(".java")).sorted()
-                                 .map(p -> project.resolve(p).toString())
-                                 .collect(Collectors.toList()));
+                arguments.addAll(files.map(Path::toString).filter(p -> p.endsWith(".java"))
+                                 .sorted().collect(Collectors.toList()));
             }
         }
         ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
