@@ -22,7 +22,6 @@ class SegmentTiles:
     max_rows: int
     max_kv_len: int
     _padded: tuple | None = None
-    _span_rows: list | None = None
 
     @property
     def count(self) -> int:
@@ -37,12 +36,6 @@ class SegmentTiles:
             self._padded = (torch.where(valid, self.kv_start[:, None] + positions[None, :], 0),
                             valid)
         return self._padded
-
-    def span_rows(self) -> list[torch.Tensor]:
-        """Each tile's row indices as a tensor, computed once and reused by every layer."""
-        if self._span_rows is None:
-            self._span_rows = list(torch.split(self.row_index, self.row_count.tolist()))
-        return self._span_rows
 
     @classmethod
     def build(cls, segments, device, rows_per_tile: int | None = None) -> "SegmentTiles":
@@ -80,10 +73,11 @@ def merge_into(o, lse, rows, o_part, lse_part) -> None:
     """state[rows] <- LSE-merge(state[rows], (o_part, lse_part)). Every part has seen at least
     one key (empty tiles are dropped), so lse_part and the merged lse are finite; a row's old
     lse may be -inf (nothing seen yet) and then weighs exp(-inf) = 0."""
-    lse_new = torch.logaddexp(lse[rows], lse_part)
-    o[rows] = (o[rows] * torch.exp(lse[rows] - lse_new)[..., None]
-               + o_part * torch.exp(lse_part - lse_new)[..., None])
-    lse[rows] = lse_new
+    old = lse.index_select(0, rows)
+    lse_new = torch.logaddexp(old, lse_part)
+    o.index_copy_(0, rows, o.index_select(0, rows) * torch.exp(old - lse_new)[..., None]
+                  + o_part * torch.exp(lse_part - lse_new)[..., None])
+    lse.index_copy_(0, rows, lse_new)
 
 
 def _partial(scores, values):
@@ -94,24 +88,23 @@ def _partial(scores, values):
     return (p @ values) / l, (m + torch.log(l)).squeeze(-1)
 
 
-def _attend_rows_by_views(q, k, v, o, lse, tiles: SegmentTiles, scale: float) -> None:
-    heads, d, kv_heads = q.shape[1], q.shape[2], k.shape[0]
-    o_part = torch.empty(tiles.count, heads, d, dtype=torch.float32, device=q.device)
-    lse_part = torch.empty(tiles.count, heads, dtype=torch.float32, device=q.device)
-    for i, (kv_start, kv_len, (row,)) in enumerate(tiles.spans):
-        qg = q[row].float().view(kv_heads, heads // kv_heads, d)             # [KVH, G, D]
-        keys = k[:, kv_start:kv_start + kv_len].float()
-        values = v[:, kv_start:kv_start + kv_len].float()
-        o_row, lse_row = _partial(qg @ keys.transpose(1, 2) * scale, values)
-        o_part[i], lse_part[i] = o_row.reshape(heads, d), lse_row.reshape(heads)
-    merge_into(o, lse, tiles.row_index, o_part, lse_part)
+def _attend_span(q, keys, values, scale):
+    """(o [1, KVH, M, D], lse [1, KVH, M]) of queries q [1, KVH, M, D] over keys and values
+    [1, KVH, L, D], fp32. On the CPU one fused call (torch's flash attention for the CPU, which
+    returns the log-sum-exp too): on 2 cores a decode step's attention is bound by the number of
+    small ops, and the unfused maths is seven of them per span."""
+    if q.device.type == "cpu":
+        return _cpu_flash(q.float(), keys.float(), values.float(), scale=scale)
+    return _partial(q.float() @ keys.float().transpose(2, 3) * scale, values.float())
+
+
+_cpu_flash = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
 
 
 def _grouped(q_rows, kv_heads):
     """[R, H, D] -> [KVH, R * group, D]: the q heads that read one kv head stacked into M."""
     r, h, d = q_rows.shape
-    return q_rows.float().view(r, kv_heads, h // kv_heads, d).permute(1, 0, 2, 3).reshape(
-        kv_heads, -1, d)
+    return q_rows.view(r, kv_heads, h // kv_heads, d).transpose(0, 1).reshape(kv_heads, -1, d)
 
 
 def _ungrouped(x, rows, heads):
@@ -121,6 +114,43 @@ def _ungrouped(x, rows, heads):
         rows, heads, *x.shape[2:])
 
 
+def _spans_over_views(q, k, v, tiles: SegmentTiles, scale: float):
+    """(o, lse) of the tiles' rows (row_index order): each tile's rows attend its KV range over
+    a view of the arena, read once for all of them."""
+    heads, kv_heads = q.shape[1], k.shape[0]
+    group = heads // kv_heads
+    rows = tiles.row_index.shape[0]
+    q_level = _grouped(q.index_select(0, tiles.row_index), kv_heads)[None]   # [1, KVH, R*G, D]
+    k4, v4 = k[None], v[None]
+    o_parts, lse_parts, first = [], [], 0
+    for kv_start, kv_len, span_rows in tiles.spans:
+        o_span, lse_span = _attend_span(q_level.narrow(2, first * group, len(span_rows) * group),
+                                        k4.narrow(2, kv_start, kv_len),
+                                        v4.narrow(2, kv_start, kv_len), scale)
+        o_parts.append(o_span)
+        lse_parts.append(lse_span)
+        first += len(span_rows)
+    o_level = o_parts[0] if len(o_parts) == 1 else torch.cat(o_parts, 2)
+    lse_level = lse_parts[0] if len(lse_parts) == 1 else torch.cat(lse_parts, 2)
+    return _ungrouped(o_level[0], rows, heads), _ungrouped(lse_level[0], rows, heads)
+
+
+def _padded_rows(q, k, v, tiles: SegmentTiles, scale: float):
+    """(o, lse) of one-row tiles as one batch: each row's KV range gathered into a padded
+    [KVH, B, L, D] copy, padding masked out."""
+    heads, d, kv_heads = q.shape[1], q.shape[2], k.shape[0]
+    index, valid = tiles.padded_ranges()                                      # [B, L]
+    b, length = index.shape
+    keys = k.index_select(1, index.view(-1)).view(kv_heads, b, length, d).float()
+    values = v.index_select(1, index.view(-1)).view(kv_heads, b, length, d).float()
+    qg = q.index_select(0, tiles.row_index).float().view(b, kv_heads, heads // kv_heads,
+                                                         d).transpose(0, 1)  # [KVH, B, G, D]
+    scores = (qg @ keys.transpose(2, 3) * scale).masked_fill_(~valid[None, :, None, :],
+                                                             float("-inf"))   # [KVH, B, G, L]
+    o_part, lse_part = _partial(scores, values)
+    return o_part.transpose(0, 1).reshape(b, heads, d), lse_part.transpose(0, 1).reshape(b, heads)
+
+
 # One-row tiles at least this long on average are attended one by one over views of the arena:
 # gathering long ranges into a padded batch copied every sequence's KV at every layer and step
 # (57 % of SmolLM2's decode time on BigCodeBench prompts); short ones are cheaper batched.
@@ -128,32 +158,15 @@ VIEWS_FROM_KV_LEN = 256
 
 
 def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) -> None:
-    """Tiles with several rows (shared segments): one matmul per tile over a view of its KV,
-    read once for all its rows. Tiles of one row each (the sequences' own KV): one matmul per
-    row over views when the ranges are long, else one batched matmul over the gathered, padded
-    ranges. The paths agree up to float summation order (padding changes the blocking)."""
+    """Tiles attend over views of the arena (a shared range read once for all its rows), except
+    one-row tiles (the sequences' own KV) that are short on average: those go as one padded
+    batch. The level's parts are merged into the state at once. The paths agree up to float
+    summation order."""
     if tiles.count == 0:
         return
-    heads, kv_heads = q.shape[1], k.shape[0]
-    if tiles.max_rows > 1 or tiles.count == 1:
-        for (kv_start, kv_len, rows), index in zip(tiles.spans, tiles.span_rows()):
-            qg = _grouped(q[index], kv_heads)
-            keys = k[:, kv_start:kv_start + kv_len].float()
-            values = v[:, kv_start:kv_start + kv_len].float()
-            o_part, lse_part = _partial(qg @ keys.transpose(1, 2) * scale, values)
-            merge_into(o, lse, index, _ungrouped(o_part, len(rows), heads),
-                       _ungrouped(lse_part, len(rows), heads))
-        return
-    if sum(span[1] for span in tiles.spans) >= VIEWS_FROM_KV_LEN * tiles.count:
-        _attend_rows_by_views(q, k, v, o, lse, tiles, scale)
-        return
-    index, valid = tiles.padded_ranges()                                      # [B, L]
-    keys, values = k[:, index].float(), v[:, index].float()                   # [KVH, B, L, D]
-    rows = tiles.row_index
-    b, d = len(rows), q.shape[2]
-    qg = q[rows].float().view(b, kv_heads, heads // kv_heads, d).transpose(0, 1)  # [KVH,B,G,D]
-    scores = qg @ keys.transpose(2, 3) * scale                                # [KVH, B, G, L]
-    scores = scores.masked_fill(~valid[None, :, None, :], float("-inf"))
-    o_part, lse_part = _partial(scores, values)
-    merge_into(o, lse, rows, o_part.transpose(0, 1).reshape(b, heads, d),
-               lse_part.transpose(0, 1).reshape(b, heads))
+    if (tiles.max_rows == 1 and tiles.count > 1
+            and sum(span[1] for span in tiles.spans) < VIEWS_FROM_KV_LEN * tiles.count):
+        o_part, lse_part = _padded_rows(q, k, v, tiles, scale)
+    else:
+        o_part, lse_part = _spans_over_views(q, k, v, tiles, scale)
+    merge_into(o, lse, tiles.row_index, o_part, lse_part)
