@@ -21,6 +21,7 @@ class SegmentTiles:
     spans: list[tuple[int, int, list[int]]]   # the same, as python (kv_start, kv_len, rows)
     max_rows: int
     max_kv_len: int
+    kv_tokens: int           # kv_len summed over the tiles
     _padded: tuple | None = None
 
     @property
@@ -60,7 +61,8 @@ class SegmentTiles:
                    row_start=ints(starts), row_count=ints([len(s[2]) for s in spans]),
                    row_index=ints([r for s in spans for r in s[2]], torch.int64), spans=spans,
                    max_rows=max((len(s[2]) for s in spans), default=0),
-                   max_kv_len=max((s[1] for s in spans), default=0))
+                   max_kv_len=max((s[1] for s in spans), default=0),
+                   kv_tokens=sum(s[1] for s in spans))
 
 
 def new_state(rows: int, heads: int, head_dim: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,7 +167,7 @@ def attend_segments_torch(q, k, v, o, lse, tiles: SegmentTiles, scale: float) ->
     if tiles.count == 0:
         return
     if (tiles.max_rows == 1 and tiles.count > 1
-            and sum(span[1] for span in tiles.spans) < VIEWS_FROM_KV_LEN * tiles.count):
+            and tiles.kv_tokens < VIEWS_FROM_KV_LEN * tiles.count):
         o_part, lse_part = _padded_rows(q, k, v, tiles, scale)
     else:
         o_part, lse_part = _spans_over_views(q, k, v, tiles, scale)
