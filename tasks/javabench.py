@@ -97,11 +97,13 @@ SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
 # compile server runs with them too, and dumps the test JVMs' class archive with them.
 TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
                   "-Dfile.encoding=UTF-8"]
+# The JUnit console's jar: the compile server's class path, which it archives the test JVMs'
+# classes for, so the test JVMs (in every spec, for the driver) must name the same one.
+CONSOLE_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
 # The slot's warm compile server (a service: sandbox/service.py), with the test runner it
 # compiles for the programs' own JVMs.
 SERVICE = json.dumps({
-    "argv": ["java", *TEST_JVM_FLAGS, "-XX:+DisableAttachMechanism",
-             "-cp", "/usr/share/java/junit-platform-console-standalone.jar",
+    "argv": ["java", *TEST_JVM_FLAGS, "-XX:+DisableAttachMechanism", "-cp", CONSOLE_JAR,
              "{files}/javabench_server.java", "{socket}", "{files}", *TEST_JVM_FLAGS],
     "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
 # Two compiles in the slot's compile server and one test JVM (1-2 s on an idle core; the old
@@ -280,7 +282,7 @@ class JavaBench(ExecutedTask):
                 "mockito": project in MOCKITO_PROJECTS,
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
                 "separate_thread": self.mode == "robust", "select_class": select_class,
-                "jvm_flags": TEST_JVM_FLAGS}
+                "jvm_flags": TEST_JVM_FLAGS, "console_jar": CONSOLE_JAR}
         head = driver_head(DRIVER, spec)
         steps = ["report_step('assembly', 'passed' if %r else 'failed', can_replace=%r, "
                  "has_todo=%r)" % (can_replace, can_replace, assembly["todo"])]

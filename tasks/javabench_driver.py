@@ -38,7 +38,6 @@ TEST_JARS = ["junit-jupiter-api.jar", "junit-jupiter-params.jar", "junit-platfor
 # mockito-core's manifest class path and must be named).
 MOCKITO_JARS = ["junit-platform-launcher.jar", "junit-platform-engine.jar", "mockito-core.jar",
                 "byte-buddy.jar", "byte-buddy-agent.jar", "objenesis.jar"]
-CONSOLE_JAR = JARS + "junit-platform-console-standalone.jar"
 COMPILE_ERROR = re.compile(r"^\S.*:\d+: error:", re.M)
 TEST_RUN_LIMIT_S = 60
 # The exit status that tells the worker its service failed this program (the sandbox's fault:
@@ -129,9 +128,10 @@ def run_javabench(spec):
     archive = os.path.join(classes, "tests.jsa")   # the server's, when it could make one
     flags = spec["jvm_flags"] + ([f"-XX:SharedArchiveFile={archive}"]
                                  if os.path.exists(archive) else [])
+    classpath = f"{spec['console_jar']}:{classes}/JavaBenchTests.jar"   # the archive's
     nonce = secrets.token_hex(16)
     run = subprocess.Popen(
-        ["java", *flags, "-cp", f"{CONSOLE_JAR}:{classes}/JavaBenchTests.jar", "JavaBenchTests",
+        ["java", *flags, "-cp", classpath, "JavaBenchTests",
          ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
          *config],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -43,6 +43,9 @@ import javax.tools.ToolProvider;
 
 public class JavaBenchServer {
     static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
+    // every compile: Java 17 sources in UTF-8, no annotation processing (javac runs no code)
+    static final List<String> JAVAC_OPTIONS = List.of(
+            "--release", "17", "-encoding", "UTF-8", "-nowarn", "-proc:none");
 
     public static void main(String[] args) throws Exception {
         Path socket = Paths.get(args[0]);
@@ -78,8 +81,10 @@ public class JavaBenchServer {
     }
 
     static void compileOrFail(String classpath, Path destination, Path source) {
-        if (JAVAC.run(null, null, null, "--release", "17", "-encoding", "UTF-8", "-proc:none",
-                      "-cp", classpath, "-d", destination.toString(), source.toString()) != 0) {
+        List<String> arguments = new ArrayList<>(JAVAC_OPTIONS);
+        arguments.addAll(List.of("-cp", classpath, "-d", destination.toString(),
+                                 source.toString()));
+        if (JAVAC.run(null, null, null, arguments.toArray(new String[0])) != 0) {
             throw new IllegalStateException(source + " did not compile");
         }
     }
@@ -125,10 +130,9 @@ public class JavaBenchServer {
     static boolean compile(Path project, String classpath, String name, DataOutputStream out)
             throws IOException {
         Path sources = project.resolve("src/" + name + "/java");
-        List<String> arguments = new ArrayList<>(List.of(
-                "--release", "17", "-encoding", "UTF-8", "-nowarn", "-proc:none",
-                "-d", project.resolve("build/" + name).toString(),
-                "-cp", absolute(project, classpath)));
+        List<String> arguments = new ArrayList<>(JAVAC_OPTIONS);
+        arguments.addAll(List.of("-d", project.resolve("build/" + name).toString(),
+                                 "-cp", absolute(project, classpath)));
         if (Files.isDirectory(sources)) {
             try (Stream<Path> files = Files.walk(sources)) {
                 arguments.addAll(files.map(Path::toString).filter(p -> p.endsWith(".java"))
