@@ -20,6 +20,7 @@ greedy n=1 (tokens asserted identical across engines), then n=--samples at T=0.8
 resident-set growth during the engine's run (CPU) or CUDA's peak allocation.
 
     python benchmarks/generation.py --real 164 --samples 10 --new-tokens 512 --data-dir D
+    python benchmarks/generation.py --real 164 --modes greedy --no-continuous-batching ...
 
 On a GPU, `--model-args dtype=float32` keeps greedy tokens comparable across engines (fp16/bf16
 change the argmax where two logits nearly tie), and `--generate-problems K` runs `generate` on
@@ -180,7 +181,8 @@ def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:
             for p in task.load(DataSource(Path(data_dir)))[:problems]]
 
 
-def real_engines(backend, prompts, n, new, temperature, generate_problems):
+def real_engines(backend, prompts, n, new, temperature, generate_problems,
+                 with_continuous=True):
     """(name -> (token lists, seconds, peak bytes)) for the three engines on one workload."""
     from transformers import GenerationConfig
 
@@ -238,7 +240,7 @@ def real_engines(backend, prompts, n, new, temperature, generate_problems):
 
     timed("codeeval prefix sharing", ours)
     timed("hf generate", generate)
-    if hasattr(model, "generate_batch"):
+    if with_continuous and hasattr(model, "generate_batch"):
         timed("transformers continuous batching", continuous)
     return results
 
@@ -254,9 +256,10 @@ def run_real(args) -> None:
           f"tokens at most, {name}, {backend.lm.dtype}, torch {torch.__version__}", flush=True)
     print("warm-up (not timed: kernels compile, caches fill):", flush=True)
     real_engines(backend, prompts[:2], 2, 8, 0.8, 0)
-    for n, temperature in ((1, 0.0), (args.samples, 0.8)):
+    modes = {"greedy": (1, 0.0), "sampled": (args.samples, 0.8)}
+    for n, temperature in (modes[name] for name in args.modes.split(",")):
         results = real_engines(backend, prompts, n, args.new_tokens, temperature,
-                               args.generate_problems)
+                               args.generate_problems, args.continuous_batching)
         base = results["hf generate"]
         base_rate = sum(map(len, base[0])) / base[1]
         same = ""
@@ -285,6 +288,10 @@ def main() -> None:
                         help="a real model on the first N HumanEval Pro problems")
     parser.add_argument("--model", default="hf:smollm2-135m-instruct")
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--modes", default="greedy,sampled",
+                        help="with --real: greedy (n=1), sampled (n=--samples), or both")
+    parser.add_argument("--continuous-batching", action=argparse.BooleanOptionalAction,
+                        default=True, help="with --real: time transformers' continuous batching")
     parser.add_argument("--data-dir", default="../shared/benchmarks")
     parser.add_argument("--model-args", default="",
                         help="hf backend options, KEY=VALUE,... (e.g. dtype=float32,device=cuda)")
