@@ -14,7 +14,6 @@ de-duplication) is the same.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -25,7 +24,6 @@ from codeeval.records import Program, results_by_key, stored_samples
 from codeeval.sandbox import make_sandbox
 from codeeval.sandbox.admission import Admission, slot_counts
 from codeeval.sandbox.pool import run_all
-from codeeval.sandbox.program_queue import ProgramQueue
 from codeeval.store import RESULTS, RunStore
 from codeeval.tasks.base import ExecutedTask
 
@@ -44,7 +42,7 @@ class LocalExecutor:
     def open(self, **sandbox_args):
         return make_sandbox(**sandbox_args, admission=self.admission)
 
-    def run(self, programs: ProgramQueue, sandbox_of) -> Iterator:
+    def run(self, programs: list, sandbox_of) -> Iterator:
         yield from run_all(programs, lambda p: sandbox_of(p.image).run_one(p),
                            self.admission.slots)
 
@@ -73,13 +71,8 @@ class Sandboxes:
                                       config.ray_node_wait_s, parallel=parallel)
         self.opened: dict = {}
         self.described: dict = {}   # image -> the sandbox's description, for provenance
-        self.opening = threading.Lock()   # the local executor's threads open them
 
     def get(self, image: str):
-        with self.opening:
-            return self._get(image)
-
-    def _get(self, image: str):
         if image not in self.opened:
             users = [t for t in self.tasks if t.image == image]
             preload = tuple(sorted({m for t in users for m in t.preload}))
@@ -102,16 +95,18 @@ class Sandboxes:
             "import importlib.util\n"
             f"print(' '.join(m for m in {modules!r} if importlib.util.find_spec(m) is None))\n",
             "assert True\n", expected_steps=1, image=task.image)
-        [execution] = list(self.run(ProgramQueue([probe])))
+        [execution] = list(self.run([probe]))
         if execution.status != "passed":
             raise UserError(f"the {task.image} sandbox cannot run a probe program "
                             f"({execution.status}: {execution.message})")
         return execution.stdout.split()
 
-    def run(self, programs: ProgramQueue):
-        """Every program's Execution, each program run in the sandbox of its image, including
-        the programs queued while this runs."""
-        yield from self.executor.run(programs, self.get)
+    def run(self, programs: list):
+        """Every program's Execution, each program run in the sandbox of its image, started in
+        the order given."""
+        for image in sorted({p.image for p in programs}):
+            self.get(image)   # opened here, not by the executor's threads
+        yield from self.executor.run(programs, self.opened.__getitem__)
 
     def __enter__(self):
         return self
@@ -139,77 +134,39 @@ class ExecutionService:
     sample_idx, form) naming the score row the program yields. The service runs each distinct
     program once (with the limits its task gave it), appends one row per key to results.jsonl
     as programs finish, and reuses a stored row that ran the same program (resume; infra
-    errors run again). A key run again (an infra error, a changed program) has its old row
-    dropped from results.jsonl at the end, so the store keeps one row per key."""
+    errors run again). A key run again (an infra
+    error, a changed program) has its old row dropped from results.jsonl at the end, so the
+    store keeps one row per key."""
 
     def __init__(self, store: RunStore, runner):
-        self.store, self.runner = store, runner   # runner.run(ProgramQueue) yields Executions
+        self.store, self.runner = store, runner   # runner.run(programs) yields Executions
 
-    def run(self, jobs, *, desc: str = "execute", extra: dict | None = None,
-            then=None) -> dict[tuple, dict]:
-        """The row of every job's key; `extra` adds fields to the new rows of some keys.
-        `then(key, row)`, where given, returns more jobs once a key's row is known (a sample
-        whose time limit its problem's ground truth sets): they join the queue at once, and
-        their rows are returned too."""
-        with self.store.appender(RESULTS) as out:
-            batch = _Batch(stored_results(self.store), out, extra or {}, then)
-            batch.submit(jobs)
-            with tqdm(total=len(batch.waiting), desc=desc, unit="program",
-                      disable=not batch.waiting) as bar:
-                for execution in self.runner.run(batch.waiting):
-                    batch.ran(execution)
-                    bar.total = batch.queued
-                    bar.update()
-        if batch.rerun:
-            self.store.rewrite(RESULTS, stored_results(self.store).values())
-        return batch.rows
-
-
-class _Batch:
-    """One ExecutionService.run: the rows known so far and the programs still to run, one per
-    distinct program (content hash), however many keys wait for it."""
-
-    def __init__(self, stored: dict, out, extra: dict, then):
-        self.stored, self.out, self.extra, self.then = stored, out, extra, then
-        self.rows, self.rerun, self.waiting, self.queued = {}, set(), ProgramQueue(), 0
-        self.targets = defaultdict(list)   # program hash -> the keys waiting for it
-        self.hash_of: dict[str, str] = {}  # queued program's key -> its hash
-        self.done: dict[str, object] = {}  # program hash -> its Execution, run in this batch
-
-    def submit(self, jobs) -> None:
+    def run(self, jobs, *, desc: str = "execute", extra: dict | None = None) -> dict[tuple, dict]:
+        """The row of every job's key; `extra` adds fields to the new rows of some keys."""
+        stored = stored_results(self.store)
+        rows, programs, targets = {}, {}, defaultdict(list)
         for key, program in jobs:
             digest = program.content_hash
-            row = self.stored.get(key)
+            row = stored.get(key)
             if row and row["status"] != "infra_error" and row.get("program_hash") == digest:
-                self.settle(key, row)
+                rows[key] = row
                 continue
-            if key in self.stored:
-                self.rerun.add(key)
-            if digest in self.done:
-                self.record(key, digest)
-                continue
-            if digest not in self.targets:
-                queued = dataclasses.replace(program, key="/".join(map(str, key)))
-                self.hash_of[queued.key] = digest
-                self.waiting.put(queued)
-                self.queued += 1
-            self.targets[digest].append(key)
-
-    def ran(self, execution) -> None:
-        digest = self.hash_of[execution.key]
-        self.done[digest] = execution
-        for key in self.targets.pop(digest):
-            self.record(key, digest)
-
-    def record(self, key: tuple, digest: str) -> None:
-        row = {**result_row(key, digest, self.done[digest]), **self.extra.get(key, {})}
-        self.out.append(row)
-        self.settle(key, row)
-
-    def settle(self, key: tuple, row: dict) -> None:
-        self.rows[key] = row
-        if self.then is not None:
-            self.submit(self.then(key, row))
+            targets[digest].append(key)
+            programs.setdefault(digest, dataclasses.replace(program, key="/".join(map(str, key))))
+        hash_of = {p.key: digest for digest, p in programs.items()}
+        # the longest known first: one started last would run on alone while the cores idle
+        ordered = sorted(programs.values(), key=lambda p: -(p.expected_s or 0.0))
+        with self.store.appender(RESULTS) as out, tqdm(total=len(programs), desc=desc,
+                                                       unit="program", disable=not programs) as bar:
+            for execution in self.runner.run(ordered):
+                digest = hash_of[execution.key]
+                for key in targets[digest]:
+                    rows[key] = {**result_row(key, digest, execution), **(extra or {}).get(key, {})}
+                    out.append(rows[key])
+                bar.update()
+        if any(key in stored for keys in targets.values() for key in keys):
+            self.store.rewrite(RESULTS, stored_results(self.store).values())
+        return rows
 
 
 def sample_jobs(tasks, problems, samples: dict, forms: list[str]) -> list[tuple]:

@@ -1,5 +1,5 @@
 """The ground-truth check (`--check-ground-truth`): run every problem's canonical solution,
-as the benchmark's own check runs it, before that problem's samples run.
+as the benchmark's own check runs it, before any sample is scored.
 
 BigCodeBench's evaluator does this first: it reports the ground-truth pass rate and the failing
 tasks, and the passing runtimes raise the per-task time limits. Here the results are stored in
@@ -20,28 +20,18 @@ FORM = "ground_truth"
 
 
 def check_ground_truth(tasks, problems: dict[str, list[Problem]], service,
-                       samples_of=lambda tasks, problems: []) -> dict:
+                       samples_of=lambda unchecked: []) -> dict:
     """Run (through the ExecutionService) the ground truths the run store lacks. Returns
-    {task: {task_id: result row}}. The samples (`samples_of(tasks, problems)`: their jobs) run
-    in the same queue: those of the tasks without a ground truth from the start, filling the
-    cores that the check's long programs leave idle; each checked problem's as soon as its
-    ground truth is in, with the runtime that sets their time limits (so one long ground truth
-    does not hold back every sample of its task)."""
+    {task: {task_id: result row}}. The samples of the tasks without a ground truth
+    (`samples_of(those tasks)`: jobs) run in the same queue: they fill the cores that the
+    check's long programs leave idle; the other tasks' samples wait for its runtimes."""
     jobs = [((task.name, problem.task_id, 0, FORM), program)
             for task in tasks for problem in problems[task.name]
             if (program := task.ground_truth_program(problem)) is not None]
     checked = {key[0] for key, _ in jobs}
-    task_of = {task.name: task for task in tasks}
-    problem_of = {(task, p.task_id): p for task, chosen in problems.items() for p in chosen}
-
-    def its_samples(key: tuple, row: dict) -> list:
-        task, task_id, _, form = key
-        if form != FORM:
-            return []
-        return samples_of([task_of[task]], {task: [with_runtime(problem_of[task, task_id], row)]})
-
-    results = service.run(jobs + samples_of([t for t in tasks if t.name not in checked], problems),
-                          desc="ground truth and samples", then=its_samples)
+    alongside = samples_of([t for t in tasks if t.name not in checked])
+    results = service.run(jobs + alongside, desc="ground truth" + (
+        " and the other tasks' samples" if alongside else ""))
     rows = {}
     for task in tasks:
         rows[task.name] = {p.task_id: results[(task.name, p.task_id, 0, FORM)]
@@ -50,17 +40,14 @@ def check_ground_truth(tasks, problems: dict[str, list[Problem]], service,
     return rows
 
 
-def with_runtime(problem: Problem, row: dict | None) -> Problem:
-    """The problem with the runtime of its ground truth (`row`), where that passed."""
-    if row is None or row["status"] != "passed":
-        return problem
-    return dataclasses.replace(problem, ground_truth_s=row["duration_s"])
-
-
 def timed(problems: dict[str, list[Problem]], rows: dict) -> dict[str, list[Problem]]:
     """The problems, each with the runtime of its ground truth where that passed."""
-    return {task: [with_runtime(p, rows.get(task, {}).get(p.task_id)) for p in chosen]
-            for task, chosen in problems.items()}
+    def with_runtime(task: str, problem: Problem) -> Problem:
+        row = rows.get(task, {}).get(problem.task_id)
+        if row is None or row["status"] != "passed":
+            return problem
+        return dataclasses.replace(problem, ground_truth_s=row["duration_s"])
+    return {task: [with_runtime(task, p) for p in chosen] for task, chosen in problems.items()}
 
 
 def ground_truth_summary(task, rows: dict[str, dict]) -> dict | None:

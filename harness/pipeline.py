@@ -148,11 +148,12 @@ def run_pipeline(config: RunConfig, out: Path, *, source, force: bool = False,
             n_samples = config.generation.n_samples
             samples = {key: s for key, s in samples.items() if key[2] < n_samples}
         truths = {}
-        if config.check_ground_truth:   # before each checked problem's samples, with them
+        if config.check_ground_truth:   # before each checked task's samples, with the others'
             started = time.perf_counter()
             truths = ground_truth.check_ground_truth(
                 executed, problems, service,
-                lambda chosen, of: sample_jobs(chosen, of, samples, FORMS[config.sanitize]))
+                lambda unchecked: sample_jobs(unchecked, problems, samples,
+                                              FORMS[config.sanitize]))
             problems = ground_truth.timed(problems, truths)
             timing["ground_truth_s"] = time.perf_counter() - started
         started = time.perf_counter()

@@ -34,7 +34,6 @@ from codeeval.errors import UserError
 from codeeval.records import Execution
 from codeeval.sandbox import make_sandbox
 from codeeval.sandbox.base import Sandbox
-from codeeval.sandbox.program_queue import ProgramQueue
 
 BATCH_S = 5.0              # seconds of programs per batch at most ...
 MIN_BATCH_S = 0.5          # ... and at least, as far as there are programs: a task costs ~ms
@@ -123,13 +122,10 @@ class RayExecutor:
             self.connected_here = True
         return RaySandbox(self.ray, self.address, sandbox_args, self.node_wait_s)
 
-    def run(self, programs: ProgramQueue, sandbox_of):
-        """Ray schedules each image's batches across the nodes itself. In waves: what is queued
-        now, then what was queued while it ran (the samples whose ground truth it checked)."""
-        while programs:
-            wave = list(programs)
-            for image in sorted({p.image for p in wave}):
-                yield from sandbox_of(image).run([p for p in wave if p.image == image])
+    def run(self, programs: list, sandbox_of):
+        """Ray schedules each image's batches across the nodes itself."""
+        for image in sorted({p.image for p in programs}):
+            yield from sandbox_of(image).run([p for p in programs if p.image == image])
 
     def close(self) -> None:
         if self.connected_here:

@@ -67,7 +67,7 @@ def results_table(summary: dict) -> str:
                       *format_table(header, rows), *own, *time_line(summary.get("timing"))])
 
 
-PHASES = {"load_model_s": "load model", "ground_truth_s": "ground truth and samples",
+PHASES = {"load_model_s": "load model", "ground_truth_s": "ground truth",
           "generate_s": "generate", "execute_s": "execute", "debug_s": "debug rounds"}
 
 

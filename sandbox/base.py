@@ -13,8 +13,7 @@ class Sandbox(ABC):
 
     @abstractmethod
     def run(self, programs: Iterable[Program]) -> Iterator[Execution]:
-        """Run every program; yield each Execution as it finishes (any order). `programs`
-        may be a ProgramQueue that the caller adds to between two yields: those run too.
+        """Run every program; yield each Execution as it finishes (any order).
 
         An `infra_error` (the sandbox broke, not the program) is retried once before it is
         yielded."""

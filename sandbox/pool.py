@@ -18,13 +18,12 @@ import subprocess
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from codeeval.records import Execution, Program
 from codeeval.sandbox.admission import Admission, slot_counts
 from codeeval.sandbox.base import Sandbox
-from codeeval.sandbox.program_queue import ProgramQueue
 from codeeval.sandbox.values import value_checks
 from codeeval.sandbox.verdict import judge, parse_report
 
@@ -186,34 +185,26 @@ class WorkerPool(Sandbox):
 
 def run_all(programs: Iterable[Program], run_one: Callable[[Program], Execution],
             threads: int) -> Iterator[Execution]:
-    """Every program's verdict, yielded as each finishes. At most `threads` programs are in
-    flight (waiting for a slot in `run_one`, or running): the next is taken from the queue
-    (ProgramQueue: the longest expected first) only when one finishes, so programs the caller
-    queues while this runs (between two yields) take their place among those waiting. A
-    failure whose main thread waited for a CPU may be the load's doing, not the program's: once
-    nothing else is left, it runs again alone (one at a time, nothing else running), and that
-    verdict counts; the first run's is kept in `first_run`. Deferred to the end rather than run
-    alone at once, which would drain the slots for each."""
-    waiting = ProgramQueue.of(programs)
+    """Every program's verdict, yielded as each finishes: `threads` programs wait for a slot
+    at once (in `run_one`), started in the order given. A failure whose main thread waited for
+    a CPU may be the load's doing, not the program's: once the others are done, it runs again
+    alone (one at a time, nothing else running), and that verdict counts; the first run's is
+    kept in `first_run`. Deferred to the end rather than run alone at once, which would drain
+    the slots for each."""
+    contended = []
     with ThreadPoolExecutor(threads) as pool:
-        while waiting:
-            contended, running = [], {}
-            while waiting or running:
-                while waiting and len(running) < threads:
-                    program = waiting.pop()
-                    running[pool.submit(run_one, program)] = program
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    program, execution = running.pop(future), future.result()
-                    if contended_failure(execution):
-                        contended.append((program, execution))
-                    else:
-                        yield execution
-            for program, first in contended:   # what they queue runs after, in a next round
-                again = run_one(program)
-                yield first if again.status == "infra_error" else dataclasses.replace(
-                    again, first_run={k: getattr(first, k)
-                                      for k in ("status", "message", "duration_s", "cpu_wait_s")})
+        futures = {pool.submit(run_one, p): p for p in programs}
+        for future in as_completed(futures):
+            execution = future.result()
+            if contended_failure(execution):
+                contended.append((futures[future], execution))
+            else:
+                yield execution
+    for program, first in contended:
+        again = run_one(program)
+        yield first if again.status == "infra_error" else dataclasses.replace(
+            again, first_run={k: getattr(first, k)
+                              for k in ("status", "message", "duration_s", "cpu_wait_s")})
 
 
 def contended_failure(execution: Execution) -> bool:

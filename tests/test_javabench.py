@@ -325,7 +325,6 @@ def test_testwise_results_live_in_the_run_store_and_resume(tmp_path, problems, b
             self.programs = []
 
         def run(self, programs):
-            programs = list(programs)   # a ProgramQueue: taken once
             self.programs += programs
             steps = [{"name": "assembly", "outcome": "passed", "can_replace": True,
                       "has_todo": False}, {"name": "compile", "outcome": "passed"},
