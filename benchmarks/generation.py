@@ -255,7 +255,7 @@ def run_real(args) -> None:
     print(f"{args.model}: {len(prompts)} HumanEval Pro chat prompts, {args.new_tokens} new "
           f"tokens at most, {name}, {backend.lm.dtype}, torch {torch.__version__}", flush=True)
     print("warm-up (not timed: kernels compile, caches fill):", flush=True)
-    real_engines(backend, prompts[:2], 2, 8, 0.8, 0)
+    real_engines(backend, prompts[:2], 2, 8, 0.8, 0, args.continuous_batching)
     modes = {"greedy": (1, 0.0), "sampled": (args.samples, 0.8)}
     for n, temperature in (modes[name] for name in args.modes.split(",")):
         results = real_engines(backend, prompts, n, args.new_tokens, temperature,
