@@ -183,7 +183,8 @@ def real_prompts(backend, data_dir: str, problems: int) -> list[list[int]]:
 
 def real_engines(backend, prompts, n, new, temperature, generate_problems,
                  with_continuous=True):
-    """(name -> (token lists, seconds, peak bytes)) for the three engines on one workload."""
+    """(name -> (token lists, seconds, peak bytes)) for the engines on one workload (continuous
+    batching only `with_continuous`)."""
     from transformers import GenerationConfig
 
     from codeeval.generation.generator import SampleSpec
