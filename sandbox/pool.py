@@ -32,6 +32,7 @@ WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8"
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                   for name, file in (("codeeval_unittest", "unittest_steps.py"),
                                      ("codeeval_steps", "program_steps.py"),
+                                     ("codeeval_guard", "program_guard.py"),
                                      ("codeeval_tracer", "tracer.py"),
                                      ("codeeval_service", "service.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included

@@ -2,7 +2,7 @@
 
 Loaded by the worker from source as `codeeval_unittest`, before `codeeval_steps`, which runs
 each test class of a `unittest` program through `run_test_class`. Three defences keep a class's
-verdict from the program sharing the process (sandbox/program_steps.py has the audit hook):
+verdict from the program sharing the process (sandbox/program_guard.py has the audit hook):
 - `Tally` tells the hook each outcome as unittest records it, so the host sees unittest's own
   count even if the result object is emptied through a frame;
 - `written_by_tests` refuses a class whose test methods or unittest hooks were not compiled from
@@ -89,7 +89,7 @@ class Tally(unittest.TestResult):
 
 # Where installed code lives (the standard library included); a program cannot write there,
 # and compiling code under these names is tampering unless a library does it
-# (program_steps's audit hook).
+# (program_guard's audit hook).
 LIBRARY_DIRS = tuple(sorted({os.path.join(p, "") for p in (
     sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))}))
 

@@ -7,7 +7,7 @@ expression's value as plain tagged data (program_steps.encode_value), and the ho
 and compares it with the literal, which never entered the sandbox. No trick inside the process
 (a patched `exec`, a forged report, an object whose `__eq__` always says yes) can make a wrong
 value pass: the program would have to know the expected value. Programs with any other test
-statement run as scripts, judged in the process (program_steps.guard).
+statement run as scripts, judged in the process (program_guard.guard).
 """
 
 from __future__ import annotations

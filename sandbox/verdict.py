@@ -15,7 +15,7 @@ import json
 from codeeval.records import Execution
 from codeeval.sandbox.values import Check, judge_values
 
-TAMPERED_EXIT = 87   # program_steps.TAMPERED_EXIT: the audit hook caught the program tampering
+TAMPERED_EXIT = 87   # program_guard.TAMPERED_EXIT: the audit hook caught the program tampering
 
 
 def parse_report(text: str, nonce: str) -> list[dict]:

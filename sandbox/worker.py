@@ -16,7 +16,7 @@ Per program the worker forks a process with its own session and process group (o
 a uid, that process runs the program: it cannot signal its root parent. Without one, it is a
 monitor that forks the program and only waits, so a program that kills its parent kills the
 monitor, which the host's verdict treats as a failure. The program process hands the nonce to
-`codeeval_steps.guard` (`program_steps.py`, loaded from source at start), whose audit hook alone
+`codeeval_guard.guard` (`program_guard.py`, loaded from source at start), whose audit hook alone
 keeps it, then executes the solution (top-level statements before `test_first_line`) and the
 tests; the hook writes every outcome as a JSON line carrying the nonce to a report file the
 program cannot reopen (append-only, so nothing it writes there overwrites a line). After the
@@ -188,11 +188,11 @@ def program_process(request, config, work, files):
         pid = 0 if uid is not None else os.fork()
         if pid == 0:
             try:
-                steps = sys.modules["codeeval_steps"]
                 # the nonce goes to the audit hook's closure as an argument: no frame of this
                 # process, which stays on the program's stack, keeps it
-                steps.guard(report_fd, request.pop("nonce"), request, os.path.join(work, "program.py"))
-                steps.run_program()
+                sys.modules["codeeval_guard"].guard(report_fd, request.pop("nonce"), request,
+                                                    os.path.join(work, "program.py"))
+                sys.modules["codeeval_steps"].run_program()
             finally:
                 for stream in (sys.stdout, sys.stderr):
                     try:
@@ -384,7 +384,7 @@ def main():
             pass
     if config.get("isolate"):
         isolate(config)
-    sys.modules["codeeval_steps"].prepare()   # after preloading: what programs fork from
+    sys.modules["codeeval_guard"].prepare()   # after preloading: what programs fork from
     # what the worker holds now never changes: the collector of a forked program leaves it
     # alone instead of writing to (and so copying) every page of it
     gc.freeze()

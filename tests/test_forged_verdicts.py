@@ -1,7 +1,7 @@
 """Programs that try to forge a pass, in both sandboxes: none may pass, and the next program on
 the slot (a canary) must pass. Each attack is a wrong solution plus the trick; the tests would
 fail without the trick. `values`-framework programs (assertions against literals) are judged on
-the host; the others in the program's process under the audit hook (sandbox/program_steps.py).
+the host; the others in the program's process under the audit hook (sandbox/program_guard.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,367 @@
+"""The audit hook that alone may write a program's test report; installed in the program's
+process before its first statement.
+
+Sent to the sandbox worker as source (the worker sees no codeeval installation) and loaded there
+as `codeeval_guard`; in the forked program process the worker calls `guard`, then
+`codeeval_steps.run_program` (sandbox/program_steps.py), which runs the plan `guard` compiled.
+Standard library only.
+
+Model-written code shares this process, so the report must not depend on anything it can reach.
+`guard` runs before the program's first statement: it compiles the whole plan (solution and
+test steps, immutable code objects) and installs a PEP 578 audit hook that alone holds the
+run's nonce and the report descriptor (in its closure: no frame, module or gc listing leads to
+them, since the hook refuses gc listings). Harness code reports through
+`sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
+code (code objects captured at install) and the harness's modules, `builtins` and `traceback`
+(and under unittest, `unittest` and `signal`) still hold what they held at install. The hook
+itself calls only C functions it captured at install (the JSON encoder too): no lookup on a
+class the program can change runs program code inside it. The hook also stops the program (exit 87,
+and a `tampered` line) on what no benchmark's honest program does: tracing or profiling outside the harness's
+tracer, listing every thread's frames, gc listings, swapping a function's code or building code
+objects outside installed libraries, compiling code under a harness or library file name,
+opening /proc/*/mem or /proc/*/fd, truncating the report.
+"""
+
+import gc
+import itertools
+import json
+import operator
+import os
+import signal
+import sys
+import types
+import unittest
+
+import codeeval_unittest
+
+TAMPERED_EXIT = 87   # the audit hook's exit when it catches the program tampering (pool.py)
+# gc.get_referents is not among them: it shows only what an object the caller already holds
+# refers to, and nothing the program can reach leads to the hook (libraries call it: pandas'
+# deep memory use, BigCodeBench 234, 238, 986).
+FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
+                     "gc.get_referrers"})
+WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
+                     "object.__setattr__",
+                     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
+HARNESS_MODULES = ("codeeval_guard", "codeeval_steps", "codeeval_unittest",
+                   "codeeval_tracer")
+# What harness code calls between the program's code and a report (the hook itself calls only
+# functions it captured at install): builtins and traceback always; under the unittest framework
+# also unittest (the run of a test class) and signal (its timeout).
+CORE_MODULES = HARNESS_MODULES + ("builtins", "traceback")
+UNITTEST_MODULES = ("unittest", "unittest.case", "unittest.result", "unittest.suite",
+                    "unittest.loader")
+SIGNAL_MODULES = ("signal", "_signal")   # changed in the program's process, by guard_signals
+# The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
+# exit and quit to None, and nothing the tests rely on uses them.
+SITE_BUILTINS = frozenset({"exit", "quit", "help", "copyright", "credits", "license"})
+
+
+def guard(report_fd, nonce, request, path):
+    """Compile the program's plan and install the audit hook that owns the report. Called once,
+    in the program's process, before any of its code runs; the worker passes the nonce as an
+    argument only, so no frame that stays on the stack holds it. The hook itself was built
+    before the worker forked (`prepare`): the program's process only fills in its state."""
+    install, snapshots = PREPARED.pop() if PREPARED else (make_guard(), snapshots_before_fork())
+    install(report_fd, nonce, sys.modules["codeeval_steps"].make_plan(path, request), snapshots)
+
+
+def make_guard():
+    """The audit hook that owns the report, and install(report_fd, nonce, plan, snapshots),
+    which gives it one program's state and adds it, once per process.
+
+    While the hook runs, no program code may: its frame shows its state to any frame walker.
+    So it touches program objects only through exact types (a str subclass's `__eq__`, an
+    object's `__class__` property would run program code), calls only functions it captured
+    here, keeps the garbage collector off (a finalizer), leaves through `os._exit` when it
+    catches tampering (an exception's traceback would keep its frame), and program-installed
+    signal handlers do not run while it is on the stack (`guard_signals`)."""
+    unit, steps = codeeval_unittest, sys.modules["codeeval_steps"]
+    runners = steps.RUNNER_CODES   # captured: the hook's closure keeps these code objects alive
+    report_id, tally_id, plan_id = (id(steps.report.__code__), id(unit.Tally.count.__code__),
+                                    id(steps.run_program.__code__))
+    tracer = sys.modules["codeeval_tracer"].Tracer
+    tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
+                                    steps.real_output.__code__)))
+    stdlib, libraries = steps.STDLIB, steps.LIBRARIES
+    unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
+    sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
+    write, fstat, getframe = os.write, os.fstat, sys._getframe
+    # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
+    # property set on os.stat_result (a mutable class), would run program code in the hook
+    encoder = json.encoder.c_make_encoder({}, refuse_to_encode, json.encoder.encode_basestring_ascii,
+                                          None, ": ", ", ", False, False, True)
+    field, join = tuple.__getitem__, "".join
+    exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
+    type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
+    exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
+    is_, map_, all_, repeat = operator.is_, map, all, itertools.repeat
+    function_type = types.FunctionType
+    root, tally, taken = [], {}, []
+    # one program's state, set by install in its process
+    report_fd = report_inode = stamp = plan = framework = path = first_line = None
+    trace_ids = test_ids = frozenset()
+    snapshot = kept = ()
+    real_signal = trampoline = None
+
+    def line(record):
+        found = fstat(report_fd)   # a pipe dup2-ed over the report would block this write
+        if (field(found, 2), field(found, 1)) != report_inode:   # st_dev, st_ino
+            exit_now(TAMPERED_EXIT)
+        write(report_fd, (join(encoder(record, 0))[:-1] + stamp).encode())
+
+    def tamper(what):
+        try:
+            line({"event": "tampered", "what": what})
+        finally:
+            exit_now(TAMPERED_EXIT)
+
+    def text(value):   # an exact str, or None; a subclass's methods never run
+        kind = type_(value)
+        if kind is bytes_:
+            return value.decode("utf-8", "replace")
+        return exact_str(value) if kind is str_ or is_subclass(str_, kind) else None
+
+    def intact():
+        # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
+        # checked to be exact str before any lookup), and no audit event fires per item
+        for mapping, keys, values, exact in snapshot:
+            if exact and len(mapping) != len(keys):
+                return False
+            if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
+                return False
+            if not all_(map_(is_, map_(mapping.get, keys), values)):
+                return False
+        return True
+
+    def test_code(code):
+        return id_(code) in test_ids or (str_eq(path, text(code.co_filename)) is True
+                                         and code.co_firstlineno >= first_line)
+
+    def driver_code(code):   # a driver program is all task code: the model's runs in a child
+        return framework == "driver" and str_eq(path, text(code.co_filename)) is True
+
+    def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
+        return str_starts(text(code.co_filename), stdlib) or test_code(code)
+
+    def from_harness(frame, trusted):
+        """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
+        while frame is not None and frame is not root[0]:
+            if id_(frame.f_code) not in runners and not trusted(frame.f_code):
+                return False
+            frame = frame.f_back
+        return frame is not None
+
+    def handle(event, args):
+        if event == "codeeval.report":
+            caller = getframe(2)
+            if not root or id_(caller.f_code) != report_id or \
+                    not from_harness(caller.f_back, driver_code):
+                tamper("a test report from outside the harness")
+            if not intact():
+                tamper("changed harness, builtins, traceback, unittest or signal functions")
+            record = args[0]
+            if type_(record) is not dict_:
+                tamper("a malformed test report")
+            if framework == "unittest" and record.get("event") == "step":
+                record["tally"] = dict_(tally)
+                tally.clear()
+            line(record)
+        elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
+            caller = getframe(2)
+            if id_(caller.f_code) != tally_id or not from_harness(caller.f_back, unittest_code):
+                tamper("a unittest outcome from outside the harness")
+            kind = args[0] if type_(args[0]) is str_ else "error"
+            tally[kind] = tally.get(kind, 0) + 1
+        elif event == "codeeval.plan":
+            caller = getframe(2)
+            if id_(caller.f_code) != plan_id or root or taken:
+                tamper("a second request for the test plan")
+            root.append(caller)
+            taken.append(True)
+            args[0].append(plan)
+        elif event == "codeeval.signal":   # signal.signal, through guard_signals (or a forgery:
+            number, disposition = args     # only the kernel's dispositions pass, by identity)
+            if not (disposition is sig_dfl or disposition is sig_ign
+                    or type_(disposition) is int_ and (disposition == 0 or disposition == 1)):
+                disposition = trampoline
+            real_signal(int_.__index__(number), disposition)
+        elif event in FLAGGED:
+            if event in ("sys.settrace", "sys.setprofile") and id_(getframe(2).f_code) in trace_ids:
+                return
+            tamper(event)
+        elif event == "object.__setattr__":
+            name = text(args[1])
+            if type_(args[0]) is function_type and name in ("__code__", "__defaults__", "__kwdefaults__"):
+                # the harness's functions, and unittest's code, from anyone (a library such as
+                # threading can be made to call setattr; unittest.mock sets the defaults of
+                # functions it defines); anything else from outside libraries
+                owner = text(args[0].__code__.co_filename)
+                if str_starts(owner, "<codeeval") or str_eq(name, "__code__") is True and \
+                        str_starts(owner, unittest_dir) or \
+                        not str_starts(text(getframe(2).f_code.co_filename), libraries):
+                    tamper(f"setting a function's {name}")
+        elif event == "code.__new__":
+            if not str_starts(text(getframe(2).f_code.co_filename), libraries):
+                tamper("building a code object")
+        elif event == "compile":   # code that claims to be the tests', the harness's or a library's
+            # A library may compile its own files (jinja2's templates), the import system any;
+            # a standard-library name (unittest's frames are trusted) only the import system
+            name = text(args[1])
+            if name is not None:
+                caller = text(getframe(2).f_code.co_filename)
+                if str_eq(name, path) is True or str_starts(name, "<codeeval") or (
+                        str_starts(name, stdlib) and not str_starts(caller, "<frozen ")) or (
+                        str_starts(name, libraries) and not str_starts(caller, libraries)):
+                    tamper(f"compiling code as {name}")
+        elif event in ("os.truncate", "fcntl.fcntl"):
+            fd = args[0]
+            if (type_(fd) is int_ or is_subclass(int_, type_(fd))) and int_.__index__(fd) == report_fd:
+                tamper(f"{event} on the test report")
+        elif event == "open":
+            name = text(args[0])
+            if name is not None and str_starts(name, "/proc/") and (
+                    name.endswith("/mem") or "/fd/" in name or "/map_files/" in name):
+                tamper(f"opening {name}")
+
+    def hook(event, args):
+        if event not in WATCHED:   # `event` is an exact str: sys.audit makes a new one
+            return
+        collecting = gc_enabled()
+        gc_disable()   # no finalizer of the program's runs with this frame on the stack
+        try:
+            handle(event, args)
+        except BaseException:   # never let an exception carry this frame to the program
+            exit_now(TAMPERED_EXIT)
+        finally:
+            if collecting:
+                gc_enable()
+
+    def install(fd, nonce, new_plan, snapshots):
+        nonlocal report_fd, report_inode, stamp, plan, framework, path, first_line, trace_ids, \
+            test_ids, snapshot, real_signal, trampoline, kept
+        if report_fd is not None:
+            exit_now(TAMPERED_EXIT)
+        # Nothing built before the fork may be freed here: freeing the snapshots would write
+        # to every object they hold, copying each page they live on (~190 pages a program)
+        kept = (install, snapshots)
+        plan = new_plan
+        framework, path, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
+        trace_ids = tracer_ids if trace else frozenset()
+        test_ids = frozenset(map(id, [code for code in (tests,) if code is not None]
+                                 + [step[1] for step in steps]))
+        found = fstat(fd)
+        report_fd, report_inode = fd, (found.st_dev, found.st_ino)
+        stamp = ', "nonce": ' + json.dumps(nonce) + "}\n"
+        real_signal, trampoline = guard_signals(id(hook.__code__), id(handle.__code__),
+                                                id(line.__code__))
+        # the worker's snapshots, taken before it forked, and signal's, after guard_signals
+        # replaced signal.signal. None for `values`: the host judges the values, and a forged
+        # report would need the expected values, which never enter this process; checking
+        # would cost every program a copy of each page the guarded objects live on (their
+        # reference counts change on the first look).
+        core, unit_classes = snapshots
+        snapshot = () if framework == "values" else core + (
+            unit_classes + guarded_snapshot(SIGNAL_MODULES) if framework == "unittest" else ())
+        sys.addaudithook(hook)
+        line({"event": "started"})
+    return install
+
+
+def refuse_to_encode(value):
+    raise TypeError("a test report holds a value JSON cannot encode")   # no lookup on the value
+
+
+def guard_signals(*guarded):
+    """Run every Python-level signal handler through one trampoline that drops a signal
+    arriving while the audit hook's frames are on the stack (a handler there could read the
+    hook's state). `signal.signal` and `getsignal` (and `_signal`'s) become functions that
+    record the handler and ask the audit hook (`codeeval.signal`) to point the signal at the
+    trampoline, or back to SIG_DFL or SIG_IGN. Returns (the real `_signal.signal`, the
+    trampoline) for the hook's closure: no module, closure or frame the program can reach
+    keeps them, so no handler bypasses the trampoline. Dispositions the kernel acts on
+    (default, ignore) stay the kernel's: a SIGTERM still ends a process blocked in a wait."""
+    import _signal
+    import signal
+    guarded, id_, callable_, int_ = frozenset(guarded), id, callable, int
+    default, ignore, audit = signal.SIG_DFL, signal.SIG_IGN, sys.audit
+    handlers = {}
+
+    def trampoline(signum, frame):
+        walker = frame
+        while walker is not None:
+            if id_(walker.f_code) in guarded:
+                return None
+            walker = walker.f_back
+        handler = handlers.get(signum)
+        return handler(signum, frame) if callable_(handler) else None
+
+    def set_handler(signalnum, handler):
+        number = int_(signalnum)
+        kernel = handler is default or handler is ignore or type(handler) is int and handler in (0, 1)
+        if not (kernel or callable_(handler)):
+            raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+        previous = get_handler(number)
+        audit("codeeval.signal", number, handler if kernel else None)
+        handlers[number] = handler
+        return previous
+
+    def get_handler(signalnum):   # never the trampoline itself: its closure holds `guarded`
+        number = int_(signalnum)
+        current = real_getsignal(number)
+        return handlers.get(number, default) if id_(current) == trampoline_id else current
+
+    real_signal, real_getsignal, trampoline_id = _signal.signal, _signal.getsignal, id(trampoline)
+    for number in _signal.valid_signals():   # ints: signal's wraps each in an enum
+        current = real_getsignal(number)
+        if callable_(current):   # Python handlers set before (SIGINT's): through the trampoline
+            handlers[number] = current
+            real_signal(number, trampoline)
+    for module in (_signal, signal):
+        module.signal, module.getsignal = set_handler, get_handler
+    return real_signal, trampoline
+
+
+def guarded_snapshot(names):
+    """((mapping, keys, values, exact), ...) for the mappings the harness relies on after the
+    program ran: its own modules exactly (an added name would shadow a builtin), and every
+    function and class of the other modules named, and of unittest's classes (a no-op
+    `TestResult.addFailure`, a hooked `__build_class__`)."""
+    saved = []
+
+    def add(mapping, keys, exact):
+        keys = tuple(keys)
+        saved.append((mapping, keys, tuple(mapping[k] for k in keys), exact))
+    for name in names:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        exact = name in HARNESS_MODULES
+        namespace = vars(module)
+        add(namespace, [k for k, v in namespace.items()
+                        if exact or (callable(v) or isinstance(v, types.ModuleType))
+                        and k not in SITE_BUILTINS], exact)
+        if name.startswith("unittest"):
+            for value in list(namespace.values()):
+                if isinstance(value, type) and value.__module__.startswith("unittest"):
+                    attributes = vars(value)
+                    add(attributes, [k for k, v in attributes.items()
+                                     if callable(v) or isinstance(v, (classmethod, staticmethod, property))],
+                        False)
+    return tuple(saved)
+
+
+def snapshots_before_fork():
+    return guarded_snapshot(CORE_MODULES), guarded_snapshot(UNITTEST_MODULES)
+
+
+PREPARED = []
+
+
+def prepare():
+    """Called by the worker once, after preloading, before it forks any program: the hook
+    (`make_guard`) and the snapshots of what cannot change between then and a program's
+    `guard` (all but signal's), so that each program does not rebuild them. `guard` takes them
+    out of PREPARED before the program's first statement; the worker's own copy is never
+    reachable from a program."""
+    PREPARED[:] = [(make_guard(), snapshots_before_fork())]
