@@ -109,6 +109,9 @@ ATTACKS = {
         "import os, sys\nfor name in ('line 4', 'line 5', 'line 6'):\n"
         "    sys.audit('codeeval.report', {'event': 'step', 'name': name, 'outcome': 'passed'})\n"
         "sys.audit('codeeval.report', {'event': 'done', 'steps': 3})\nos._exit(0)\n", "script"),
+    "a second audit hook of the program's own, with a nonce it knows": (
+        "import sys\nsys.modules['codeeval_guard'].guard(3, '0' * 32, {'test_first_line': 99}, __file__)\n"
+        "sys.modules['codeeval_steps'].run_program()\n" + WRONG, "script"),
     "run the harness's runner on fake steps": (
         "import os, sys, types\nsteps = sys.modules['codeeval_steps']\n"
         "fake = [('line 4', compile('pass', 'x', 'exec'), None)] * 3\n"
