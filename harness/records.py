@@ -168,8 +168,18 @@ class Program:
     @classmethod
     def joined(cls, key: str, head: str, tests: str, **fields) -> Program:
         """The program `head + tests`: `head` (the solution, newline-terminated) is everything
-        before the tests' first line."""
+        before the tests' first line. Line ends become \\n: Python's parser also ends a line at
+        \\r, so a solution with a lone \\r would otherwise start the tests at another line than
+        the one counted here."""
+        head, tests = (text.replace("\r\n", "\n").replace("\r", "\n") for text in (head, tests))
         return cls(key=key, source=head + tests, test_first_line=head.count("\n") + 1, **fields)
+
+    def split_at_tests(self) -> tuple[str, str]:
+        """(solution, tests): the source cut before line `test_first_line`, lines counted at
+        \\n only, as the parser counts them (str.splitlines also cuts at \\f, \\x1c, \\u2028...)."""
+        lines = self.source.split("\n")
+        solution = lines[:self.test_first_line - 1]
+        return "".join(line + "\n" for line in solution), "\n".join(lines[len(solution):])
 
     @property
     def content_hash(self) -> str:

@@ -30,7 +30,8 @@ from codeeval.sandbox.verdict import judge, parse_report
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 # Modules the worker loads from source at start (it sees no codeeval installation).
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
-                  for name, file in (("codeeval_unittest", "unittest_steps.py"),
+                  for name, file in (("codeeval_comparisons", "comparisons.py"),
+                                     ("codeeval_unittest", "unittest_steps.py"),
                                      ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_guard", "program_guard.py"),
                                      ("codeeval_tracer", "tracer.py"),
@@ -147,8 +148,7 @@ class WorkerPool(Sandbox):
                    "output_cap": OUTPUT_CAP, "service": program.service}
         checks = value_checks(program) if program.framework == "script" else None
         if checks:   # the expected values stay here: the sandbox gets the solution alone
-            request.update(framework="values", source="".join(
-                program.source.splitlines(keepends=True)[:program.test_first_line - 1]),
+            request.update(framework="values", source=program.split_at_tests()[0],
                 checks=[{"line": c.line, "expr": c.expression} for c in checks])
         try:
             worker = self._workers.get(slot)

@@ -9,7 +9,7 @@ Standard library only.
 Model-written code shares this process, so the report must not depend on anything it can reach.
 `guard` runs before the program's first statement: it compiles the whole plan (solution and
 test steps, immutable code objects) and installs a PEP 578 audit hook that alone holds the
-run's nonce and the report descriptor (in its closure: no frame, module or gc listing leads to
+run's nonce (the key each report line is signed with) and the report descriptor (in its closure: no frame, module or gc listing leads to
 them, since the hook refuses gc listings). Harness code reports through
 `sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
 code (code objects captured at install) and the harness's modules, `builtins` and `traceback`
@@ -19,10 +19,14 @@ class the program can change runs program code inside it. The hook also stops th
 and a `tampered` line) on what no benchmark's honest program does: tracing or profiling outside the harness's
 tracer, listing every thread's frames, gc listings, swapping a function's code or building code
 objects outside installed libraries, compiling code under a harness or library file name,
-opening /proc/*/mem or /proc/*/fd, truncating the report.
+opening /proc/*/mem or /proc/*/fd, truncating the report, ctypes reading or writing memory at
+an address. That last defence is partial: ctypes pointers index memory, and numpy arrays
+map any address, without an audit event, so code set on reading this process's memory can
+still find the nonce; only the `values` framework, which judges on the host, holds against it.
 """
 
 import gc
+import hashlib
 import itertools
 import json
 import operator
@@ -35,22 +39,36 @@ import unittest
 import codeeval_unittest
 
 TAMPERED_EXIT = 87   # the audit hook's exit when it catches the program tampering (pool.py)
+MAC_FIELD = ', "mac": "'   # each report line ends with it, the MAC, '"}' (verdict.MAC_FIELD)
+# ctypes reading or writing memory at an address: what finds the hook's state. Refused from
+# the program's code; an installed library's own calls pass (llvmlite reads LLVM's messages
+# with string_at when librosa's numba compiles: BigCodeBench 227).
+MEMORY_EVENTS = frozenset({"ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata",
+                           "ctypes.PyObj_FromPtr"})
+try:   # the C helpers that ctypes.cast, memmove, memset and string_at call
+    import _ctypes
+    MEMORY_HELPERS = frozenset((_ctypes._cast_addr, _ctypes._memmove_addr, _ctypes._memset_addr,
+                                _ctypes._string_at_addr, _ctypes._wstring_at_addr))
+except ImportError:   # an interpreter built without ctypes
+    MEMORY_HELPERS = frozenset()
 # gc.get_referents is not among them: it shows only what an object the caller already holds
 # refers to, and nothing the program can reach leads to the hook (libraries call it: pandas'
-# deep memory use, BigCodeBench 234, 238, 986).
+# deep memory use, BigCodeBench 234, 238, 986); only on a class or a class's mappingproxy.
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
                      "gc.get_referrers"})
-WATCHED = FLAGGED | {"codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
-                     "object.__setattr__",
-                     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
+WATCHED = FLAGGED | MEMORY_EVENTS | {
+    "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
+    "object.__setattr__", "ctypes.call_function", "ctypes.dlsym", "gc.get_referents",
+    "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
 HARNESS_MODULES = ("codeeval_guard", "codeeval_steps", "codeeval_unittest",
-                   "codeeval_tracer")
+                   "codeeval_comparisons", "codeeval_tracer")
 # What harness code calls between the program's code and a report (the hook itself calls only
 # functions it captured at install): builtins and traceback always; under the unittest framework
-# also unittest (the run of a test class) and signal (its timeout).
+# also unittest (the run of a test class, its assertions' helpers), contextlib (unittest's
+# test parts) and signal (its timeout).
 CORE_MODULES = HARNESS_MODULES + ("builtins", "traceback")
 UNITTEST_MODULES = ("unittest", "unittest.case", "unittest.result", "unittest.suite",
-                    "unittest.loader")
+                    "unittest.loader", "unittest.util", "contextlib")
 SIGNAL_MODULES = ("signal", "_signal")   # changed in the program's process, by guard_signals
 # The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
 # exit and quit to None, and nothing the tests rely on uses them.
@@ -77,7 +95,8 @@ def make_guard():
     catches tampering (an exception's traceback would keep its frame), and program-installed
     signal handlers do not run while it is on the stack (`guard_signals`)."""
     unit, steps = codeeval_unittest, sys.modules["codeeval_steps"]
-    runners = steps.RUNNER_CODES   # captured: the hook's closure keeps these code objects alive
+    # the ids of the code the hook trusts; the closure keeps the code objects alive
+    runner_codes, runners = steps.RUNNER_CODES, frozenset(map(id, steps.RUNNER_CODES))
     report_id, tally_id, plan_id = (id(steps.report.__code__), id(unit.Tally.count.__code__),
                                     id(steps.run_program.__code__))
     tracer = sys.modules["codeeval_tracer"].Tracer
@@ -86,7 +105,8 @@ def make_guard():
     stdlib, libraries = steps.STDLIB, steps.LIBRARIES
     unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
     sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
-    write, fstat, getframe = os.write, os.fstat, sys._getframe
+    write, fstat, getframe, getpid = os.write, os.fstat, sys._getframe, os.getpid
+    sha256 = hashlib.sha256
     # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
     # property set on os.stat_result (a mutable class), would run program code in the hook
     encoder = json.encoder.c_make_encoder({}, refuse_to_encode, json.encoder.encode_basestring_ascii,
@@ -94,21 +114,34 @@ def make_guard():
     field, join = tuple.__getitem__, "".join
     exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
     type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
+    list_, tuple_, dict_values = list, tuple, dict.values
     exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
-    is_, map_, all_, repeat = operator.is_, map, all, itertools.repeat
-    function_type = types.FunctionType
+    is_, map_, all_, any_, repeat = operator.is_, map, all, any, itertools.repeat
+    proxy_type = types.MappingProxyType
+    function_type, memory_events = types.FunctionType, MEMORY_EVENTS
+    memory_helpers, ctypes_dir = MEMORY_HELPERS, os.path.join(steps.STDLIB, "ctypes", "")
     root, tally, taken = [], {}, []
     # one program's state, set by install in its process
-    report_fd = report_inode = stamp = plan = framework = path = first_line = None
-    trace_ids = test_ids = frozenset()
+    report_fd = report_inode = key = owner = plan = framework = path = first_line = None
+    sequence = 0
+    trace_ids = test_ids = writers = frozenset()
     snapshot = kept = ()
     real_signal = trampoline = None
 
     def line(record):
+        """One report line, signed: the record, its sequence number, and a MAC (sha256 of the
+        nonce and the line up to the MAC) that the host checks (verdict.parse_report). The
+        program holds the report write-only, but it can still write at an offset (dup and
+        F_SETFL, or pwritev2's RWF_NOAPPEND): a rewritten or dropped line breaks the chain."""
+        nonlocal sequence
+        if id_(getframe(1).f_code) not in writers or getpid() != owner:   # found in memory,
+            exit_now(TAMPERED_EXIT)                                       # or a forked child
         found = fstat(report_fd)   # a pipe dup2-ed over the report would block this write
         if (field(found, 2), field(found, 1)) != report_inode:   # st_dev, st_ino
             exit_now(TAMPERED_EXIT)
-        write(report_fd, (join(encoder(record, 0))[:-1] + stamp).encode())
+        body = join(encoder(record, 0))[:-1] + ', "seq": ' + str_(sequence) + MAC_FIELD
+        write(report_fd, (body + sha256((key + body).encode()).hexdigest() + '"}\n').encode())
+        sequence += 1
 
     def tamper(what):
         try:
@@ -121,6 +154,19 @@ def make_guard():
         if kind is bytes_:
             return value.decode("utf-8", "replace")
         return exact_str(value) if kind is str_ or is_subclass(str_, kind) else None
+
+    def encodable(value, depth):
+        """Whether the encoder can write `value` without calling a method: it calls a dict,
+        list or tuple subclass's (`items`, `__iter__`), which would run program code here."""
+        kind = type_(value)
+        if kind is dict_:
+            items = dict_values(value)
+        elif kind is list_ or kind is tuple_:
+            items = value
+        else:
+            return not (is_subclass(dict_, kind) or is_subclass(list_, kind)
+                        or is_subclass(tuple_, kind))
+        return depth < 64 and all_(map_(encodable, items, repeat(depth + 1)))
 
     def intact():
         # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
@@ -152,6 +198,14 @@ def make_guard():
             frame = frame.f_back
         return frame is not None
 
+    def library_caller():
+        """Whether the code behind a ctypes event (the first frame outside ctypes' own
+        wrappers) is an installed library's, not the program's."""
+        caller = getframe(3)
+        while caller is not None and str_starts(text(caller.f_code.co_filename), ctypes_dir):
+            caller = caller.f_back
+        return caller is not None and str_starts(text(caller.f_code.co_filename), libraries)
+
     def handle(event, args):
         if event == "codeeval.report":
             caller = getframe(2)
@@ -160,8 +214,8 @@ def make_guard():
                 tamper("a test report from outside the harness")
             if not intact():
                 tamper("changed harness, builtins, traceback, unittest or signal functions")
-            record = args[0]
-            if type_(record) is not dict_:
+            record = args[0] if len(args) == 1 else None
+            if type_(record) is not dict_ or not encodable(record, 0):
                 tamper("a malformed test report")
             if framework == "unittest" and record.get("event") == "step":
                 record["tally"] = dict_(tally)
@@ -169,7 +223,8 @@ def make_guard():
             line(record)
         elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
             caller = getframe(2)
-            if id_(caller.f_code) != tally_id or not from_harness(caller.f_back, unittest_code):
+            if len(args) != 1 or id_(caller.f_code) != tally_id or \
+                    not from_harness(caller.f_back, unittest_code):
                 tamper("a unittest outcome from outside the harness")
             kind = args[0] if type_(args[0]) is str_ else "error"
             tally[kind] = tally.get(kind, 0) + 1
@@ -186,6 +241,19 @@ def make_guard():
                     or type_(disposition) is int_ and (disposition == 0 or disposition == 1)):
                 disposition = trampoline
             real_signal(int_.__index__(number), disposition)
+        elif event in memory_events or event == "ctypes.call_function" and \
+                type_(args[0]) is int_ and args[0] in memory_helpers:
+            if not library_caller():
+                tamper(f"ctypes reading or writing memory ({event})")
+        elif event == "gc.get_referents":   # a class's own dict, behind its mappingproxy:
+            # changed there, it no longer matches the method cache Python calls through
+            if any_(is_(type_(o), proxy_type) or is_subclass(type_, type_(o)) for o in args[0]) \
+                    and not library_caller():
+                tamper("gc.get_referents on a class or its dict")
+        elif event == "ctypes.dlsym":   # the interpreter's C API: PyFrame_LocalsToFast rewrites
+            name = text(args[1])        # a harness frame's locals, PyCell_Set a closure
+            if name is not None and str_starts(name, ("Py", "_Py")) and not library_caller():
+                tamper(f"ctypes reaching the interpreter's C API ({name})")
         elif event in FLAGGED:
             if event in ("sys.settrace", "sys.setprofile") and id_(getframe(2).f_code) in trace_ids:
                 return
@@ -238,13 +306,14 @@ def make_guard():
                 gc_enable()
 
     def install(fd, nonce, new_plan, snapshots):
-        nonlocal report_fd, report_inode, stamp, plan, framework, path, first_line, trace_ids, \
-            test_ids, snapshot, real_signal, trampoline, kept
+        nonlocal report_fd, report_inode, key, owner, plan, framework, path, first_line, \
+            trace_ids, test_ids, snapshot, real_signal, trampoline, kept, writers
         if report_fd is not None:
             exit_now(TAMPERED_EXIT)
+        writers = frozenset(map(id_, (handle.__code__, tamper.__code__, install.__code__)))
         # Nothing built before the fork may be freed here: freeing the snapshots would write
         # to every object they hold, copying each page they live on (~190 pages a program)
-        kept = (install, snapshots)
+        kept = (install, snapshots, runner_codes)
         plan = new_plan
         framework, path, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
         trace_ids = tracer_ids if trace else frozenset()
@@ -252,7 +321,7 @@ def make_guard():
                                  + [step[1] for step in steps]))
         found = fstat(fd)
         report_fd, report_inode = fd, (found.st_dev, found.st_ino)
-        stamp = ', "nonce": ' + json.dumps(nonce) + "}\n"
+        key, owner = nonce, getpid()
         real_signal, trampoline = guard_signals(id(hook.__code__), id(handle.__code__),
                                                 id(line.__code__))
         # the worker's snapshots, taken before it forked, and signal's, after guard_signals
@@ -287,7 +356,10 @@ def guard_signals(*guarded):
     default, ignore, audit = signal.SIG_DFL, signal.SIG_IGN, sys.audit
     handlers = {}
 
-    def trampoline(signum, frame):
+    # Its state as defaults, not closure cells: the trampoline can be reached (the real
+    # getsignal returns it), a cell's contents can be rewritten without an audit event, and
+    # setting a harness function's __defaults__ is tampering.
+    def trampoline(signum, frame, guarded=guarded, handlers=handlers, id_=id_, callable_=callable_):
         walker = frame
         while walker is not None:
             if id_(walker.f_code) in guarded:
@@ -324,9 +396,10 @@ def guard_signals(*guarded):
 
 def guarded_snapshot(names):
     """((mapping, keys, values, exact), ...) for the mappings the harness relies on after the
-    program ran: its own modules exactly (an added name would shadow a builtin), and every
-    function and class of the other modules named, and of unittest's classes (a no-op
-    `TestResult.addFailure`, a hooked `__build_class__`)."""
+    program ran: its own modules exactly (an added name would shadow a builtin), every
+    function and class of the other modules named, and the classes of the harness and of
+    unittest exactly (a no-op `TestResult.addFailure` or `Tally.addFailure`, a
+    `TestCase.__getattribute__` that turns asserts off, a hooked `__build_class__`)."""
     saved = []
 
     def add(mapping, keys, exact):
@@ -341,13 +414,10 @@ def guarded_snapshot(names):
         add(namespace, [k for k, v in namespace.items()
                         if exact or (callable(v) or isinstance(v, types.ModuleType))
                         and k not in SITE_BUILTINS], exact)
-        if name.startswith("unittest"):
+        if exact or name in UNITTEST_MODULES:
             for value in list(namespace.values()):
-                if isinstance(value, type) and value.__module__.startswith("unittest"):
-                    attributes = vars(value)
-                    add(attributes, [k for k, v in attributes.items()
-                                     if callable(v) or isinstance(v, (classmethod, staticmethod, property))],
-                        False)
+                if isinstance(value, type) and value.__module__ == name:
+                    add(vars(value), list(vars(value)), True)
     return tuple(saved)
 
 

@@ -6,8 +6,9 @@ as `codeeval_steps` before any program runs. In the forked program process the w
 installs the audit hook that alone may write the report), then `run_program`. Standard library
 only.
 
-Everything here reports through `sys.audit("codeeval.report", record)`; the hook writes the
-line only when the functions between the report and `run_program` are these (`RUNNER_CODES`).
+Everything here reports through `sys.audit("codeeval.report", record)` (taken at load, as
+`AUDIT`); the hook writes the line only when the functions between the report and
+`run_program` are these (`RUNNER_CODES`).
 unittest classes run through `codeeval_unittest` (sandbox/unittest_steps.py). With the `values`
 framework the program process does not judge at all: it computes the value of each checked
 expression and the host compares it with an expected value that never entered the process
@@ -20,6 +21,7 @@ import sys
 import traceback
 import types
 
+import codeeval_comparisons
 import codeeval_unittest
 
 
@@ -27,8 +29,11 @@ def last_traceback():
     return traceback.format_exc()[-2000:]
 
 
+AUDIT = sys.audit   # taken at load: a program can rebind sys.audit, not this module's name
+
+
 def report(record):
-    sys.audit("codeeval.report", record)
+    AUDIT("codeeval.report", record)
 
 
 def make_plan(path, request):
@@ -52,13 +57,17 @@ def make_plan(path, request):
                            for c in request.get("checks", ()))
         else:
             tree = compile(source, path, "exec", ast.PyCF_ONLY_AST)
+            straddling = [s for s in tree.body if starts(s) < first <= s.end_lineno]
+            if straddling:   # a decorator, a backslash, an open string taking in test lines
+                raise SyntaxError(f"the solution's statement at line {starts(straddling[0])} "
+                                  f"runs into the tests (line {first})")
             solution = compile(ast.Module([s for s in tree.body if s.lineno < first],
                                           type_ignores=[]), path, "exec")
             test_statements = [s for s in tree.body if s.lineno >= first]
             if framework == "script":   # one code object per statement, run one by one
                 steps = tuple((f"line {s.lineno}",
                                compile(ast.Module([s], type_ignores=[]), path, "exec"),
-                               left_of_equality(s, path)) for s in test_statements)
+                               equality(s, path)) for s in test_statements)
             else:                       # the test statements run as one module
                 tests = compile(ast.Module(test_statements, type_ignores=[]), path, "exec")
     except (SyntaxError, ValueError):
@@ -68,13 +77,20 @@ def make_plan(path, request):
             solution, tests, steps, checks, compile_error)
 
 
-def left_of_equality(step, path):
-    """For `assert X == Y`: X compiled, so a failure can show the value X really had (as LDB
-    reports it); None for other statements."""
+def starts(statement):
+    """The first line of a top-level statement: its first decorator's, if any."""
+    return min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+
+
+def equality(step, path):
+    """For `assert X == Y[, message]`: X, Y and the message compiled, so that the runner
+    compares X with Y itself (an X that may not judge its own equality fails) and a failure
+    can show the value X really had (as LDB reports it); None for other statements."""
     if not (isinstance(step, ast.Assert) and isinstance(step.test, ast.Compare)
             and len(step.test.ops) == 1 and isinstance(step.test.ops[0], ast.Eq)):
         return None
-    return compile(ast.Expression(step.test.left), path, "eval")
+    return tuple(None if node is None else compile(ast.Expression(node), path, "eval")
+                 for node in (step.test.left, step.test.comparators[0], step.msg))
 
 
 def run_program():
@@ -85,7 +101,7 @@ def run_program():
     and report its outcomes as steps. The plan arrives as one tuple from the audit hook and
     lives in locals only: a frame walker can read them, not change them."""
     box = []
-    sys.audit("codeeval.plan", box)
+    AUDIT("codeeval.plan", box)
     (framework, path, source, trace, first_line, test_classes, class_timeout_s, run, evaluate,
      solution, tests, steps, checks, compile_error) = box.pop()
     if compile_error is not None:
@@ -115,23 +131,35 @@ def run_program():
         elif framework == "unittest":
             run_unittest(tests, namespace, run, test_classes, (path, first_line, class_timeout_s))
         else:
-            run_script(steps, namespace, run)
+            run_script(steps, namespace, run, evaluate)
     finally:
         if tracer is not None:
             tracer.__exit__(None, None, None)
             report({"event": "trace", **tracer.summary()})
 
 
-def run_script(steps, namespace, run):
-    for name, code, left in steps:
+def run_script(steps, namespace, run, evaluate):
+    for name, code, compared in steps:
+        actual = unset = object()
         try:
-            run(code, namespace)
+            if compared is None:
+                run(code, namespace)
+            else:   # assert X == Y, evaluated as Python does: X, Y, then X == Y
+                left, right, message = compared
+                actual = evaluate(left, namespace)
+                expected = evaluate(right, namespace)
+                liar = codeeval_comparisons.lying_operand(actual, expected)
+                if liar is not None:
+                    raise AssertionError(codeeval_comparisons.refusal(liar))
+                if not actual == expected:
+                    raise AssertionError(*(() if message is None
+                                           else (evaluate(message, namespace),)))
         except BaseException as exc:
             failed = isinstance(exc, AssertionError)
             event = {"event": "step", "name": name, "exception": type(exc).__name__,
                      "outcome": "failed" if failed else "error", "message": last_traceback()}
-            if failed and left is not None:
-                event["real_output"] = real_output(left, namespace)
+            if failed and actual is not unset:
+                event["real_output"] = real_output(actual)
             report(event)
             return  # the reference harnesses stop at the first failing statement too
         report({"event": "step", "name": name, "outcome": "passed"})
@@ -225,13 +253,13 @@ def run_driver(tests, namespace, run):
         report({"event": "done", "steps": count[0]})
 
 
-def real_output(left, namespace):
-    """The value X of a failed `assert X == Y`, computed again untraced; None when X raises."""
+def real_output(value):
+    """The value X of a failed `assert X == Y`, shown untraced; None when its repr raises."""
     tracing = sys.gettrace()
     if tracing is not None:
         sys.settrace(None)
     try:
-        return sys.modules["codeeval_tracer"].safe_repr(eval(left, namespace))
+        return sys.modules["codeeval_tracer"].safe_repr(value)
     except BaseException:
         return None
     finally:
@@ -240,17 +268,19 @@ def real_output(left, namespace):
 
 
 def runner_codes():
-    """{id: code} of the harness functions that may stand between a report and run_program
-    (their nested functions included). Identity, not equality: equal code can be compiled."""
+    """The code of the harness functions that may stand between a report and run_program
+    (their nested functions included), as a tuple: a program can add to a dict or a list, and
+    the audit hook trusts these by identity (equal code can be compiled)."""
     unit = codeeval_unittest
-    codes = {}
+    codes = []
     for function in (run_program, run_script, run_test_module, run_unittest, run_values,
                      run_driver, unit.run_test_class, unit.written_by_tests,
+                     unit.CountedPart.__exit__,
                      *(f for f in vars(unit.Tally).values() if isinstance(f, types.FunctionType))):
         for code in (function.__code__, *function.__code__.co_consts):
             if isinstance(code, types.CodeType):
-                codes[id(code)] = code
-    return codes
+                codes.append(code)
+    return tuple(codes)
 
 
 # Once per worker, before it forks any program: the same for every program.
@@ -258,4 +288,4 @@ RUNNER_CODES = runner_codes()
 STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
 # The import system and installed libraries build and rewrite code objects as they import
 # (numpy's dispatchers do); programs and tests do not.
-LIBRARIES = ("<frozen ",) + codeeval_unittest.LIBRARY_DIRS
+LIBRARIES = ("<frozen ",) + codeeval_comparisons.LIBRARY_DIRS

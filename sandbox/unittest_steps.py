@@ -7,15 +7,21 @@ verdict from the program sharing the process (sandbox/program_guard.py has the a
   count even if the result object is emptied through a frame;
 - `written_by_tests` refuses a class whose test methods or unittest hooks were not compiled from
   the test lines (a class swapped in from a thread, a no-op `run`);
-- `assertEqual` and `assertIn` refuse an operand whose `__eq__` says it equals anything: the
-  classic forgery, an object equal to every expected value, fails its test.
+- the assertions run through `judged`, on a TestCase of the harness's own, and refuse an
+  operand that may not judge the comparison itself (`codeeval_comparisons`): the classic
+  forgery, an object equal to every expected value, fails its test;
+- `CountedPart` tells the hook of any exception that leaves a part of a test, whatever
+  unittest's `_Outcome` (which the program can reach) makes of it.
 """
 
-import os
 import signal
 import sys
 import time
+import types
 import unittest
+
+import codeeval_comparisons as compare
+from codeeval_comparisons import LIBRARY_DIRS
 
 # Names a test class may take from unittest; one that defines them outside the test code
 # (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
@@ -41,6 +47,9 @@ def stretched_deadline(start, timeout_s, waited_s):
     return start + timeout_s + min(waited_s, timeout_s)
 
 
+AUDIT = sys.audit   # taken at load: a program can rebind sys.audit, not this module's name
+
+
 class ClassTimeout(BaseException):
     """Raised by SIGALRM; a BaseException so that `except Exception` in tests cannot eat it."""
 
@@ -51,7 +60,7 @@ class Tally(unittest.TestResult):
     when that count agrees (clearing this object's lists through a frame changes nothing)."""
 
     def count(self, kind):
-        sys.audit("codeeval.outcome", kind)
+        AUDIT("codeeval.outcome", kind)
 
     def startTest(self, test):
         self.count("run")
@@ -87,11 +96,10 @@ class Tally(unittest.TestResult):
         super().addSubTest(test, subtest, err)
 
 
-# Where installed code lives (the standard library included); a program cannot write there,
-# and compiling code under these names is tampering unless a library does it
-# (program_guard's audit hook).
-LIBRARY_DIRS = tuple(sorted({os.path.join(p, "") for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))}))
+
+
+# A C function as a dunder of a library's TestCase (doctest's `__str__ = object.__str__`)
+C_FUNCTION_IDS = frozenset(map(id, (type(object.__str__), type(str.join), type(len))))
 
 
 def unittest_classes():
@@ -109,14 +117,17 @@ def written_by_tests(cls, path, first_line):
         if type(klass) is not type:
             return f"{klass.__qualname__} has a metaclass"
         for name, value in vars(klass).items():
-            if not (name.startswith("test") or name in TEST_HOOKS):
+            # dunders too: a `__getattribute__` added while the tests run turns asserts off
+            if not (name.startswith("test") or name in TEST_HOOKS or name.startswith("__")):
                 continue
+            value = getattr(value, "__func__", value)   # a classmethod's function
             for _ in range(8):   # a decorated test (mock.patch) wraps the test code's function
                 if getattr(getattr(value, "__code__", None), "co_filename", None) == path:
                     break
                 value = getattr(value, "__wrapped__", value)
             code = getattr(value, "__code__", None)
-            if code is None and callable(value):
+            if code is None and callable(value) and not (name.startswith("__")
+                                                         and id(type(value)) in C_FUNCTION_IDS):
                 return f"{klass.__qualname__}.{name} is not a function of the test code"
             if code is not None and not (code.co_filename == path
                                          and code.co_firstlineno >= first_line
@@ -155,7 +166,8 @@ def run_test_class(cls, name, path, first_line, timeout_s):
     if timeout_s:
         signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
     try:
-        unittest.defaultTestLoader.loadTestsFromTestCase(cls).run(result)
+        # a loader of its own: the shared defaultTestLoader is an instance a program can change
+        unittest.TestLoader().loadTestsFromTestCase(cls).run(result)
     except ClassTimeout:
         pass
     finally:
@@ -168,8 +180,12 @@ def run_test_class(cls, name, path, first_line, timeout_s):
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed while it ran: {replaced}"}
+    # a skip is no evidence: code the solution runs can raise SkipTest (no benchmark's tests skip)
     problems = [(test.id(), "failed", text) for test, text in result.failures] + \
-               [(test.id(), "error", text) for test, text in result.errors]
+               [(test.id(), "error", text) for test, text in result.errors] + \
+               [(test.id(), "skipped", reason) for test, reason in result.skipped] + \
+               [(test.id(), "expected failure", text) for test, text in result.expectedFailures] + \
+               [(test.id(), "unexpected success", "") for test in result.unexpectedSuccesses]
     bad = len(problems)
     outcome = ("passed" if result.testsRun and not bad else
                "error" if not result.testsRun or len(result.errors) == result.testsRun else "failed")
@@ -178,82 +194,96 @@ def run_test_class(cls, name, path, first_line, timeout_s):
             "message": "\n".join(f"{tid} {kind}: {text[-1500:]}" for tid, kind, text in problems)[-4000:]}
 
 
-class Probe:
-    """A fresh object: no honest `__eq__` calls it equal to anything of its own."""
+# unittest's assertions, each run by `judged` on a TestCase of the harness's own, never on the
+# running test's instance: code the test calls can set attributes on that instance
+# (`self.fail`, `_getAssertEqualityFunc`), and the deprecated aliases call the originals.
+ASSERTIONS = tuple(name for name in dir(unittest.TestCase)
+                   if name.startswith(("assert", "fail")) and name != "failureException")
+# which of them compare their first two arguments, and how (codeeval_comparisons)
+EQUAL = frozenset({"assertEqual", "assertEquals", "failUnlessEqual", "assertNotEqual",
+                   "assertNotEquals", "failIfEqual", "assertListEqual", "assertTupleEqual",
+                   "assertDictEqual", "assertSetEqual", "assertSequenceEqual",
+                   "assertMultiLineEqual"})
+CLOSE = frozenset({"assertAlmostEqual", "assertAlmostEquals", "failUnlessAlmostEqual",
+                   "assertNotAlmostEqual", "assertNotAlmostEquals", "failIfAlmostEqual"})
+ORDERED = frozenset({"assertGreater", "assertGreaterEqual", "assertLess", "assertLessEqual"})
+MEMBER = frozenset({"assertIn", "assertNotIn"})
+
+
+def judged(name, names, original, args, kwargs):
+    """unittest's assertion `name` (`original`), refusing an operand that may not judge the
+    comparison itself; `names`: its first two parameters, for operands passed by keyword."""
+    values = list(args[:2]) + [kwargs.get(key) for key in names[len(args):]]
+    first, second = (values + [None, None])[:2]
+    if name == "assertCountEqual":   # iterables, read once: the original gets these lists
+        first, second = list(first), list(second)
+        args, kwargs = (first, second, *args[2:]), {k: v for k, v in kwargs.items()
+                                                     if k not in names}
+        liar = compare.lying_elements(first, second)
+    else:
+        liar = (compare.lying_operand(first, second) if name in EQUAL else
+                compare.lying_operand(first, second, compare.CLOSENESS) if name in CLOSE else
+                compare.lying_operand(first, second, compare.ORDERING) if name in ORDERED else
+                compare.lying_member(first, second) if name in MEMBER else None)
+    if liar is not None:
+        raise AssertionError(compare.refusal(liar))
+    return original(unittest.TestCase(), *args, **kwargs)
+
+
+class Assertion(tuple):
+    """One of TestCase's assertions: (its function,). A data descriptor, so an attribute of the
+    same name set on a test instance (`self.assertEqual = ...`) is never the one called; a
+    tuple, so what it holds cannot be changed."""
 
     __slots__ = ()
-    __hash__ = object.__hash__
+
+    def __get__(self, instance, owner=None):
+        return self[0] if instance is None else types.MethodType(self[0], instance)
+
+    def __set__(self, instance, value):
+        raise AttributeError(f"{self[0].__name__} belongs to the harness")
+
+    def __delete__(self, instance):
+        raise AttributeError(f"{self[0].__name__} belongs to the harness")
 
 
-BUILTIN_TYPES = (int, float, complex, str, bytes, bytearray, bool, type(None), list, tuple,
-                 dict, set, frozenset)
+class CountedPart:
+    """unittest's testPartExecutor (a setUp, test, subtest, tearDown or cleanup), telling the
+    audit hook itself of an exception that leaves the part: unittest records it on an
+    `_Outcome` the code the test calls can reach from the test's frame, whose
+    `expecting_failure` or `result` it could change to turn the failure into a success. A
+    class of this module's (its methods are checked like the module), not a contextlib one."""
+
+    def __init__(self, outcome, test_case, subTest=False):
+        self.inner = PART_EXECUTOR(outcome, test_case, subTest)
+
+    def __enter__(self):
+        return self.inner.__enter__()
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            Tally.count(None, "failure")
+        return self.inner.__exit__(kind, value, traceback)
 
 
-def says_equal(a, b):
-    try:
-        return bool(a == b)
-    except Exception:   # an array's ambiguous truth, an __eq__ that reads other.x: not a lie
-        return False
+def counted_part(outcome, test_case, subTest=False):
+    return CountedPart(outcome, test_case, subTest)
 
 
-def perturbed(value):
-    """A plain value that differs from `value` (for numbers, 0 or 1: `2 * x + 1` equals x at
-    -1 and infinity, which made honest numpy values look like liars)."""
-    if type(value) in (int, float):
-        return type(value)(0 if value else 1)
-    if type(value) is str:
-        return value + "\x01"   # not NUL: numpy compares its strings with trailing NULs stripped
-    if type(value) in (list, tuple):
-        return value + type(value)((Probe(),))
-    if type(value) is dict:
-        return {**value, Probe(): None}
-    return Probe()
-
-
-def lying_operand(first, second, depth=0):
-    """The operand (if any) whose type's `__eq__` calls it equal to a fresh probe, or to both a
-    plain value and a different one; containers are compared item by item."""
-    if depth > 20:
-        return None
-    for value, other in ((first, second), (second, first)):
-        if type(value) in BUILTIN_TYPES:
-            continue
-        if says_equal(value, Probe()) or (type(other) in BUILTIN_TYPES and says_equal(value, other)
-                                          and says_equal(value, perturbed(other))):
-            return value
-    if type(first) in (list, tuple) and type(second) in (list, tuple):
-        pairs = zip(first[:10000], second[:10000])
-    elif type(first) is dict and type(second) is dict:
-        pairs = ((first[k], second[k]) for k in list(first)[:10000] if k in second)
-    else:
-        pairs = ()
-    for a, b in pairs:
-        liar = lying_operand(a, b, depth + 1)
-        if liar is not None:
-            return liar
-    return None
-
-
-def strict(assertion, pick):
-    def checked(self, *args, **kwargs):
-        first, second = pick(args, kwargs)
-        liar = lying_operand(first, second)
-        if liar is not None:
-            raise self.failureException(
-                f"a {type(liar).__qualname__} whose __eq__ says it equals anything")
-        return assertion(self, *args, **kwargs)
-    checked.__name__, checked.__qualname__, checked.__doc__ = (
-        assertion.__name__, assertion.__qualname__, assertion.__doc__)
-    return checked
-
-
-def operands(names):
-    def pick(args, kwargs):
-        values = list(args[:2]) + [kwargs.get(name) for name in names[len(args):]]
-        return values[0], values[1]
-    return pick
-
-
-unittest.TestCase.assertEqual = strict(unittest.TestCase.assertEqual, operands(("first", "second")))
-unittest.TestCase.assertIn = strict(unittest.TestCase.assertIn, operands(("member", "container")))
+# What this module puts into unittest is module functions and classes, not closures: a
+# closure's cells can be rewritten (cell_contents) without an audit event, while this module's
+# names and classes are compared with what they were at every report. Each assertion gets a
+# function of its own, compiled here, that names its original as a module global.
+PART_EXECUTOR = unittest.case._Outcome.testPartExecutor
+for _name in ASSERTIONS:
+    _original = getattr(unittest.TestCase, _name)
+    _code = _original.__code__
+    _names = _code.co_varnames[1:3] if _code.co_argcount >= 3 else ("first", "second")
+    globals()["ORIGINAL_" + _name] = _original
+    exec(compile(f"def {_name}(self, *args, **kwargs):\n"
+                 f"    return judged({_name!r}, {_names!r}, ORIGINAL_{_name}, args, kwargs)\n",
+                 "<codeeval_unittest>", "exec"), globals())
+    setattr(unittest.TestCase, _name, Assertion((globals().pop(_name),)))
+del _name, _original, _code, _names
+unittest.case._Outcome.testPartExecutor = counted_part
 UNITTEST_CLASSES = unittest_classes()   # at load, before any program: the real ones

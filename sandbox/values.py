@@ -33,9 +33,7 @@ class Check:
 def value_checks(program: Program) -> list[Check] | None:
     """The program's tests as checks, or None when any test statement is not an equality
     assertion against a literal."""
-    source = program.source
-    lines = source.splitlines(keepends=True)
-    tests = "".join(lines[program.test_first_line - 1:])
+    _, tests = program.split_at_tests()
     try:
         tree = ast.parse(tests)
     except (SyntaxError, ValueError):
@@ -127,7 +125,7 @@ def judge_values(checks: list[Check], events: list[dict]) -> list[dict]:
                           "message": f"the program reported {event.get('name')!r} for {check.name}"})
             break
         if event["event"] == "step":   # the expression raised; never a pass, whatever it says
-            tests.append({**{k: v for k, v in event.items() if k not in ("event", "nonce", "exception")},
+            tests.append({**{k: v for k, v in event.items() if k not in ("event", "exception")},
                           "outcome": "error"})
             break
         try:

@@ -1,15 +1,18 @@
 """From what the worker reported to an Execution status: the one verdict every runner uses.
 
-A pass needs positive evidence: the worker started the program, every expected test step reported
-"passed" under this run's nonce (for `values` programs: every reported value equals the expected
-one, compared here; for unittest classes: unittest's own count, taken by the audit hook, agrees),
-the program reported "done", and its process exited cleanly. Exit code 0 alone proves nothing.
+A pass needs positive evidence: the worker started the program, every expected test step
+reported "passed" in a line the audit hook signed with this run's nonce (for `values`
+programs: every reported value equals the expected one, compared here; for unittest classes:
+unittest's own count, taken by the audit hook, agrees), the program reported "done", and its
+process exited cleanly. Exit code 0 alone proves nothing.
 A program the audit hook caught tampering with the harness is `tampered`, whatever else it
 reported.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 from codeeval.records import Execution
@@ -18,16 +21,29 @@ from codeeval.sandbox.values import Check, judge_values
 TAMPERED_EXIT = 87   # program_guard.TAMPERED_EXIT: the audit hook caught the program tampering
 
 
+MAC_FIELD = ', "mac": "'   # program_guard.MAC_FIELD
+ALTERED = {"event": "tampered", "what": "the test report was altered (a line written, rewritten "
+                                        "or removed by the program)"}
+
+
 def parse_report(text: str, nonce: str) -> list[dict]:
-    """The report lines that carry this run's nonce; anything else is ignored."""
+    """The audit hook's lines, in order. Each ends with its sequence number and a MAC keyed by
+    this run's nonce (program_guard's `line`); a complete line that fails either check was
+    written or altered by the program, which is tampering (an honest program never writes to
+    its report). A last line without its newline was cut by a kill mid-write: left out."""
     events = []
-    for line in text.splitlines():
+    for line in text.split("\n")[:-1]:
+        at = line.rfind(MAC_FIELD) + len(MAC_FIELD)
+        body, mac = line[:at], line[at:-2]
+        expected = hashlib.sha256((nonce + body).encode()).hexdigest()
         try:
-            record = json.loads(line)
+            record = json.loads(line) if at > len(MAC_FIELD) and line.endswith('"}') else None
         except ValueError:
-            continue
-        if isinstance(record, dict) and record.get("nonce") == nonce:
-            events.append(record)
+            record = None
+        if not (isinstance(record, dict) and hmac.compare_digest(mac.encode(), expected.encode())
+                and record.get("seq") == len(events)):
+            return events + [ALTERED]
+        events.append({k: v for k, v in record.items() if k not in ("seq", "mac")})
     return events
 
 
@@ -37,14 +53,14 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
     if checks is not None:
         tests = judge_values(checks, events)
     else:
-        tests = [agreed({k: v for k, v in e.items() if k not in ("event", "nonce", "exception")})
+        tests = [agreed({k: v for k, v in e.items() if k not in ("event", "exception")})
                  for e in events if e.get("event") == "step"]
     tampered = next((e for e in events if e.get("event") == "tampered"), None)
     kinds = {e.get("event") for e in events}
     error = next((e for e in events if e.get("event") == "error"), None)
     failed = next((t for t in tests if t["outcome"] != "passed"), None)
 
-    trace = next(({k: v for k, v in e.items() if k not in ("event", "nonce")}
+    trace = next(({k: v for k, v in e.items() if k != "event"}
                   for e in events if e.get("event") == "trace"), None)
 
     def result(status: str, message: str) -> Execution:
@@ -78,12 +94,13 @@ def judge(key: str, events: list[dict], *, expected_steps: int, exit_code: int |
 
 def agreed(step: dict) -> dict:
     """A unittest class's step passes only if the audit hook's count of unittest's outcomes
-    (`tally`) says so too: every test that started ended in a success or a skip."""
+    (`tally`) says so too: every test that started ended in a success (not a skip, which
+    code the solution runs can raise)."""
     tally = step.pop("tally", None)
     if tally is None or step.get("outcome") != "passed":
         return step
-    started, good = tally.get("run", 0), tally.get("success", 0) + tally.get("skip", 0)
-    if started and not tally.get("failure") and not tally.get("error") and good >= started:
+    started = tally.get("run", 0)
+    if started and set(tally) <= {"run", "success"} and tally.get("success", 0) >= started:
         return step
     return {**step, "outcome": "failed",
             "message": f"unittest counted {tally} but the class reported a pass"}

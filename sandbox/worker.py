@@ -18,8 +18,9 @@ monitor that forks the program and only waits, so a program that kills its paren
 monitor, which the host's verdict treats as a failure. The program process hands the nonce to
 `codeeval_guard.guard` (`program_guard.py`, loaded from source at start), whose audit hook alone
 keeps it, then executes the solution (top-level statements before `test_first_line`) and the
-tests; the hook writes every outcome as a JSON line carrying the nonce to a report file the
-program cannot reopen (append-only, so nothing it writes there overwrites a line). After the
+tests; the hook writes every outcome as a JSON line signed with the nonce (a sequence number
+and a MAC the host checks) to a report file that the program holds write-only (it cannot
+read a line back) and cannot reopen (mode 0600, the worker's). After the
 program (or at its timeout: wall-clock time less what its main thread waited for a CPU,
 `wait_for_program`) the worker kills the process group and every process of the uid, and wipes
 the work dir and the uid's files in /tmp and /dev/shm.
@@ -158,8 +159,9 @@ def program_process(request, config, work, files):
         os.dup2(files["stderr"].fileno(), 2)
         # The program keeps stdin, stdout, stderr and its report, none of the worker's other
         # descriptors: a line written to the worker's answer pipe would be read as its answer.
-        report_fd = files["report"].fileno()
-        os.closerange(3, report_fd)
+        # Its report descriptor is write-only: the hook's lines are signed with the nonce.
+        report_fd = 3
+        os.dup2(os.open(files["report"].name, os.O_WRONLY | os.O_APPEND), report_fd)
         os.closerange(report_fd + 1, os.sysconf("SC_OPEN_MAX"))
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # under memory pressure the kernel kills the program, not the worker
@@ -375,6 +377,10 @@ def main():
     config = json.loads(sys.argv[1])
     for name, source in config.get("modules", {}).items():   # helpers sent as source
         module = types.ModuleType(name)
+        # a warning raised through a harness frame (unittest's deprecated assertion aliases
+        # warn their caller) fills this in place; added later, it would change the namespace
+        # the audit hook compares key by key
+        module.__warningregistry__ = {}
         exec(compile(source, f"<{name}>", "exec"), module.__dict__)
         sys.modules[name] = module
     for name in config.get("preload", []):
@@ -394,6 +400,8 @@ def main():
     # the report is append-only for the program: writes cannot overwrite what the hook wrote
     capture = {name: open(os.path.join(capture_dir, name), "ab+" if name == "report" else "wb+")
                for name in ("stdout", "stderr", "report")}
+    for f in capture.values():   # no program reopens them (/proc/self/fd/N) to read the nonce
+        os.fchmod(f.fileno(), 0o600)
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     service = services().Service(
         config.get("service_uid"), config["work_root"],

@@ -6,6 +6,7 @@ the host; the others in the program's process under the audit hook (sandbox/prog
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import warnings
@@ -19,6 +20,8 @@ from tests.test_cli import cli
 WRONG = "def inc(x):\n    return x\n"
 SCRIPT_TESTS = "y = inc(1)\nassert y == 2\nassert inc(2) == 3\n"     # judged in the process
 VALUE_TESTS = "assert inc(1) == 2\nassert inc(2) == 3\n"              # judged on the host
+CHECK_TESTS = ("def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(2) == 3\n"
+               "check(inc)\n")                                     # HumanEval's form
 UNITTEST_TESTS = ("import unittest\nclass TestInc(unittest.TestCase):\n"
                   "    def test_one(self):\n        self.assertEqual(inc(1), 2)\n"
                   "    def test_two(self):\n        self.assertEqual(inc(2), 3)\n")
@@ -35,7 +38,7 @@ def find_line(scope, depth=0):
     for value in list(scope.values()):
         if isinstance(value, types.FunctionType):
             inner = closure_of(value)
-            if 'stamp' in inner and value.__name__ == 'line':
+            if 'key' in inner and value.__name__ == 'line':
                 return value
             found = find_line(inner, depth + 1)
             if found:
@@ -69,7 +72,7 @@ def forge_in_hook():
     while frame is not None:
         for value in list(frame.f_locals.values()):
             if isinstance(value, types.FunctionType) and value.__name__ == 'line' and \\
-                    'stamp' in value.__code__.co_freevars:
+                    'key' in value.__code__.co_freevars:
                 forge({'line': value, 'f': lambda: None})
         frame = frame.f_back
 """
@@ -115,7 +118,7 @@ ATTACKS = {
     "run the harness's runner on fake steps": (
         "import os, sys, types\nsteps = sys.modules['codeeval_steps']\n"
         "fake = [('line 4', compile('pass', 'x', 'exec'), None)] * 3\n"
-        "steps.run_script(fake, {}, exec)\nos._exit(0)\n", "script"),
+        "steps.run_script(fake, {}, exec, eval)\nos._exit(0)\n", "script"),
     "find the nonce with gc and write to the report": (
         "import gc, os, re\nnonces = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
         "for fd in range(3, 64):\n    for n in nonces:\n        for name in ('line 4', 'line 5', 'line 6'):\n"
@@ -240,7 +243,7 @@ ATTACKS.update({
     "a signal handler equal to SIG_DFL skips the trampoline": (
         FORGE + "import signal\nDONE = []\nclass H:\n    def __eq__(self, other):\n        return True\n"
         "    __hash__ = object.__hash__\n    def __call__(self, n, frame):\n        if DONE:\n            return\n"
-        "        f = frame\n        while f is not None and 'stamp' not in f.f_code.co_freevars and f.f_code.co_name != 'handle':\n"
+        "        f = frame\n        while f is not None and 'key' not in f.f_code.co_freevars and f.f_code.co_name != 'handle':\n"
         "            f = f.f_back\n        if f is None:\n            return\n"
         "        DONE.append(1)\n        signal.setitimer(signal.ITIMER_REAL, 0)\n        forge_from_frames(frame)\n"
         "signal.signal(signal.SIGALRM, H())\nsignal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)\n"
@@ -262,22 +265,263 @@ ATTACKS.update({
         + WRONG, "script"),
 })
 
+# Found by a hostile review (stop 27); each passed before its fix.
+STEPS_WITH = ("    for name in ('line 4', 'line 5', 'line 6'):\n"
+              "        os.write(FD, ('{\"event\": \"step\", \"name\": \"%s\", \"outcome\": \"passed\", "
+              "\"nonce\": \"%s\"}\\n' % (name, n)).encode())\n"
+              "    os.write(FD, ('{\"event\": \"done\", \"steps\": 3, \"nonce\": \"%s\"}\\n' % n).encode())\n"
+              "    os._exit(0)\n")
+ATTACKS.update({
+    "read the nonce back from the report descriptor": (
+        "import os, re\nfor FD in range(3, 64):\n    try:\n        text = os.pread(FD, 65536, 0)\n"
+        "    except OSError:\n        continue\n    found = re.search(rb'\"nonce\": \"([0-9a-f]{32})\"', text)\n"
+        "    if not found:\n        continue\n    n = found.group(1).decode()\n" + STEPS_WITH + WRONG,
+        "script"),
+    "reopen the report through /proc/self/fd by a relative name": (
+        "import os, re\nhere = os.getcwd()\nos.chdir('/proc/self/fd')\nfor FD in range(3, 64):\n"
+        "    try:\n        text = open(str(FD), 'rb').read()\n    except OSError:\n        continue\n"
+        "    found = re.search(rb'\"nonce\": \"([0-9a-f]{32})\"', text)\n"
+        "    if not found:\n        continue\n    os.chdir(here)\n    n = found.group(1).decode()\n"
+        + STEPS_WITH + "os.chdir(here)\n" + WRONG, "script"),
+    "ctypes reads the process's memory for the nonce": (
+        "import ctypes, os, re, stat\nFD = next(fd for fd in range(3, 64) if os.path.exists(f'/proc/self/fd/{fd}') "
+        "and stat.S_ISREG(os.fstat(fd).st_mode))\nfor row in open('/proc/self/maps'):\n    parts = row.split()\n"
+        "    lo, hi = (int(x, 16) for x in parts[0].split('-'))\n"
+        "    if parts[1][0] != 'r' or len(parts) > 5 and parts[5].startswith('[v'):\n        continue\n"
+        "    found = re.search(rb', \"nonce\": \"([0-9a-f]{32})\"}', ctypes.string_at(lo, hi - lo))\n"
+        "    if not found:\n        continue\n    n = found.group(1).decode()\n" + STEPS_WITH + WRONG,
+        "script"),
+    "an object equal to everything, to a script's assert": (
+        "class Equal:\n    def __eq__(self, other):\n        return True\n"
+        "def inc(x):\n    return Equal()\n", "script"),
+    "an int equal to every int but 0 and 1, to unittest": (
+        "class Liar(int):\n    __hash__ = int.__hash__\n"
+        "    def __eq__(self, other):\n        return type(other) is int and other not in (0, 1)\n"
+        "    def __ne__(self, other):\n        return not self.__eq__(other)\n"
+        "def inc(x):\n    return Liar(x)\n", "unittest"),
+    "a form feed in a comment turns the host's checks into a script": (
+        "# header\x0ccomment\nclass Equal:\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = None\ndef inc(x):\n    return Equal()\n", "values"),
+    "a lone CR and a backslash swallow a test": (
+        WRONG + "# a comment\rif 0: \\\n", "single"),
+    "a decorator on the solution's last line wraps the first test": (
+        WRONG + "@lambda f: (lambda *a, **k: None)\n", "check"),
+    "the solution raises SkipTest": (
+        "import unittest\ndef inc(x):\n    raise unittest.SkipTest('not today')\n", "unittest"),
+    "a TestCase.__getattribute__ that turns asserts off": (
+        "import unittest\ndef quiet(self, name, get=object.__getattribute__):\n"
+        "    return (lambda *a, **k: None) if name.startswith('assert') else get(self, name)\n"
+        "unittest.TestCase.__getattribute__ = quiet\n" + WRONG, "unittest"),
+    "Tally counts failures as skips": (
+        "import sys\nT = sys.modules['codeeval_unittest'].Tally\n"
+        "T.addFailure = T.addSkip\nT.addError = T.addSkip\n" + WRONG, "unittest"),
+})
+
+# Found by a second hostile review the same day, against the fixes above.
+PARTIAL_EQ = ("import functools\ndef liar(self, other):\n    return type(other) is int and other != 0\n"
+              "class Equal:\n    __eq__ = functools.partialmethod(liar)._make_unbound_method()\n"
+              "    __hash__ = object.__hash__\ndef inc(x):\n    return Equal()\n")
+METACLASS_SWAP = (   # the metaclass's __eq__ runs when the checker asks whether the type is a tuple
+    "import sys\ndef liar(self, other):\n    del Equal.__eq__\n    return True\n"
+    "class Meta(type):\n    def __eq__(cls, other):\n        f = sys._getframe(1)\n"
+    "        if (cls is Equal and other is tuple and f.f_code.co_name == 'lying_operand'\n"
+    "                and not isinstance(f.f_locals.get('value'), Equal)):\n"
+    "            Equal.__eq__ = liar\n        return type.__eq__(cls, other)\n"
+    "    __hash__ = type.__hash__\nclass Equal(metaclass=Meta):\n    __hash__ = object.__hash__\n"
+    "def inc(x):\n    return Equal()\n")
+ATTACKS.update({
+    "a library's code as __eq__ (functools.partialmethod), to a script's assert": (PARTIAL_EQ, "script"),
+    "a library's code as __eq__ (functools.partialmethod), to unittest": (PARTIAL_EQ, "unittest"),
+    "a library's code object with the program's closure as __eq__": (
+        "import functools, sys, types\n"
+        "code = functools.partialmethod(len)._make_unbound_method().__code__\n"
+        "class Fake:\n    pass\nfake = Fake()\nfake.func = lambda a, b: True\nfake.args, fake.keywords = (), {}\n"
+        "class Equal:\n    __eq__ = types.FunctionType(code, functools.__dict__, '__eq__', None, "
+        "(types.CellType(fake),))\n    __hash__ = object.__hash__\ndef inc(x):\n    return Equal()\n",
+        "script"),
+    "a metaclass swaps the class's __eq__ while it is checked, to a script's assert": (
+        METACLASS_SWAP, "script"),
+    "a metaclass swaps the class's __eq__ while it is checked, to unittest": (METACLASS_SWAP, "unittest"),
+    "a container of the program's that holds anything, to assertIn": (
+        "class All:\n    def __contains__(self, member):\n        return True\n"
+        "def inc(x):\n    return All()\n", "unittest-in"),
+    "the shared unittest loader hands back a passing suite": (
+        "import unittest\nclass Fine(unittest.TestCase):\n    def test_fine(self):\n        pass\n"
+        "unittest.defaultTestLoader.loadTestsFromTestCase = lambda cls: unittest.TestSuite([Fine('test_fine')])\n"
+        + WRONG, "unittest"),
+    "sys.audit swapped, a dict subclass in the record steals the key from the encoder": (
+        "import functools, hashlib, json, os, sys\naudit = sys.audit\n"
+        "class Evil(dict):\n    def items(self):\n        f = sys._getframe(1)\n"
+        "        while f is not None and 'key' not in f.f_locals:\n            f = f.f_back\n"
+        "        key, seq = f.f_locals['key'], f.f_locals['sequence']\n"
+        "        for record in [{'event': 'step', 'name': f'line {n}', 'outcome': 'passed'} for n in (4, 5, 6)] \\\n"
+        "                + [{'event': 'done', 'steps': 3}]:\n"
+        "            body = json.dumps(record)[:-1] + ', \"seq\": %d, \"mac\": \"' % seq\n"
+        "            seq += 1\n"
+        "            os.write(3, (body + hashlib.sha256((key + body).encode()).hexdigest() + '\"}\\n').encode())\n"
+        "        os._exit(0)\n"
+        "sys.audit = functools.partial(audit, 'codeeval.report', {'event': 'noise', 'v': Evil(a=1)})\n"
+        + WRONG, "script"),
+})
+
+# Found by a third review: the program cannot read its report, but it can write into it at an
+# offset. Each rewrites the hook's line for the failing step (its nonce stamp, the last 47
+# bytes, kept) from an audit hook of its own, which runs after the harness's.
+REWRITE = ("import os, stat, sys, fcntl\n"
+           "FD = next(fd for fd in range(3, 256) if os.path.exists(f'/proc/self/fd/{fd}') "
+           "and stat.S_ISREG(os.fstat(fd).st_mode))\n"
+           "def rewrite(start, end, text):\n    body = text.encode()\n"
+           "    WRITE(body + b' ' * (end - 47 - start - len(body)), start)\n"
+           "def first_test():\n    lines = open(__file__).read().split('\\n')\n"
+           "    return next(i + 1 for i, t in enumerate(lines) if t.startswith(('y = inc(1)', 'import unittest')))\n"
+           "END = [os.fstat(FD).st_size]\n"
+           "def hook(event, args):\n    if event != 'codeeval.report':\n        return\n"
+           "    size = os.fstat(FD).st_size\n    record = args[0]\n"
+           "    if record.get('event') == 'step' and record.get('outcome') != 'passed':\n"
+           "        rewrite(END[0], size, '{\"event\": \"step\", \"name\": \"%s\", \"outcome\": \"passed\", '\n"
+           "                '\"tests_run\": 2, \"tally\": {\"run\": 2, \"success\": 2}' % record['name'])\n"
+           "    END[0] = size\n")
+WITHOUT_APPEND = ("D = os.dup(FD)\nfcntl.fcntl(D, fcntl.F_SETFL, fcntl.fcntl(D, fcntl.F_GETFL) & ~os.O_APPEND)\n"
+                  "WRITE = lambda data, offset: os.pwrite(D, data, offset)\n")
+ATTACKS.update({
+    "rewrite the failing step's line (a dup without O_APPEND)": (
+        REWRITE + WITHOUT_APPEND + "sys.addaudithook(hook)\n" + WRONG, "unittest"),
+    "rewrite the failing step's line (pwritev2 with RWF_NOAPPEND)": (
+        REWRITE + "WRITE = lambda data, offset: os.pwritev(FD, [data], offset, 0x20)\n"
+        "sys.addaudithook(hook)\n" + WRONG, "unittest"),
+    "forked children trip the hook, their lines rewritten into passing steps": (
+        REWRITE + WITHOUT_APPEND +
+        "def stamped(text):\n    start = os.fstat(D).st_size\n    pid = os.fork()\n    if pid == 0:\n"
+        "        try:\n            open('/proc/' + 'z' * 150 + '/mem')\n        finally:\n"
+        "            os._exit(1)\n    os.waitpid(pid, 0)\n    rewrite(start, os.fstat(D).st_size, text)\n"
+        "stamped('{\"event\": \"step\", \"name\": \"line %d\", \"outcome\": \"passed\"' % (first_test() + 2))\n"
+        "stamped('{\"event\": \"done\", \"steps\": 3')\nEND[0] = os.fstat(D).st_size\n"
+        "sys.addaudithook(hook)\n" + WRONG, "script"),
+})
+
+# Found by a fourth review, and while fixing it.
+OUTCOME_OF_TEST = ("import sys, unittest\ndef outcome():\n    f = sys._getframe(2)\n"
+                   "    while f is not None and not hasattr(f.f_locals.get('self'), '_outcome'):\n"
+                   "        f = f.f_back\n    return None if f is None else f.f_locals['self']._outcome\n")
+ATTACKS.update({
+    "the running test's _Outcome expects a failure": (
+        OUTCOME_OF_TEST + "def inc(x):\n    found = outcome()\n    if found is not None:\n"
+        "        found.expecting_failure = True\n    return x\n", "unittest"),
+    "the running test's _Outcome reports to a result of the program's": (
+        OUTCOME_OF_TEST + "class Sink(unittest.TestResult):\n    def __init__(self, outcome):\n"
+        "        super().__init__()\n        self.outcome = outcome\n"
+        "    def addFailure(self, test, err):\n        self.outcome.success = True\n"
+        "    addError = addFailure\n"
+        "def inc(x):\n    found = outcome()\n    if found is not None and not isinstance(found.result, Sink):\n"
+        "        found.result = Sink(found)\n    return x\n", "unittest"),
+    "PyFrame_LocalsToFast rewrites the runner's locals": (
+        "import ctypes, sys\ndef inc(x):\n    f = sys._getframe(1)\n"
+        "    while f is not None and f.f_code.co_name != 'run_script':\n        f = f.f_back\n"
+        "    if f is not None:\n        f.f_locals['run'] = lambda code, ns: None\n"
+        "        f.f_locals['evaluate'] = lambda code, ns: 0\n"
+        "        ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(f), ctypes.c_int(0))\n"
+        "    return x\n", "script"),
+    "the runner codes the hook trusts, extended with the program's": (
+        "import os, sys\nsteps = sys.modules['codeeval_steps']\ndef inc(x):\n"
+        "    f = sys._getframe()\n    while f is not None:\n"
+        "        steps.RUNNER_CODES[id(f.f_code)] = f.f_code\n        f = f.f_back\n"
+        "    lines = open(__file__).read().split('\\n')\n"
+        "    first = next(i + 1 for i, t in enumerate(lines) if t.startswith('y = inc(1)'))\n"
+        "    for n in range(3):\n"
+        "        steps.report({'event': 'step', 'name': f'line {first + n}', 'outcome': 'passed'})\n"
+        "    steps.report({'event': 'done', 'steps': 3})\n    os._exit(0)\n", "script"),
+    "a closure cell of assertEqual rewritten": (
+        "import unittest\nf = unittest.TestCase.assertEqual\n"
+        "for name, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):\n"
+        "    if name in ('assertion', 'lying'):\n        cell.cell_contents = lambda *a, **k: None\n"
+        + WRONG, "unittest"),
+})
+
+# Found by a fifth review.
+TEST_SELF = "import sys\ndef test_self():\n    return sys._getframe(2).f_locals.get('self')\n"
+ATTACKS.update({
+    "a library's __eq__ code with the builtins of a module the program made": (
+        "import sys, types, email.charset\n"
+        "def fake_str(obj):\n    f = sys._getframe(1)\n    while f is not None:\n"
+        "        if f.f_code.co_name in ('says_equal', 'lying_operand', 'lying_member'):\n"
+        "            return 'no'\n        f = f.f_back\n    return 'yes'\n"
+        "shadow = types.ModuleType('email._charset_shadow')\nshadow.__dict__['__builtins__'] = {'str': fake_str}\n"
+        "sys.modules['email._charset_shadow'] = shadow\n"
+        "class Liar:\n    __eq__ = types.FunctionType(email.charset.Charset.__eq__.__code__, shadow.__dict__, '__eq__')\n"
+        "    __hash__ = object.__hash__\ndef inc(x):\n    return Liar()\n", "script"),
+    "the running test's own assertEqual machinery replaced": (
+        TEST_SELF + "def inc(x):\n    test = test_self()\n    if test is not None:\n"
+        "        test._getAssertEqualityFunc = lambda first, second: (lambda *a, **k: None)\n"
+        "    return x\n", "unittest"),
+    "the running test's own fail replaced, to assertIn": (
+        TEST_SELF + "def inc(x):\n    test = test_self()\n    if test is not None:\n"
+        "        test.fail = lambda *a, **k: None\n    return [x]\n", "unittest-in"),
+    "contextlib's exit swallows the failing part": (
+        "import contextlib\ndef swallow(self, kind, value, traceback):\n    try:\n        next(self.gen)\n"
+        "    except StopIteration:\n        pass\n    return True\n"
+        "contextlib._GeneratorContextManager.__exit__ = swallow\n" + WRONG, "unittest"),
+    "unittest.util counts nothing, to assertCountEqual": (
+        "import unittest.util\nunittest.util.Counter = lambda iterable: {}\n"
+        "def inc(x):\n    return [x]\n", "unittest-count"),
+})
+
+# Found by a sixth review.
+LIAR = ("class Liar:\n    __hash__ = object.__hash__\n    def __eq__(self, other):\n"
+        "        return type(other) is int and other not in (0, 1)\n")
+ATTACKS.update({
+    "an assertEqual set on the running test instance": (
+        "import sys\ndef inc(x):\n    test = sys._getframe(1).f_locals.get('self')\n"
+        "    if test is not None:\n        test.assertEqual = lambda *a, **k: None\n    return x\n",
+        "unittest-result"),
+    "an operand whose __sub__ makes every difference 0, to assertAlmostEqual": (
+        "class Near:\n    def __sub__(self, other):\n        return 0.0\n    __rsub__ = __sub__\n"
+        "def inc(x):\n    return Near()\n", "unittest-almost"),
+    "a list subclass holding liars, to a script's assert": (
+        LIAR + "class Listed(list):\n    pass\ndef listed(x):\n    return Listed([Liar(), Liar()])\n",
+        "script-list"),
+    "a dict subclass whose __ne__ says no, to assertDictEqual": (
+        "class Same(dict):\n    def __ne__(self, other):\n        return False\n"
+        "def inc(x):\n    return Same(v=x)\n", "unittest-dict"),
+    "the method cache keeps a lying __eq__ its class's dict no longer has": (
+        "import gc\n" + LIAR + "Liar() == 5\n"
+        "raw = [d for d in gc.get_referents(Liar.__dict__) if type(d) is dict][0]\n"
+        "kept = raw.pop('__eq__')\ndef inc(x):\n    return Liar()\n", "unittest"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
 def program(key: str, solution: str, kind: str) -> Program:
     head = solution if solution.endswith("\n") else solution + "\n"
     if kind.startswith("unittest"):
-        tests = UNITTEST_TESTS if kind == "unittest" else UNITTEST_TESTS.replace(
-            "self.assertEqual(inc(1), 2)", "self.assertEqual(listed(1), [2, 3])").replace(
-            "self.assertEqual(inc(2), 3)", "self.assertEqual(listed(2), [3, 4])")
+        tests = {"unittest": UNITTEST_TESTS,
+                 "unittest-list": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertEqual(listed(1), [2, 3])").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertEqual(listed(2), [3, 4])"),
+                 "unittest-in": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertIn(2, inc(1))").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertIn(3, inc(2))"),
+                 "unittest-count": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertCountEqual(inc(1), [2])").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertCountEqual(inc(2), [3])"),
+                 "unittest-almost": UNITTEST_TESTS.replace("assertEqual", "assertAlmostEqual"),
+                 "unittest-dict": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertDictEqual(inc(1), {'v': 2})").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertDictEqual(inc(2), {'v': 3})"),
+                 # the result taken first: the test's own call is looked up after the solution ran
+                 "unittest-result": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "y = inc(1)\n        self.assertEqual(y, 2)").replace(
+                     "self.assertEqual(inc(2), 3)", "y = inc(2)\n        self.assertEqual(y, 3)")}[kind]
         head = head.replace("UNITTEST_LIST", "def listed(x):\n    return [Equal(), Equal()]")
         return Program(key=key, source=head + tests, test_first_line=head.count("\n") + 1,
                        expected_steps=1, framework="unittest", test_classes=("TestInc",),
                        timeout_s=10, memory_mb=1024)
-    tests = SCRIPT_TESTS if kind == "script" else VALUE_TESTS
+    head = head.replace("UNITTEST_LIST", "")
+    tests = {"script": SCRIPT_TESTS, "values": VALUE_TESTS, "check": CHECK_TESTS,
+             "script-list": "y = listed(1)\nassert y == [2, 3]\nz = listed(2)\nassert z == [3, 4]\n",
+             "single": VALUE_TESTS.splitlines(keepends=True)[0]}[kind]   # one test statement
     return Program(key=key, source=head + tests, test_first_line=head.count("\n") + 1,
-                   expected_steps=len(tests.splitlines()), timeout_s=10, memory_mb=1024)
+                   expected_steps=len(ast.parse(tests).body), timeout_s=10, memory_mb=1024)
 
 
 @pytest.fixture(scope="module", params=["process", "docker"])
@@ -308,12 +552,13 @@ def test_honest_programs_pass_under_every_framework(sandbox):
 
 # What honest programs and libraries do that the hook must let through (a library compiling
 # its own files, jinja2's templates, is BigCodeBench 185 in test_bigcodebench_docker.py):
-# gc.get_referents, numbers equal to -1 and to
+# gc.get_referents, a warning that lands in a harness module, a library's own ctypes memory call (multiprocessing's memset; llvmlite's
+# string_at is BigCodeBench 227), numbers equal to -1 and to
 # infinity through assertEqual (2x+1 is x there), a TestCase subclass from an installed library
 # (pyfakefs's; here doctest's DocTestCase, whose __init__ the test class replaces).
 HONEST_LIBRARY_USE = (
-    "import gc\n"
-    "gc.get_referents([1, 2])\n"
+    "import gc\nfrom multiprocessing.sharedctypes import RawArray\n"
+    "gc.get_referents([1, 2])\nRawArray('i', 3)\n"
     "def inc(x):\n    return x + 1\n")
 HONEST_UNITTEST = (
     "import doctest, unittest\nfrom decimal import Decimal\nfrom fractions import Fraction\n"
@@ -321,7 +566,9 @@ HONEST_UNITTEST = (
     "    def __init__(self, name):\n        unittest.TestCase.__init__(self, name)\n"
     "    def setUp(self):\n        pass\n    def tearDown(self):\n        pass\n"
     "    def test_one(self):\n        self.assertEqual(Fraction(inc(-2)), -1)\n"
-    "    def test_two(self):\n        self.assertEqual(Decimal('Infinity'), float('inf'))\n")
+    "    def test_two(self):\n        self.assertEqual(Decimal('Infinity'), float('inf'))\n"
+    # a deprecated alias (3.11) warns its caller, the harness's assertion: BigCodeBench 323
+    "    def test_three(self):\n        getattr(self, 'assertEquals', self.assertEqual)(inc(1), 2)\n")
 
 
 def test_honest_library_use_passes(sandbox):
@@ -428,11 +675,25 @@ def test_honest_numpy_operands_are_not_liars():
     infinity: perturbed values that hit either made honest arrays and scalars look like liars
     (BigCodeBench 150, 294, 641, 736, 929, 1057)."""
     np = pytest.importorskip("numpy")
-    from codeeval.sandbox.unittest_steps import lying_operand
+    from codeeval.sandbox.comparisons import lying_operand
     for first, second in (("Apple", np.array(["Apple"], dtype=object)), ("Apple", np.array(["Apple"])),
                           (np.float64(-1.0), -1), (np.float64("inf"), float("inf")),
                           (np.array([-1]), -1), (np.int64(-1), -1)):
         assert lying_operand(first, second) is None, (first, second)
+
+
+def test_library_comparisons_are_not_liars():
+    """pandas' comparison methods are closures its own decorators made (`new_method` around
+    `OpsMixin.__eq__`; BigCodeBench 71, 155 and 13 more compare an Index through assertEqual or
+    assertIn): a library's code with the library's globals, not the program's."""
+    pd = pytest.importorskip("pandas")
+    from fractions import Fraction
+    from codeeval.sandbox.comparisons import from_outside_libraries, lying_member, lying_operand
+    values = (pd.Index(["a"]), pd.Series([1]), pd.DataFrame({"a": [1]}), pd.Categorical(["a"]),
+              pd.Timestamp("2020-01-01"), Fraction(1, 2))
+    assert not any(from_outside_libraries(value) for value in values)
+    assert lying_operand(pd.Index(["a"]), ["a"]) is None and lying_operand(Fraction(1, 2), 0.5) is None
+    assert lying_member("a", pd.Index(["a"])) is None and lying_member(1, pd.Series([1])) is None
 
 
 def test_a_test_class_must_come_from_the_tests_or_an_installed_library():
@@ -458,3 +719,12 @@ def test_reported_values_are_rebuilt_strictly():
                 ["int", "1", "2"]):
         with pytest.raises((ValueError, TypeError)):
             decode(bad)
+
+
+def test_line_ends_are_counted_as_the_parser_counts_them():
+    """A solution's \\r, \\f or \\u2028 cannot move where the host thinks the tests start."""
+    program = Program.joined("k", "a = 1  # \x0c\u2028\rb = 2\r\n", "assert a == 1\n",
+                             expected_steps=1)
+    solution, tests = program.split_at_tests()
+    assert tests == "assert a == 1\n" and solution + tests == program.source
+    assert [s.lineno for s in ast.parse(program.source).body] == [1, 2, program.test_first_line]
