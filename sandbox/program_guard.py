@@ -7,22 +7,23 @@ as `codeeval_guard`; in the forked program process the worker calls `guard`, the
 Standard library only.
 
 Model-written code shares this process, so the report must not depend on anything it can reach.
-`guard` runs before the program's first statement: it compiles the whole plan (solution and
-test steps, immutable code objects) and installs a PEP 578 audit hook that alone holds the
-run's nonce (the key each report line is signed with) and the report descriptor (in its closure: no frame, module or gc listing leads to
-them, since the hook refuses gc listings). Harness code reports through
-`sys.audit("codeeval.report", record)`; the hook writes a line only when the caller is harness
-code (code objects captured at install) and the harness's modules, `builtins` and `traceback`
-(and under unittest, `unittest` and `signal`) still hold what they held at install. The hook
-itself calls only C functions it captured at install (the JSON encoder too): no lookup on a
-class the program can change runs program code inside it. The hook also stops the program (exit 87,
-and a `tampered` line) on what no benchmark's honest program does: tracing or profiling outside the harness's
-tracer, listing every thread's frames, gc listings, swapping a function's code or building code
-objects outside installed libraries, compiling code under a harness or library file name,
-opening /proc/*/mem or /proc/*/fd, truncating the report, ctypes reading or writing memory at
-an address. That last defence is partial: ctypes pointers index memory, and numpy arrays
-map any address, without an audit event, so code set on reading this process's memory can
-still find the nonce; only the `values` framework, which judges on the host, holds against it.
+`guard` runs before the program's first statement: it compiles the whole plan (solution and test
+steps, immutable code objects) and installs a PEP 578 audit hook that alone holds the run's
+nonce (the key each report line is signed with) and the report descriptor (in its closure: no
+frame, module or gc listing leads to them, since the hook refuses gc listings). Harness code
+reports through `sys.audit("codeeval.report", record)`; the hook writes a line only when the
+caller is harness code (code objects captured at install) and the harness's modules, `builtins`
+and `traceback` (and under unittest, `unittest` and `signal`) still hold what they held at
+install. The hook itself calls only C functions it captured at install (the JSON encoder too):
+no lookup on a class the program can change runs program code inside it. The hook also stops the
+program (exit 87, and a `tampered` line) on what no benchmark's honest program does: tracing or
+profiling outside the harness's tracer, listing every thread's frames, gc listings, swapping a
+function's code or building code objects outside installed libraries, compiling code under a
+harness or library file name, opening /proc/*/mem or /proc/*/fd, truncating the report, ctypes
+reading or writing memory at an address. That last defence is partial: ctypes pointers index
+memory, and numpy arrays map any address, without an audit event, so code set on reading this
+process's memory can still find the nonce; only the `values` framework, which judges on the
+host, holds against it.
 """
 
 import gc

@@ -397,7 +397,7 @@ def main():
     run_dir = tempfile.mkdtemp(dir=config["work_root"])
     os.chmod(run_dir, 0o711)   # the program's uid may enter its work dir, not list others
     capture_dir = tempfile.mkdtemp(dir=config["capture_root"])
-    # the report is append-only for the program: writes cannot overwrite what the hook wrote
+    # the worker's own copies; the program gets its report write-only (program_process)
     capture = {name: open(os.path.join(capture_dir, name), "ab+" if name == "report" else "wb+")
                for name in ("stdout", "stderr", "report")}
     for f in capture.values():   # no program reopens them (/proc/self/fd/N) to read the nonce
