@@ -7,8 +7,10 @@ test's comparison runs the operands' own methods, so the harness refuses an oper
 method the program could have written or steered (`from_outside_libraries`) when the other
 operand's could not have been (a plain value, a numpy scalar, a library's object), and an
 operand that says it equals a fresh probe, or both a plain value and a different one. unittest's
-assertions (codeeval_unittest.judged) and a script's `assert X == Y` (codeeval_steps) ask here
-before they compare.
+assertions (codeeval_unittest.judged) ask here before they compare, and so does every
+comparison the test code itself writes (`x == y` in `assertTrue(x == y)`, an `assert` in a test
+function, `0 <= x <= 1`): codeeval_steps compiles the tests with each one a call of
+`judged_comparison` or `judged_chain`.
 
 Everything here reads objects through type's own descriptors and tells types apart by identity:
 `type(x) in (...)` compares with ==, which runs the `__eq__` of a metaclass the program wrote
@@ -16,6 +18,7 @@ Everything here reads objects through type's own descriptors and tells types apa
 """
 
 import builtins
+import gc
 import os
 import sys
 import types
@@ -25,6 +28,9 @@ import types
 # (program_guard's audit hook).
 LIBRARY_DIRS = tuple(sorted({os.path.join(p, "") for p in (
     sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))}))
+# The file names of installed code: those, and the standard library's frozen modules (os,
+# _collections_abc; the hook refuses `<frozen` names to code outside the import system).
+LIBRARY_CODE = ("<frozen ",) + LIBRARY_DIRS
 
 # The methods each kind of comparison runs on its operands.
 EQUALITY = ("__eq__", "__ne__")
@@ -65,6 +71,13 @@ def as_plain_container(value):
         if type(value) is not base and any(klass is base for klass in mro):
             return copy(value, slice(None)) if base is tuple else copy(value)
     return value
+
+
+def holds(container, item):
+    try:
+        return bool(item in container)
+    except Exception:   # a container that cannot hold such an item
+        return False
 
 
 def says_equal(a, b):
@@ -124,8 +137,10 @@ def library_method(function, klass, method, depth=0):
         return False
     code, namespace = function.__code__, function.__globals__
     name = namespace.get("__name__") if type(namespace) is dict else None   # not __module__,
-    module = MODULES.get(name) if type(name) is str else None   # which functools.wraps copies
-    if not (code.co_filename.startswith(LIBRARY_DIRS) and type(module) is types.ModuleType
+    if code.co_filename.startswith("<frozen "):               # which functools.wraps copies;
+        name = code.co_filename[len("<frozen "):-1]   # _collections_abc says collections.abc
+    module = MODULES.get(name) if type(name) is str else None
+    if not (code.co_filename.startswith(LIBRARY_CODE) and type(module) is types.ModuleType
             and vars(module) is namespace and function.__builtins__ is BUILTINS):
         return False
     try:
@@ -138,19 +153,24 @@ def library_method(function, klass, method, depth=0):
                                or library_method(c, klass, method, depth + 1) for c in cells)
 
 
-def lying_operand(first, second, methods=EQUALITY, depth=0):
+def lying_operand(first, second, methods=EQUALITY, depth=0, seen=None):
     """The operand (if any) that may not judge a comparison running `methods` with the other:
     one whose methods the program could have written, beside one whose it could not have, or
     (for equality) one that says it equals a fresh probe, or both a plain value and a
     different one. Containers (subclasses read as their base) are compared item by item, a
-    dict's keys as operands too, a set's items against the other side's."""
+    dict's keys as operands too, a set's items against the other side's. A pair whose methods
+    are both the program's (its own objects compared with each other) is noted in `seen`: the
+    program's code judges that comparison, and no one else could."""
     if depth > 20:
         return None
     for value, other in ((first, second), (second, first)):
         if plain(value):
             continue
-        if from_outside_libraries(value, methods) and not from_outside_libraries(other, methods):
-            return value
+        if from_outside_libraries(value, methods):
+            if not from_outside_libraries(other, methods):
+                return value
+            if seen is not None:
+                seen.append(value)
         if methods is not ORDERING and (
                 says_equal(value, Probe()) or plain(other) and says_equal(value, other)
                 and says_equal(value, perturbed(other))):
@@ -171,33 +191,41 @@ def lying_operand(first, second, methods=EQUALITY, depth=0):
     else:
         pairs = ()
     for a, b in pairs:
-        liar = lying_operand(a, b, methods, depth + 1)
+        liar = lying_operand(a, b, methods, depth + 1, seen)
         if liar is not None:
             return liar
     return None
 
 
-def lying_elements(first, second):
+def lying_elements(first, second, seen=None):
     """For an order-insensitive comparison (`assertCountEqual`, lists): each element of either
     side that is not plain, against the other side's first element (which of the other's it
     meets is up to the comparison)."""
     for side, other in ((first, second), (second, first)):
         for value in side[:10000] if other else ():
-            liar = None if plain(value) else lying_operand(value, other[0])
+            liar = None if plain(value) else lying_operand(value, other[0], seen=seen)
             if liar is not None:
                 return liar
     return None
 
 
-def lying_member(member, container):
-    """For `assertIn`: a container that may not judge membership itself (the `__contains__`,
-    `__iter__` or `__getitem__` that `in` uses is the program's), or the member against each
-    item of a plain container (subclasses read as their base)."""
+def lying_member(member, container, seen=None):
+    """For `assertIn` and `in`: a container of the program's (its `__contains__`, `__iter__` or
+    `__getitem__` is the program's) that says it holds a fresh probe, or the member against
+    each item of a plain container (subclasses read as their base)."""
     container = as_plain_container(container)
     if not any(type(container) is base for base, _ in CONTAINERS):
-        return container if from_outside_libraries(container, MEMBERSHIP) else None
+        if not from_outside_libraries(container, MEMBERSHIP):
+            return None
+        # the program's own container (a ClassEval class under test) answers for itself,
+        # unless it holds a fresh probe: then it holds anything
+        if holds(container, Probe()):
+            return container
+        if seen is not None:
+            seen.append(container)
+        return None
     for item in list(container)[:10000]:
-        liar = lying_operand(member, item, EQUALITY, 1)
+        liar = lying_operand(member, item, EQUALITY, 1, seen)
         if liar is not None:
             return liar
     return None
@@ -207,3 +235,137 @@ def refusal(liar):
     return (f"a {type(liar).__qualname__} may not judge this comparison itself (the program "
             "wrote its __eq__, __ne__, ordering, arithmetic or membership test, or it says yes "
             "to anything)")
+
+
+class ProgramCodeInComparison(Exception):
+    """Raised by `refuse_program_code` at the call of the program's function."""
+
+
+# Where code a comparison may run without the program judging it lives: installed libraries
+# and the harness. The audit hook refuses code compiled under these names by anyone else.
+TRUSTED_CODE = LIBRARY_CODE + ("<codeeval",)
+
+
+def refuse_program_code(frame, event, arg, starts=str.startswith, trusted=TRUSTED_CODE,
+                        audit=sys.audit, refused=ProgramCodeInComparison):
+    """The profile function of a guarded comparison: the program's (or the test code's)
+    function is stopped at its first line. Code compiled from text ("<string>") is let through
+    when a library made it (namedtuple's `__new__`): the audit hook keeps that list. Its
+    helpers are defaults, bound at load: a program can rebind a module's names, not a
+    function's defaults (the audit hook refuses that)."""
+    if event != "call":
+        return
+    code = frame.f_code
+    if starts(code.co_filename, trusted):
+        return
+    if starts(code.co_filename, "<"):
+        answer = []
+        audit("codeeval.library_code", code, answer)
+        if answer == [True]:
+            return
+    raise refused(f"{code.co_qualname} ran inside the comparison")
+
+
+def guarded(compare, args, kwargs, setprofile=sys.setprofile, getprofile=sys.getprofile,
+            profile=refuse_program_code, refused=ProgramCodeInComparison, gc=gc):
+    """`compare(*args, **kwargs)` run with no function of the program's: one whose operands'
+    own methods are C slots or a library's may still run the program's code, through a library
+    method that defers to the program's state (a `UserList` whose `data` lies, a `Fraction`
+    whose numerator does) or through a method the program put on a class after it was checked
+    (from a gc callback, a signal handler, a thread). CPython drops a profile function that
+    raises, so a library that swallows the exception leaves the profile gone, and that too is
+    a refusal. Nested (assertEqual runs assertListEqual, itself judged), the outer one guards.
+    The garbage collector is off meanwhile: a collection would run the finalizers of the
+    program's garbage (and its gc callbacks) in the comparison."""
+    if getprofile() is profile:
+        return compare(*args, **kwargs)
+    collecting = gc.isenabled()
+    gc.disable()
+    setprofile(profile)
+    try:
+        result = compare(*args, **kwargs)
+        kept = getprofile() is profile
+    except refused as exc:
+        raise AssertionError(f"the program's code judged this comparison: {exc}") from None
+    finally:
+        setprofile(None)
+        if collecting:
+            gc.enable()
+    if not kept:
+        raise AssertionError("the program's code judged this comparison (its call was stopped)")
+    return result
+
+
+SCALARS = frozenset(map(id, (int, float, str, bool, type(None))))
+
+
+def as_python(op, left, right):
+    """`left op right` as Python runs it, `op` an AST operator's name (branches, not a table:
+    a module's dict can be changed by the program, and only its names are checked)."""
+    if op == "Eq":
+        return left == right
+    if op == "NotEq":
+        return left != right
+    if op == "Lt":
+        return left < right
+    if op == "LtE":
+        return left <= right
+    if op == "Gt":
+        return left > right
+    if op == "GtE":
+        return left >= right
+    if op == "In":
+        return left in right
+    if op == "NotIn":
+        return left not in right
+    if op == "Is":
+        return left is right
+    if op == "IsNot":
+        return left is not right
+    raise ValueError(f"no comparison {op!r}")
+
+
+def judged_comparison(op, left, right, audit=sys.audit, id=id, type=type, scalars=SCALARS):
+    """`left op right` as the test code wrote it (`op` an AST operator's name), after refusing
+    an operand that may not judge it (AssertionError: the test fails as if it were false).
+    The harness's modules are checked first (`audit`; what comes before is bound at load): a
+    program can switch a function of theirs off between two reports and back inside the
+    comparison. Unless the program's own objects are what it compares, the operands are then
+    checked again and compared with no function of the program's (`guarded`): what runs the
+    program's code there (a gc callback, a library method deferring to program state) was
+    not seen by the first check."""
+    if id(type(left)) in scalars and id(type(right)) in scalars or op == "Is" or op == "IsNot":
+        return as_python(op, left, right)   # exact builtin scalars, identity: no method runs
+    audit("codeeval.judge")
+    seen = []
+    refuse_liar(op, left, right, seen)
+    if seen:
+        return as_python(op, left, right)
+    return guarded(checked_comparison, (op, left, right), {})
+
+
+def refuse_liar(op, left, right, seen=None):
+    liar = (lying_member(left, right, seen) if op == "In" or op == "NotIn" else
+            lying_operand(left, right, EQUALITY if op == "Eq" or op == "NotEq" else ORDERING,
+                          seen=seen))
+    if liar is not None:
+        raise AssertionError(refusal(liar))
+
+
+def checked_comparison(op, left, right):
+    refuse_liar(op, left, right)
+    return as_python(op, left, right)
+
+
+def judged_chain(ops, lazy, first, *later, judge=judged_comparison):
+    """`first op1 second op2 third ...`, each pair judged. `later`: the operands after the
+    first, each a function that evaluates it when `lazy` (so a false pair stops the chain, as
+    in Python), else its value (a class body: no function there sees the class's names)."""
+    left = outcome = first
+    for op, operand in zip(ops, later):
+        right = operand() if lazy else operand
+        outcome = judge(op, left, right)
+        if not outcome:
+            return outcome
+        left = right
+    return outcome

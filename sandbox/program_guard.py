@@ -38,6 +38,8 @@ import types
 import unittest
 
 import codeeval_unittest
+from codeeval_signals import guard_signals
+from codeeval_snapshots import SIGNAL_MODULES, guarded_snapshot, snapshots_before_fork
 
 TAMPERED_EXIT = 87   # the audit hook's exit when it catches the program tampering (pool.py)
 MAC_FIELD = ', "mac": "'   # each report line ends with it, the MAC, '"}' (verdict.MAC_FIELD)
@@ -58,22 +60,14 @@ except ImportError:   # an interpreter built without ctypes
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
                      "gc.get_referrers"})
 WATCHED = FLAGGED | MEMORY_EVENTS | {
-    "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal",
+    "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal", "codeeval.judge",
+    "codeeval.library_code", "exec",
     "object.__setattr__", "ctypes.call_function", "ctypes.dlsym", "gc.get_referents",
     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
-HARNESS_MODULES = ("codeeval_guard", "codeeval_steps", "codeeval_unittest",
-                   "codeeval_comparisons", "codeeval_tracer")
-# What harness code calls between the program's code and a report (the hook itself calls only
-# functions it captured at install): builtins and traceback always; under the unittest framework
-# also unittest (the run of a test class, its assertions' helpers), contextlib (unittest's
-# test parts) and signal (its timeout).
-CORE_MODULES = HARNESS_MODULES + ("builtins", "traceback")
-UNITTEST_MODULES = ("unittest", "unittest.case", "unittest.result", "unittest.suite",
-                    "unittest.loader", "unittest.util", "contextlib")
-SIGNAL_MODULES = ("signal", "_signal")   # changed in the program's process, by guard_signals
-# The interactive helpers `site` adds to builtins: BigCodeBench's official prelude sets
-# exit and quit to None, and nothing the tests rely on uses them.
-SITE_BUILTINS = frozenset({"exit", "quit", "help", "copyright", "credits", "license"})
+# The libraries whose code compiled from text after the worker prepared counts as theirs: they
+# compile templates of their own (a namedtuple's `__new__`, a dataclass's `__eq__`, numpy
+# 1.23's dispatchers), where timeit or jinja2 compile text a program gives them.
+TEMPLATE_MAKERS = ("/collections/__init__.py", "/dataclasses.py", "/numpy/core/overrides.py")
 
 
 def guard(report_fd, nonce, request, path):
@@ -103,7 +97,28 @@ def make_guard():
     tracer = sys.modules["codeeval_tracer"].Tracer
     tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                     steps.real_output.__code__)))
+    comparisons = sys.modules["codeeval_comparisons"]
+    # a guarded comparison's profile: set and unset by `guarded`, or dropped by CPython when it
+    # stops a call of the program's (the frame then is the program's)
+    guarded_id, comparison_profile = id(comparisons.guarded.__code__), comparisons.refuse_program_code
+    getprofile = sys.getprofile
     stdlib, libraries = steps.STDLIB, steps.LIBRARIES
+    code_type = types.CodeType
+    # Code that installed libraries compiled from text: namedtuple's `__new__` ("<string>",
+    # which pandas calls inside a comparison), numpy 1.23's dispatchers ("<__array_function__
+    # internals>"). A guarded comparison may run it (comparisons.refuse_program_code asks here);
+    # the same names from the program's own exec are the program's. What exists when the
+    # worker prepares (no program has run), and what a library execs later ("exec" events).
+    library_made = {}
+
+    def register(code):
+        for inner in code.co_consts:
+            if type_(inner) is code_type:
+                register(inner)
+        library_made[id_(code)] = code
+
+    def synthetic(name):   # a file name that is no file: "<string>", not "<frozen os>"
+        return str_starts(name, "<") and not str_starts(name, ("<frozen ", "<codeeval"))
     unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
     sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
     write, fstat, getframe, getpid = os.write, os.fstat, sys._getframe, os.getpid
@@ -122,11 +137,14 @@ def make_guard():
     function_type, memory_events = types.FunctionType, MEMORY_EVENTS
     memory_helpers, ctypes_dir = MEMORY_HELPERS, os.path.join(steps.STDLIB, "ctypes", "")
     root, tally, taken = [], {}, []
+    for found in gc.get_objects():
+        if type_(found) is function_type and synthetic(found.__code__.co_filename):
+            register(found.__code__)
     # one program's state, set by install in its process
     report_fd = report_inode = key = owner = plan = framework = path = first_line = None
     sequence = 0
     trace_ids = test_ids = writers = frozenset()
-    snapshot = kept = ()
+    snapshot = running = kept = ()
     real_signal = trampoline = None
 
     def line(record):
@@ -169,11 +187,11 @@ def make_guard():
                         or is_subclass(tuple_, kind))
         return depth < 64 and all_(map_(encodable, items, repeat(depth + 1)))
 
-    def intact():
+    def intact(mappings):
         # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
         # checked to be exact str before any lookup), and no audit event fires per item
-        for mapping, keys, values, exact in snapshot:
-            if exact and len(mapping) != len(keys):
+        for mapping, keys, values, size in mappings:
+            if size >= 0 and len(mapping) != size:
                 return False
             if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
                 return False
@@ -213,7 +231,7 @@ def make_guard():
             if not root or id_(caller.f_code) != report_id or \
                     not from_harness(caller.f_back, driver_code):
                 tamper("a test report from outside the harness")
-            if not intact():
+            if not intact(snapshot):
                 tamper("changed harness, builtins, traceback, unittest or signal functions")
             record = args[0] if len(args) == 1 else None
             if type_(record) is not dict_ or not encodable(record, 0):
@@ -222,11 +240,25 @@ def make_guard():
                 record["tally"] = dict_(tally)
                 tally.clear()
             line(record)
+        elif event == "codeeval.judge":   # an assertion or comparison about to be judged, a
+            if not intact(running):       # test part just run: the harness's and unittest's
+                tamper("changed harness or unittest functions")   # functions must be there
+        elif event == "codeeval.library_code":   # from a guarded comparison's profile function
+            code, answer = args
+            if type_(answer) is list_:
+                list_.append(answer, type_(code) is code_type and library_made.get(id_(code)) is code)
+        elif event == "exec":   # code a library made from its own template and runs now
+            code, caller = args[0], text(getframe(2).f_code.co_filename) or ""
+            if type_(code) is code_type and synthetic(text(code.co_filename) or "") and \
+                    str_starts(caller, libraries) and caller.endswith(TEMPLATE_MAKERS):
+                register(code)
         elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
             caller = getframe(2)
             if len(args) != 1 or id_(caller.f_code) != tally_id or \
                     not from_harness(caller.f_back, unittest_code):
                 tamper("a unittest outcome from outside the harness")
+            if not intact(running):   # unittest patched for a test, put back before the report
+                tamper("changed harness or unittest functions")
             kind = args[0] if type_(args[0]) is str_ else "error"
             tally[kind] = tally.get(kind, 0) + 1
         elif event == "codeeval.plan":
@@ -256,7 +288,10 @@ def make_guard():
             if name is not None and str_starts(name, ("Py", "_Py")) and not library_caller():
                 tamper(f"ctypes reaching the interpreter's C API ({name})")
         elif event in FLAGGED:
-            if event in ("sys.settrace", "sys.setprofile") and id_(getframe(2).f_code) in trace_ids:
+            caller = id_(getframe(2).f_code)
+            if event in ("sys.settrace", "sys.setprofile") and caller in trace_ids or \
+                    event == "sys.setprofile" and (caller == guarded_id
+                                                   or getprofile() is comparison_profile):
                 return
             tamper(event)
         elif event == "object.__setattr__":
@@ -280,7 +315,8 @@ def make_guard():
             if name is not None:
                 caller = text(getframe(2).f_code.co_filename)
                 if str_eq(name, path) is True or str_starts(name, "<codeeval") or (
-                        str_starts(name, stdlib) and not str_starts(caller, "<frozen ")) or (
+                        str_starts(name, (stdlib, "<frozen ")) and
+                        not str_starts(caller, "<frozen ")) or (
                         str_starts(name, libraries) and not str_starts(caller, libraries)):
                     tamper(f"compiling code as {name}")
         elif event in ("os.truncate", "fcntl.fcntl"):
@@ -308,7 +344,7 @@ def make_guard():
 
     def install(fd, nonce, new_plan, snapshots):
         nonlocal report_fd, report_inode, key, owner, plan, framework, path, first_line, \
-            trace_ids, test_ids, snapshot, real_signal, trampoline, kept, writers
+            trace_ids, test_ids, snapshot, running, real_signal, trampoline, kept, writers
         if report_fd is not None:
             exit_now(TAMPERED_EXIT)
         writers = frozenset(map(id_, (handle.__code__, tamper.__code__, install.__code__)))
@@ -316,7 +352,7 @@ def make_guard():
         # to every object they hold, copying each page they live on (~190 pages a program)
         kept = (install, snapshots, runner_codes)
         plan = new_plan
-        framework, path, _, trace, first_line, _, _, _, _, _, tests, steps, _, _ = plan
+        framework, path, _, trace, first_line, _, _, _, _, _, _, tests, steps, _, _ = plan
         trace_ids = tracer_ids if trace else frozenset()
         test_ids = frozenset(map(id, [code for code in (tests,) if code is not None]
                                  + [step[1] for step in steps]))
@@ -330,9 +366,16 @@ def make_guard():
         # report would need the expected values, which never enter this process; checking
         # would cost every program a copy of each page the guarded objects live on (their
         # reference counts change on the first look).
-        core, unit_classes = snapshots
-        snapshot = () if framework == "values" else core + (
-            unit_classes + guarded_snapshot(SIGNAL_MODULES) if framework == "unittest" else ())
+        # While the tests run (`running`, checked at each assertion, comparison, test part and
+        # outcome) builtins, traceback and signal may be patched (mock.patch('builtins.open')):
+        # the harness's modules run with builtins of their own (worker.py), and unittest's
+        # assertions with no code of the program's (codeeval_comparisons.guarded).
+        harness, others, unit_classes, harness_functions, unit_functions = snapshots
+        unit = unit_classes if framework == "unittest" else ()
+        running = () if framework == "values" else harness_functions + (
+            unit_functions if framework == "unittest" else ())
+        snapshot = () if framework == "values" else harness + others + (
+            unit + guarded_snapshot(SIGNAL_MODULES) if framework == "unittest" else ())
         sys.addaudithook(hook)
         line({"event": "started"})
     return install
@@ -340,90 +383,6 @@ def make_guard():
 
 def refuse_to_encode(value):
     raise TypeError("a test report holds a value JSON cannot encode")   # no lookup on the value
-
-
-def guard_signals(*guarded):
-    """Run every Python-level signal handler through one trampoline that drops a signal
-    arriving while the audit hook's frames are on the stack (a handler there could read the
-    hook's state). `signal.signal` and `getsignal` (and `_signal`'s) become functions that
-    record the handler and ask the audit hook (`codeeval.signal`) to point the signal at the
-    trampoline, or back to SIG_DFL or SIG_IGN. Returns (the real `_signal.signal`, the
-    trampoline) for the hook's closure: no module, closure or frame the program can reach
-    keeps them, so no handler bypasses the trampoline. Dispositions the kernel acts on
-    (default, ignore) stay the kernel's: a SIGTERM still ends a process blocked in a wait."""
-    import _signal
-    import signal
-    guarded, id_, callable_, int_ = frozenset(guarded), id, callable, int
-    default, ignore, audit = signal.SIG_DFL, signal.SIG_IGN, sys.audit
-    handlers = {}
-
-    # Its state as defaults, not closure cells: the trampoline can be reached (the real
-    # getsignal returns it), a cell's contents can be rewritten without an audit event, and
-    # setting a harness function's __defaults__ is tampering.
-    def trampoline(signum, frame, guarded=guarded, handlers=handlers, id_=id_, callable_=callable_):
-        walker = frame
-        while walker is not None:
-            if id_(walker.f_code) in guarded:
-                return None
-            walker = walker.f_back
-        handler = handlers.get(signum)
-        return handler(signum, frame) if callable_(handler) else None
-
-    def set_handler(signalnum, handler):
-        number = int_(signalnum)
-        kernel = handler is default or handler is ignore or type(handler) is int and handler in (0, 1)
-        if not (kernel or callable_(handler)):
-            raise TypeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
-        previous = get_handler(number)
-        audit("codeeval.signal", number, handler if kernel else None)
-        handlers[number] = handler
-        return previous
-
-    def get_handler(signalnum):   # never the trampoline itself: its closure holds `guarded`
-        number = int_(signalnum)
-        current = real_getsignal(number)
-        return handlers.get(number, default) if id_(current) == trampoline_id else current
-
-    real_signal, real_getsignal, trampoline_id = _signal.signal, _signal.getsignal, id(trampoline)
-    for number in _signal.valid_signals():   # ints: signal's wraps each in an enum
-        current = real_getsignal(number)
-        if callable_(current):   # Python handlers set before (SIGINT's): through the trampoline
-            handlers[number] = current
-            real_signal(number, trampoline)
-    for module in (_signal, signal):
-        module.signal, module.getsignal = set_handler, get_handler
-    return real_signal, trampoline
-
-
-def guarded_snapshot(names):
-    """((mapping, keys, values, exact), ...) for the mappings the harness relies on after the
-    program ran: its own modules exactly (an added name would shadow a builtin), every
-    function and class of the other modules named, and the classes of the harness and of
-    unittest exactly (a no-op `TestResult.addFailure` or `Tally.addFailure`, a
-    `TestCase.__getattribute__` that turns asserts off, a hooked `__build_class__`)."""
-    saved = []
-
-    def add(mapping, keys, exact):
-        keys = tuple(keys)
-        saved.append((mapping, keys, tuple(mapping[k] for k in keys), exact))
-    for name in names:
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        exact = name in HARNESS_MODULES
-        namespace = vars(module)
-        add(namespace, [k for k, v in namespace.items()
-                        if exact or (callable(v) or isinstance(v, types.ModuleType))
-                        and k not in SITE_BUILTINS], exact)
-        if exact or name in UNITTEST_MODULES:
-            for value in list(namespace.values()):
-                if isinstance(value, type) and value.__module__ == name:
-                    add(vars(value), list(vars(value)), True)
-    return tuple(saved)
-
-
-def snapshots_before_fork():
-    return guarded_snapshot(CORE_MODULES), guarded_snapshot(UNITTEST_MODULES)
 
 
 PREPARED = []

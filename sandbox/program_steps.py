@@ -16,10 +16,13 @@ expression and the host compares it with an expected value that never entered th
 """
 
 import ast
+import builtins
+import copy
 import os
 import sys
 import traceback
 import types
+import warnings
 
 import codeeval_comparisons
 import codeeval_unittest
@@ -39,8 +42,8 @@ def report(record):
 def make_plan(path, request):
     """Everything the run needs, compiled before the program's first statement, as one tuple:
     nothing in it can be changed (run_program unpacks it into locals): (framework, path, source,
-    trace, first_line, test_classes, class_timeout_s, exec, eval, solution, tests, steps, checks,
-    compile_error)."""
+    trace, first_line, test_classes, class_timeout_s, exec, eval, judge, solution, tests, steps,
+    checks, compile_error)."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
     first = request.get("test_first_line", 0)
@@ -65,15 +68,16 @@ def make_plan(path, request):
                                           type_ignores=[]), path, "exec")
             test_statements = [s for s in tree.body if s.lineno >= first]
             if framework == "script":   # one code object per statement, run one by one
-                steps = tuple((f"line {s.lineno}",
-                               compile(ast.Module([s], type_ignores=[]), path, "exec"),
+                steps = tuple((f"line {s.lineno}", judged_code(ast.Module([s], type_ignores=[]),
+                                                               path, "exec"),
                                equality(s, path)) for s in test_statements)
             else:                       # the test statements run as one module
-                tests = compile(ast.Module(test_statements, type_ignores=[]), path, "exec")
+                tests = judged_code(ast.Module(test_statements, type_ignores=[]), path, "exec")
     except (SyntaxError, ValueError):
         compile_error = last_traceback()
     return (framework, path, source, request.get("trace"), first,
             tuple(request.get("test_classes", ())), request.get("class_timeout_s"), exec, eval,
+            codeeval_comparisons.judged_comparison,
             solution, tests, steps, checks, compile_error)
 
 
@@ -89,8 +93,100 @@ def equality(step, path):
     if not (isinstance(step, ast.Assert) and isinstance(step.test, ast.Compare)
             and len(step.test.ops) == 1 and isinstance(step.test.ops[0], ast.Eq)):
         return None
-    return tuple(None if node is None else compile(ast.Expression(node), path, "eval")
+    return tuple(None if node is None else judged_code(ast.Expression(node), path, "eval")
                  for node in (step.test.left, step.test.comparators[0], step.msg))
+
+
+# What the test code's comparisons call, as placeholders: compiled in as constants and then
+# replaced by the functions themselves (`linked`), since a name in the tests' namespace is one
+# the solution's code can rebind while the tests run.
+JUDGES = {"\x00codeeval judged_comparison": codeeval_comparisons.judged_comparison,
+          "\x00codeeval judged_chain": codeeval_comparisons.judged_chain}
+COMPARISON, CHAIN = JUDGES
+
+
+def judged_code(tree, path, mode):
+    """The test code `tree` compiled with each comparison it writes (`assertTrue(x == y)`, an
+    `assert` in a test function, `0 <= x <= 1`, `x in y`) a call that refuses an operand
+    which may not judge it, as unittest's assertions do (codeeval_comparisons)."""
+    tree = ast.fix_missing_locations(JudgedComparisons().visit(copy.deepcopy(tree)))
+    with warnings.catch_warnings():   # "'str' object is not callable": the placeholders
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return linked(compile(tree, path, mode))
+
+
+def linked(code):
+    consts = tuple(linked(c) if type(c) is types.CodeType else
+                   JUDGES.get(c, c) if type(c) is str else c for c in code.co_consts)
+    changed = any(new is not old for new, old in zip(consts, code.co_consts))
+    return code.replace(co_consts=consts) if changed else code
+
+
+class JudgedComparisons(ast.NodeTransformer):
+    """Each comparison but a lone `is` or `is not` as a call of a judge. A chain's later
+    operands become lambdas, evaluated only when the pairs before hold, as in Python; in a class
+    body they stay values (a lambda there does not see the class's names)."""
+
+    class_body = False
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        ops = [type(op).__name__ for op in node.ops]
+        if len(ops) == 1 and ops[0] in ("Is", "IsNot"):
+            return node
+        if len(ops) == 1:
+            call = ast.Call(ast.Constant(COMPARISON), [ast.Constant(ops[0]), node.left,
+                                                       node.comparators[0]], [])
+        else:
+            later = node.comparators if self.class_body else [
+                ast.Lambda(ast.arguments([], [], None, [], [], None, []), operand)
+                for operand in node.comparators]
+            call = ast.Call(ast.Constant(CHAIN), [ast.Constant(tuple(ops)),
+                                                  ast.Constant(not self.class_body),
+                                                  node.left, *later], [])
+        return ast.copy_location(call, node)
+
+    def scoped(self, class_body, nodes):
+        """`nodes` (a node or a list) visited as code of a class body, or of a function."""
+        outer, self.class_body = self.class_body, class_body
+        try:
+            return [self.visit(n) for n in nodes] if isinstance(nodes, list) else self.visit(nodes)
+        finally:
+            self.class_body = outer
+
+    def visit_ClassDef(self, node):
+        node.bases, node.keywords, node.decorator_list = (
+            [self.visit(n) for n in nodes] for nodes in (node.bases, node.keywords,
+                                                         node.decorator_list))
+        node.body = self.scoped(True, node.body)
+        return node
+
+    def visit_FunctionDef(self, node):   # decorators and defaults: the enclosing scope's
+        node.decorator_list = [self.visit(n) for n in node.decorator_list]
+        node.args = self.visit(node.args)
+        node.body = self.scoped(False, node.body)
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        node.args = self.visit(node.args)
+        node.body = self.scoped(False, node.body)
+        return node
+
+    def visit_comprehension_scope(self, node):   # its first iterable: the enclosing scope's
+        first = node.generators[0]
+        first.iter = self.visit(first.iter)
+        fields = [f for f in node._fields if f != "generators"]
+        for field in fields:
+            setattr(node, field, self.scoped(False, getattr(node, field)))
+        first.target = self.scoped(False, first.target)
+        first.ifs = self.scoped(False, first.ifs)
+        node.generators[1:] = self.scoped(False, node.generators[1:])
+        return node
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = \
+        visit_comprehension_scope
 
 
 def run_program():
@@ -103,7 +199,7 @@ def run_program():
     box = []
     AUDIT("codeeval.plan", box)
     (framework, path, source, trace, first_line, test_classes, class_timeout_s, run, evaluate,
-     solution, tests, steps, checks, compile_error) = box.pop()
+     judge, solution, tests, steps, checks, compile_error) = box.pop()
     if compile_error is not None:
         report({"event": "error", "phase": "compile", "message": compile_error})
         return
@@ -111,6 +207,9 @@ def run_program():
     # in the reference harnesses, which exec or import programs as modules.
     module = types.ModuleType("solution")
     module.__file__ = path
+    # the process's builtins, as a script's: exec would give it this module's own copy
+    # (worker.py), which a test's mock.patch('builtins.open') would not reach
+    module.__builtins__ = builtins
     sys.modules["solution"] = module
     namespace = module.__dict__
     try:
@@ -131,14 +230,14 @@ def run_program():
         elif framework == "unittest":
             run_unittest(tests, namespace, run, test_classes, (path, first_line, class_timeout_s))
         else:
-            run_script(steps, namespace, run, evaluate)
+            run_script(steps, namespace, run, evaluate, judge)
     finally:
         if tracer is not None:
             tracer.__exit__(None, None, None)
             report({"event": "trace", **tracer.summary()})
 
 
-def run_script(steps, namespace, run, evaluate):
+def run_script(steps, namespace, run, evaluate, judge):
     for name, code, compared in steps:
         actual = unset = object()
         try:
@@ -148,10 +247,7 @@ def run_script(steps, namespace, run, evaluate):
                 left, right, message = compared
                 actual = evaluate(left, namespace)
                 expected = evaluate(right, namespace)
-                liar = codeeval_comparisons.lying_operand(actual, expected)
-                if liar is not None:
-                    raise AssertionError(codeeval_comparisons.refusal(liar))
-                if not actual == expected:
+                if not judge("Eq", actual, expected):   # the plan's: not a name to rebind
                     raise AssertionError(*(() if message is None
                                            else (evaluate(message, namespace),)))
         except BaseException as exc:
@@ -288,4 +384,4 @@ RUNNER_CODES = runner_codes()
 STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
 # The import system and installed libraries build and rewrite code objects as they import
 # (numpy's dispatchers do); programs and tests do not.
-LIBRARIES = ("<frozen ",) + codeeval_comparisons.LIBRARY_DIRS
+LIBRARIES = codeeval_comparisons.LIBRARY_CODE

@@ -64,6 +64,8 @@ class Tally(unittest.TestResult):
 
     def startTest(self, test):
         self.count("run")
+        if shadowed(test):   # the test method unittest is about to take from the instance
+            self.count("failure")
         super().startTest(test)
 
     def addSuccess(self, test):
@@ -135,12 +137,51 @@ def written_by_tests(cls, path, first_line):
     return None
 
 
+def shadowed(test):
+    """What of a test instance was changed, or None: unittest takes the test method, setUp,
+    `_callTestMethod` and the rest from the instance, so an instance attribute hiding a
+    function of its class (set from a `setUpModule` or a `setUp` that runs the solution) or a
+    method name that is no test's would run the program's code in their place."""
+    attributes = vars(test)
+    name = attributes.get("_testMethodName")
+    if type(name) is not str or not name.startswith(("test", "runTest")):
+        return f"the test's method name was changed to {name!r}"
+    for key in list(attributes):
+        if type(key) is not str:
+            return "an attribute name that is not a string"
+        for klass in type(test).__mro__:
+            value = vars(klass).get(key)
+            if value is not None:
+                if isinstance(value, (types.FunctionType, classmethod, staticmethod)):
+                    return f"{key} was set on the test instance"
+                break
+    return None
+
+
+def module_fixtures(cls, path, first_line):
+    """None when the module unittest takes `setUpModule` and `tearDownModule` from (the
+    class's `__module__`, the solution's namespace) has none but the test code's; else what
+    is wrong. unittest calls a solution's `setUpModule` before the first test."""
+    module = sys.modules.get(cls.__module__)
+    if not isinstance(module, types.ModuleType):
+        return f"no module {cls.__module__!r} for the test class"
+    namespace = vars(module)
+    if "__getattr__" in namespace:   # it could answer unittest's getattr with anything
+        return "the module has a __getattr__"
+    for hook in ("setUpModule", "tearDownModule"):
+        code = getattr(namespace.get(hook), "__code__", None)
+        if hook in namespace and not (code is not None and code.co_filename == path
+                                      and code.co_firstlineno >= first_line):
+            return f"{hook} was not written by the test code"
+    return None
+
+
 def run_test_class(cls, name, path, first_line, timeout_s):
     """One unittest class as one step: passed when it ran tests and none failed or errored."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"no unittest.TestCase named {name!r} in the program"}
-    replaced = written_by_tests(cls, path, first_line)
+    replaced = written_by_tests(cls, path, first_line) or module_fixtures(cls, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed: {replaced}"}
@@ -206,25 +247,54 @@ CLOSE = frozenset({"assertAlmostEqual", "assertAlmostEquals", "failUnlessAlmostE
                    "assertNotAlmostEqual", "assertNotAlmostEquals", "failIfAlmostEqual"})
 ORDERED = frozenset({"assertGreater", "assertGreaterEqual", "assertLess", "assertLessEqual"})
 MEMBER = frozenset({"assertIn", "assertNotIn"})
+COMPARING = EQUAL | CLOSE | ORDERED | MEMBER | {"assertCountEqual"}
+# ... and those that ask builtins or `re` (which a test's mock may patch, so only reports check
+# them) for the verdict: run with no function of the program's too
+ASKING = frozenset({"assertIsInstance", "assertNotIsInstance", "assertRegex", "assertNotRegex",
+                    "assertRegexpMatches", "assertNotRegexpMatches"})
 
 
-def judged(name, names, original, args, kwargs):
+def judged(name, names, original, args, kwargs, audit=AUDIT):
     """unittest's assertion `name` (`original`), refusing an operand that may not judge the
-    comparison itself; `names`: its first two parameters, for operands passed by keyword."""
+    comparison itself; `names`: its first two parameters, for operands passed by keyword.
+    As `codeeval_comparisons.judged_comparison`: the harness's modules are checked first
+    (`audit`, bound at load), and unless the program's own objects are what it compares, the
+    operands are checked again and the assertion runs with no function of the program's."""
+    audit("codeeval.judge")   # every assertion: a patched unittest would decide assertTrue too
+    if name in ASKING:
+        return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {})
+    if name not in COMPARING:
+        return original(unittest.TestCase(), *args, **kwargs)
+    if name == "assertCountEqual":   # iterables, read once: the checks and the original get lists
+        first, second = operands(names, args, kwargs)
+        args, kwargs = (list(first), list(second), *args[2:]), {
+            k: v for k, v in kwargs.items() if k not in names}
+    seen = []
+    refuse_liar(name, names, args, kwargs, seen)
+    if seen:
+        return original(unittest.TestCase(), *args, **kwargs)
+    return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {})
+
+
+def operands(names, args, kwargs):
     values = list(args[:2]) + [kwargs.get(key) for key in names[len(args):]]
-    first, second = (values + [None, None])[:2]
-    if name == "assertCountEqual":   # iterables, read once: the original gets these lists
-        first, second = list(first), list(second)
-        args, kwargs = (first, second, *args[2:]), {k: v for k, v in kwargs.items()
-                                                     if k not in names}
-        liar = compare.lying_elements(first, second)
-    else:
-        liar = (compare.lying_operand(first, second) if name in EQUAL else
-                compare.lying_operand(first, second, compare.CLOSENESS) if name in CLOSE else
-                compare.lying_operand(first, second, compare.ORDERING) if name in ORDERED else
-                compare.lying_member(first, second) if name in MEMBER else None)
+    return (values + [None, None])[:2]
+
+
+def refuse_liar(name, names, args, kwargs, seen=None):
+    first, second = operands(names, args, kwargs)
+    liar = (compare.lying_elements(first, second, seen) if name == "assertCountEqual" else
+            compare.lying_operand(first, second, seen=seen) if name in EQUAL else
+            compare.lying_operand(first, second, compare.CLOSENESS, seen=seen) if name in CLOSE
+            else compare.lying_operand(first, second, compare.ORDERING, seen=seen)
+            if name in ORDERED else compare.lying_member(first, second, seen))
     if liar is not None:
         raise AssertionError(compare.refusal(liar))
+
+
+def checked_assertion(name, names, original, args, kwargs):
+    if name in COMPARING:
+        refuse_liar(name, names, args, kwargs)
     return original(unittest.TestCase(), *args, **kwargs)
 
 
@@ -258,9 +328,14 @@ class CountedPart:
     def __enter__(self):
         return self.inner.__enter__()
 
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
+    def __exit__(self, kind, value, traceback, audit=AUDIT, getframe=sys._getframe):
+        # unittest's and the harness's functions, and the test instance (the `self` of
+        # unittest's frame that runs the part), checked after each part: a setUp that runs the
+        # solution could patch or hide the call of the test method (`_callTestMethod`)
+        test = getframe(1).f_locals.get("self")
+        if kind is not None or isinstance(test, unittest.TestCase) and shadowed(test):
             Tally.count(None, "failure")
+        audit("codeeval.judge")
         return self.inner.__exit__(kind, value, traceback)
 
 
@@ -278,7 +353,8 @@ for _name in ASSERTIONS:
     _code = _original.__code__
     _names = _code.co_varnames[1:3] if _code.co_argcount >= 3 else ("first", "second")
     globals()["ORIGINAL_" + _name] = _original
-    exec(compile(f"def {_name}(self, *args, **kwargs):\n"
+    # `judged` a default: a name of this module's can be rebound between two reports
+    exec(compile(f"def {_name}(self, *args, judged=judged, **kwargs):\n"
                  f"    return judged({_name!r}, {_names!r}, ORIGINAL_{_name}, args, kwargs)\n",
                  "<codeeval_unittest>", "exec"), globals())
     setattr(unittest.TestCase, _name, Assertion((globals().pop(_name),)))

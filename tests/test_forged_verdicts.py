@@ -7,6 +7,7 @@ the host; the others in the program's process under the audit hook (sandbox/prog
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import warnings
@@ -16,6 +17,7 @@ import pytest
 from codeeval.records import Program
 from conftest import base_docker_sandbox
 from tests.test_cli import cli
+from tests.test_sandbox_docker import docker_ready
 
 WRONG = "def inc(x):\n    return x\n"
 SCRIPT_TESTS = "y = inc(1)\nassert y == 2\nassert inc(2) == 3\n"     # judged in the process
@@ -118,7 +120,7 @@ ATTACKS = {
     "run the harness's runner on fake steps": (
         "import os, sys, types\nsteps = sys.modules['codeeval_steps']\n"
         "fake = [('line 4', compile('pass', 'x', 'exec'), None)] * 3\n"
-        "steps.run_script(fake, {}, exec, eval)\nos._exit(0)\n", "script"),
+        "steps.run_script(fake, {}, exec, eval, None)\nos._exit(0)\n", "script"),
     "find the nonce with gc and write to the report": (
         "import gc, os, re\nnonces = {o for o in gc.get_objects() if isinstance(o, str) and re.fullmatch('[0-9a-f]{32}', o)}\n"
         "for fd in range(3, 64):\n    for n in nonces:\n        for name in ('line 4', 'line 5', 'line 6'):\n"
@@ -488,6 +490,99 @@ ATTACKS.update({
         "kept = raw.pop('__eq__')\ndef inc(x):\n    return Liar()\n", "unittest"),
 })
 
+# Found in the seventh round: comparisons the test code writes itself, which run the program's
+# methods with no assertion of unittest's in between (BigCodeBench's tests have 542
+# `assertTrue(x == y)`; HumanEval's `check` asserts inside a function).
+EQUAL = "class Equal:\n    def __eq__(self, other):\n        return True\n    __hash__ = None\n"
+ATTACKS.update({
+    "an object equal to everything, to assertTrue(x == y)": (
+        EQUAL + "def inc(x):\n    return Equal()\n", "unittest-true"),
+    "an object equal to everything, to an assert in a test method": (
+        EQUAL + "def inc(x):\n    return Equal()\n", "unittest-assert"),
+    "an object equal to everything, to HumanEval's check()": (
+        EQUAL + "def inc(x):\n    return Equal()\n", "check"),
+    "a container that holds anything, to `in` in the test code": (
+        "class All:\n    def __contains__(self, item):\n        return True\n"
+        "def inc(x):\n    return All()\n", "unittest-true-in"),
+    "an object between any two numbers, to a chained comparison": (
+        "class Between:\n    def __gt__(self, other):\n        return True\n"
+        "    def __le__(self, other):\n        return True\n"
+        "def inc(x):\n    return Between()\n", "unittest-between"),
+})
+
+# Found by the seventh review, against the comparisons above: the judges' own functions
+# switched off between two reports and back inside the comparison; a gc callback that gives a
+# checked class a lying __eq__ before the comparison; library methods (UserList's, Fraction's)
+# that hand the comparison to state the program set.
+ATTACKS.update({
+    "switch the judge off and back on inside the comparison": (
+        "import sys\nC = sys.modules['codeeval_comparisons']\nREAL = C.lying_operand\n"
+        "class Equal:\n    def __eq__(self, other):\n        C.lying_operand = REAL\n"
+        "        return True\n    __hash__ = None\n"
+        "def inc(x):\n    C.lying_operand = lambda *args, **kwargs: None\n    return Equal()\n",
+        "unittest"),
+    "a gc callback gives the checked class a lying __eq__": (
+        "import gc, sys\nclass Honest(int):\n    pass\n"
+        "def says_yes(self, other):\n    return True\narmed = []\n"
+        "def flip(phase, info):\n    if phase != 'start' or not armed:\n        return\n"
+        "    frame = sys._getframe(1)\n    while frame is not None:\n"
+        "        if frame.f_code.co_name == 'as_plain_container':\n"
+        "            Honest.__eq__ = says_yes\n            armed.clear()\n            return\n"
+        "        frame = frame.f_back\ngc.callbacks.append(flip)\n"
+        "def inc(x):\n    if '__eq__' in Honest.__dict__:\n        del Honest.__eq__\n"
+        "    gc.set_threshold(1)\n    armed.append(True)\n    return Honest(x)\n", "unittest"),
+    "a UserList whose data lies": (
+        "from collections import UserList\n" + LIAR +
+        "class Wrapped(UserList):\n    pass\n"
+        "def inc(x):\n    value = Wrapped()\n    value.data = Liar()\n    return value\n",
+        "unittest"),
+    "a Fraction whose numerator lies": (
+        "from fractions import Fraction\n" + LIAR.replace("class Liar:", "class Liar(int):") +
+        "def inc(x):\n    value = Fraction(x)\n    value._numerator = Liar(x)\n"
+        "    return value\n", "unittest-true"),
+    # unittest itself patched between the harness's looks (found while fixing the above)
+    "skip every test method, unittest put back after the last": (
+        "import unittest\nREAL = unittest.TestCase._callTestMethod\ndone = []\n"
+        "def skip(self, method):\n    done.append(method)\n"
+        "    if len(done) == len(unittest.TestLoader().getTestCaseNames(type(self))):\n"
+        "        unittest.TestCase._callTestMethod = REAL\n"
+        "unittest.TestCase._callTestMethod = skip\n" + WRONG, "unittest"),
+    "skip the test method from code its setUp runs": (
+        "import unittest\nREAL = unittest.TestCase._callTestMethod\n"
+        "def skip(self, method):\n    unittest.TestCase._callTestMethod = REAL\n"
+        "def inc(x):\n    unittest.TestCase._callTestMethod = skip\n    return x\n",
+        "unittest-setup"),
+    "isinstance patched by the solution, put back by its first call": (
+        "import builtins\nREAL = builtins.isinstance\n"
+        "def yes(obj, kind):\n    builtins.isinstance = REAL\n    return True\n"
+        "def inc(x):\n    builtins.isinstance = yes\n    return x\n", "unittest-instance"),
+})
+
+# Found by the eighth review: code a library compiles from the program's text (timeit) taken for
+# the library's; a `setUpModule` of the solution's, which unittest calls before the first test,
+# hiding each test method behind an instance attribute; the same from a setUp that runs the
+# solution, hiding the call of the test method once.
+ATTACKS.update({
+    "timeit compiles the liar, which a UserList's comparison then runs": (
+        "import timeit\nfrom collections import UserList\nG = {}\n"
+        "timeit.Timer('pass', setup=('global Liar\\n' + " + repr(LIAR) + "), globals=G).timeit(1)\n"
+        "Liar = G['Liar']\nclass Wrapped(UserList):\n    pass\n"
+        "def inc(x):\n    value = Wrapped()\n    value.data = Liar()\n    return value\n",
+        "unittest"),
+    "a setUpModule of the solution's hides every test method": (
+        "import sys\ndef setUpModule():\n    frame = sys._getframe(1)\n"
+        "    while frame is not None:\n        suite = frame.f_locals.get('self')\n"
+        "        for test in list(getattr(suite, '_tests', ()) or ()):\n"
+        "            name = getattr(test, '_testMethodName', None)\n"
+        "            if name:\n                test.__dict__[name] = lambda: None\n"
+        "        frame = frame.f_back\n" + WRONG, "unittest"),
+    "code setUp runs hides the call of the test method once": (
+        "import sys\ndef inc(x):\n    test = sys._getframe(1).f_locals.get('self')\n"
+        "    if x == 0 and test is not None:\n        def skip(method):\n"
+        "            del test.__dict__['_callTestMethod']\n"
+        "        test.__dict__['_callTestMethod'] = skip\n    return x\n", "unittest-setup"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
@@ -505,6 +600,24 @@ def program(key: str, solution: str, kind: str) -> Program:
                      "self.assertEqual(inc(1), 2)", "self.assertCountEqual(inc(1), [2])").replace(
                      "self.assertEqual(inc(2), 3)", "self.assertCountEqual(inc(2), [3])"),
                  "unittest-almost": UNITTEST_TESTS.replace("assertEqual", "assertAlmostEqual"),
+                 "unittest-setup": UNITTEST_TESTS.replace(   # setUp runs the solution (ClassEval)
+                     "    def test_one", "    def setUp(self):\n        self.start = inc(0)\n"
+                     "    def test_one"),
+                 "unittest-instance": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertIsInstance(inc(1), str)").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertIsInstance(inc(2), str)"),
+                 "unittest-true": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertTrue(inc(1) == 2)").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertTrue(inc(2) == 3)"),
+                 "unittest-assert": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "assert inc(1) == 2").replace(
+                     "self.assertEqual(inc(2), 3)", "assert inc(2) == 3"),
+                 "unittest-true-in": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertTrue(2 in inc(1))").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertFalse(2 not in inc(2))"),
+                 "unittest-between": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertTrue(1 < inc(1) <= 2)").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertTrue(2 < inc(2) <= 3)"),
                  "unittest-dict": UNITTEST_TESTS.replace(
                      "self.assertEqual(inc(1), 2)", "self.assertDictEqual(inc(1), {'v': 2})").replace(
                      "self.assertEqual(inc(2), 3)", "self.assertDictEqual(inc(2), {'v': 3})"),
@@ -579,6 +692,94 @@ def test_honest_library_use_passes(sandbox):
                    framework="unittest", test_classes=("TestInc",), timeout_s=10, memory_mb=1024)
     results = list(sandbox.run([script, unit]))
     assert [e.status for e in results] == ["passed", "passed"], results
+
+
+# The test code's own comparisons run through the harness's judges (program_steps.judged_code)
+# and must mean what Python means: chains stop at the first false pair (`calls` stays empty),
+# a class body's names stay visible, `in`/`not in`/`is` and comparisons of the solution's own
+# objects (an honest __eq__ and ordering), numpy arrays and scalars, and a pandas frame.
+HONEST_COMPARISONS = (
+    "import functools\n"
+    "calls = []\n"
+    "def noted(value):\n    calls.append(value)\n    return value\n"
+    "@functools.total_ordering\n"
+    "class Money:\n    def __init__(self, cents):\n        self.cents = cents\n"
+    "    def __eq__(self, other):\n"
+    "        return isinstance(other, Money) and self.cents == other.cents\n"
+    "    def __lt__(self, other):\n        return self.cents < other.cents\n"
+    "    __hash__ = None\n"
+    "class Bag:\n    def __init__(self, items):\n        self.items = list(items)\n"
+    "    def __contains__(self, item):\n        return item in self.items\n"
+    "def inc(x):\n    return x + 1\n")
+HONEST_COMPARISON_TESTS = (
+    "import os, unittest\nfrom unittest import mock\ntry:\n    import numpy as np, pandas as pd\n"
+    "except ImportError:   # the process sandbox's interpreter may have neither\n"
+    "    np = None\n"
+    "def setUpModule():   # the test code's own module fixture\n    pass\n"
+    "class TestInc(unittest.TestCase):\n"
+    "    low, high = 1, 5\n"
+    "    def setUp(self):\n        self.maxDiff = None\n"
+    "    inside = low < inc(1) <= high\n"
+    "    def test_chains(self):\n"
+    "        self.assertTrue(self.inside)\n"
+    "        self.assertFalse(3 < inc(1) < noted(9))\n"
+    "        self.assertEqual(calls, [])\n"
+    "        self.assertTrue(0 <= inc(0) < 2 == inc(1) != 3)\n"
+    "        self.assertEqual([x for x in range(6) if self.low < x <= inc(3)], [2, 3, 4])\n"
+    "    def test_membership_and_identity(self):\n"
+    "        self.assertTrue(2 in [inc(1)] and 'a' in 'cat' and 'z' not in {'a': 1})\n"
+    "        self.assertTrue(inc(1) is not None and (None is None) == True)\n"
+    "        assert inc(1) == 2, 'an assert in a test method'\n"
+    "    def test_solution_objects(self):\n"
+    "        self.assertTrue(Money(inc(1)) == Money(2) and Money(1) < Money(inc(1)))\n"
+    "        self.assertTrue(Money(1) != Money(2) and Money(3) >= Money(inc(2)))\n"
+    "        self.assertTrue(Money(2) in [Money(1), Money(inc(1))])\n"
+    # a container of the solution's (ClassEval_18's CamelCaseMap) answers membership itself
+    "        self.assertTrue('x' in Bag('x') and 'y' not in Bag('x'))\n"
+    "        self.assertIn('x', Bag('x'))\n        self.assertNotIn('y', Bag('x'))\n"
+    "    def test_libraries(self):   # a skip would fail the class\n"
+    "        if np is None:\n            return\n"
+    "        a = np.arange(3) + 1\n"
+    "        self.assertTrue((a == np.array([1, 2, inc(2)])).all() and a[0] < 2 < a.max() + 1)\n"
+    "        frame = pd.DataFrame({'x': [1, 2]})\n"
+    "        self.assertTrue((frame['x'] == [1, inc(1)]).all() and 'x' in frame)\n"
+    "        self.assertTrue(frame.shape == (2, 1) and np.float64(0.5) <= 0.5)\n"
+    # pandas builds namedtuples (text-compiled code) inside its comparison (BigCodeBench 575)
+    "        grid = pd.DataFrame([list('ab')] * 2)\n"
+    "        rolled = grid.apply(lambda row: np.roll(row, 1), axis=1, result_type='expand')\n"
+    "        self.assertTrue((grid != rolled).all(axis=None))\n"
+    # builtins patched by the test while the harness checks its own functions (BigCodeBench 12),
+    # a frozen standard-library mapping (os.environ) asked for membership
+    "    @mock.patch('builtins.open', mock.mock_open(read_data='x'))\n"
+    "    def test_patched_builtins(self):\n"
+    "        self.assertEqual(open('f').read(), 'x')\n"
+    "        self.assertTrue('CODEEVAL_NO_SUCH_NAME' not in os.environ)\n"
+    "        self.assertNotIn('CODEEVAL_NO_SUCH_NAME', os.environ)\n")
+
+
+HONEST_COMPARISON_PROGRAM = Program(
+    key="honest", source=HONEST_COMPARISONS + HONEST_COMPARISON_TESTS,
+    test_first_line=HONEST_COMPARISONS.count("\n") + 1, expected_steps=1, framework="unittest",
+    test_classes=("TestInc",), timeout_s=30, memory_mb=2048)
+
+
+def test_comparisons_in_test_code_keep_their_meaning(sandbox):
+    [execution] = sandbox.run([HONEST_COMPARISON_PROGRAM])
+    assert execution.status == "passed", execution
+    assert execution.tests[0]["tests_run"] == 5, execution
+
+
+def test_comparisons_of_numpy_and_pandas_values_keep_their_meaning():
+    if not docker_ready("python"):
+        pytest.skip("no Docker daemon or python image")
+    from codeeval.sandbox import make_sandbox
+    # BigCodeBench's image: numpy and pandas must be there
+    program = dataclasses.replace(HONEST_COMPARISON_PROGRAM, source=(
+        HONEST_COMPARISON_PROGRAM.source.replace("    np = None\n", "    raise\n")))
+    for preload in ((), ("numpy", "pandas")):   # pandas imported by the program, or before it
+        with make_sandbox("docker", parallel=1, image="python", preload=preload) as box:
+            [execution] = list(box.run([program]))
+        assert execution.status == "passed", (preload, execution)
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
