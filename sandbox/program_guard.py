@@ -64,10 +64,11 @@ WATCHED = FLAGGED | MEMORY_EVENTS | {
     "codeeval.library_code", "exec",
     "object.__setattr__", "ctypes.call_function", "ctypes.dlsym", "gc.get_referents",
     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
-# The libraries whose code compiled from text after the worker prepared counts as theirs: they
-# compile templates of their own (a namedtuple's `__new__`, a dataclass's `__eq__`, numpy
-# 1.23's dispatchers), where timeit or jinja2 compile text a program gives them.
-TEMPLATE_MAKERS = ("/collections/__init__.py", "/dataclasses.py", "/numpy/core/overrides.py")
+# The libraries whose code compiled from text after the worker prepared counts as theirs:
+# namedtuple's template takes only identifiers; dataclasses and numpy 1.23's dispatchers paste
+# field and function names unchecked (a name with newlines is code), and timeit or jinja2
+# compile text a program gives them.
+TEMPLATE_MAKERS = ("/collections/__init__.py",)
 
 
 def guard(report_fd, nonce, request, path):
@@ -122,6 +123,7 @@ def make_guard():
     unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
     sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
     write, fstat, getframe, getpid = os.write, os.fstat, sys._getframe, os.getpid
+    os_open, os_read, os_close, o_rdonly = os.open, os.read, os.close, os.O_RDONLY
     sha256 = hashlib.sha256
     # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
     # property set on os.stat_result (a mutable class), would run program code in the hook
@@ -208,6 +210,25 @@ def make_guard():
 
     def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
         return str_starts(text(code.co_filename), stdlib) or test_code(code)
+
+    def file_holds(name, source):
+        """Whether the file `name` holds exactly `source` (bytes, as importlib reads it)."""
+        if type_(source) is not bytes_:
+            return False
+        try:
+            fd = os_open(name, o_rdonly)
+        except OSError:
+            return False
+        try:
+            found = os_read(fd, len(source) + 1)
+            while len(found) <= len(source):
+                more = os_read(fd, len(source) + 1 - len(found))
+                if not more:
+                    break
+                found += more
+        finally:
+            os_close(fd)
+        return found == source
 
     def from_harness(frame, trusted):
         """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
@@ -319,6 +340,11 @@ def make_guard():
                         not str_starts(caller, "<frozen ")) or (
                         str_starts(name, libraries) and not str_starts(caller, libraries)):
                     tamper(f"compiling code as {name}")
+                # the import system compiles a file's own bytes; text of the program's under a
+                # library's name (importlib's source_to_code, a loader's get_data) is not
+                if str_starts(caller, "<frozen ") and str_starts(name, libraries) and \
+                        not str_starts(name, "<frozen ") and not file_holds(name, args[0]):
+                    tamper(f"compiling other text as {name}")
         elif event in ("os.truncate", "fcntl.fcntl"):
             fd = args[0]
             if (type_(fd) is int_ or is_subclass(int_, type_(fd))) and int_.__index__(fd) == report_fd:

@@ -101,8 +101,9 @@ def equality(step, path):
 # replaced by the functions themselves (`linked`), since a name in the tests' namespace is one
 # the solution's code can rebind while the tests run.
 JUDGES = {"\x00codeeval judged_comparison": codeeval_comparisons.judged_comparison,
-          "\x00codeeval judged_chain": codeeval_comparisons.judged_chain}
-COMPARISON, CHAIN = JUDGES
+          "\x00codeeval judged_chain": codeeval_comparisons.judged_chain,
+          "\x00codeeval judged_isinstance": codeeval_comparisons.judged_isinstance}
+COMPARISON, CHAIN, ISINSTANCE = JUDGES
 
 
 def judged_code(tree, path, mode):
@@ -123,11 +124,20 @@ def linked(code):
 
 
 class JudgedComparisons(ast.NodeTransformer):
-    """Each comparison but a lone `is` or `is not` as a call of a judge. A chain's later
+    """Each comparison but a lone `is` or `is not`, and each `isinstance(x, C)`, as a call of a
+    judge. A chain's later
     operands become lambdas, evaluated only when the pairs before hold, as in Python; in a class
     body they stay values (a lambda there does not see the class's names)."""
 
     class_body = False
+
+    def visit_Call(self, node):   # isinstance(x, C): a `__class__` of the program's can claim C
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
+                len(node.args) == 2 and not node.keywords and \
+                not any(isinstance(a, ast.Starred) for a in node.args):
+            node.func = ast.copy_location(ast.Constant(ISINSTANCE), node.func)
+        return node
 
     def visit_Compare(self, node):
         self.generic_visit(node)

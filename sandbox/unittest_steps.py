@@ -262,6 +262,8 @@ def judged(name, names, original, args, kwargs, audit=AUDIT):
     operands are checked again and the assertion runs with no function of the program's."""
     audit("codeeval.judge")   # every assertion: a patched unittest would decide assertTrue too
     if name in ASKING:
+        if name == "assertIsInstance":   # isinstance's verdict from a `__class__` of the program's
+            compare.judged_isinstance(*operands(names, args, kwargs))
         return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {})
     if name not in COMPARING:
         return original(unittest.TestCase(), *args, **kwargs)

@@ -583,6 +583,34 @@ ATTACKS.update({
         "        test.__dict__['_callTestMethod'] = skip\n    return x\n", "unittest-setup"),
 })
 
+# Found by the ninth review: a dataclass field name with newlines is code in the `__eq__`
+# dataclasses compiles (taken for the library's); `__class__ = str` passes isinstance with no
+# code run; importlib's source_to_code compiles the program's text under a standard library
+# file name (taken for the library's).
+ATTACKS.update({
+    "a dataclass field name that is code, behind a UserList": (
+        "import dataclasses\nfrom collections import UserList\n"
+        "NAME = 'a,)\\n  return type(other) is int and other not in (0, 1)\\n  if 0:\\n"
+        "   return (self.a'\n"
+        "Liar = dataclasses.dataclass(init=False, repr=False)(type('Liar', (), {\n"
+        "    '__annotations__': {NAME: int}, NAME: dataclasses.field(init=False, repr=False)}))\n"
+        "class Wrapped(UserList):\n    pass\n"
+        "def inc(x):\n    value = Wrapped()\n    value.data = Liar()\n    return value\n",
+        "unittest"),
+    "a __class__ class attribute claims str, to assertIsInstance": (
+        "class Fake:\n    __class__ = str\ndef inc(x):\n    return Fake()\n", "unittest-instance"),
+    "a __class__ class attribute claims str, to isinstance in the test code": (
+        "class Fake:\n    __class__ = str\ndef inc(x):\n    return Fake()\n",
+        "unittest-true-instance"),
+    "importlib compiles the liar under a standard library file name": (
+        "import os, sys, types\nfrom importlib.machinery import SourceFileLoader\n"
+        "SRC = " + repr(LIAR) + "\n"
+        "PATH = os.path.join(os.path.dirname(os.__file__), 'zz_liar.py')\n"
+        "code = SourceFileLoader.source_to_code(None, SRC, PATH)\n"
+        "module = types.ModuleType('zz_liar')\nsys.modules['zz_liar'] = module\n"
+        "exec(code, module.__dict__)\ndef inc(x):\n    return module.Liar()\n", "unittest"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
@@ -606,6 +634,9 @@ def program(key: str, solution: str, kind: str) -> Program:
                  "unittest-instance": UNITTEST_TESTS.replace(
                      "self.assertEqual(inc(1), 2)", "self.assertIsInstance(inc(1), str)").replace(
                      "self.assertEqual(inc(2), 3)", "self.assertIsInstance(inc(2), str)"),
+                 "unittest-true-instance": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", "self.assertTrue(isinstance(inc(1), str))").replace(
+                     "self.assertEqual(inc(2), 3)", "self.assertTrue(isinstance(inc(2), str))"),
                  "unittest-true": UNITTEST_TESTS.replace(
                      "self.assertEqual(inc(1), 2)", "self.assertTrue(inc(1) == 2)").replace(
                      "self.assertEqual(inc(2), 3)", "self.assertTrue(inc(2) == 3)"),
@@ -670,8 +701,11 @@ def test_honest_programs_pass_under_every_framework(sandbox):
 # infinity through assertEqual (2x+1 is x there), a TestCase subclass from an installed library
 # (pyfakefs's; here doctest's DocTestCase, whose __init__ the test class replaces).
 HONEST_LIBRARY_USE = (
-    "import gc\nfrom multiprocessing.sharedctypes import RawArray\n"
+    "import gc, json\nfrom importlib.machinery import SourceFileLoader\n"
+    "from multiprocessing.sharedctypes import RawArray\n"
     "gc.get_referents([1, 2])\nRawArray('i', 3)\n"
+    # the import system's compile of a library file's own bytes
+    "SourceFileLoader.source_to_code(None, open(json.__file__, 'rb').read(), json.__file__)\n"
     "def inc(x):\n    return x + 1\n")
 HONEST_UNITTEST = (
     "import doctest, unittest\nfrom decimal import Decimal\nfrom fractions import Fraction\n"
@@ -751,7 +785,9 @@ HONEST_COMPARISON_TESTS = (
     # builtins patched by the test while the harness checks its own functions (BigCodeBench 12),
     # a frozen standard-library mapping (os.environ) asked for membership
     "    @mock.patch('builtins.open', mock.mock_open(read_data='x'))\n"
-    "    def test_patched_builtins(self):\n"
+    "    def test_patched_builtins(self):   # and a mock's spec is a library's __class__\n"
+    "        self.assertIsInstance(mock.MagicMock(spec=Money), Money)\n"
+    "        self.assertTrue(isinstance(mock.MagicMock(spec=Money), Money))\n"
     "        self.assertEqual(open('f').read(), 'x')\n"
     "        self.assertTrue('CODEEVAL_NO_SUCH_NAME' not in os.environ)\n"
     "        self.assertNotIn('CODEEVAL_NO_SUCH_NAME', os.environ)\n")
