@@ -47,8 +47,9 @@ def guarded_snapshot(names):
         add(namespace, [k for k, v in namespace.items()
                         if exact or (callable(v) or isinstance(v, types.ModuleType))
                         and k not in SITE_BUILTINS], exact)
-        own = namespace.get("__builtins__")   # a harness module's copy of builtins (worker.py)
-        if exact and type(own) is dict and own is not vars(builtins):
+        own = namespace.get("__builtins__")   # the harness modules' copy of builtins (worker.py)
+        if exact and type(own) is dict and own is not vars(builtins) and \
+                not any(own is mapping for mapping, *_ in saved):
             add(own, list(own), True)
         if exact or name in UNITTEST_MODULES:
             for value in list(namespace.values()):

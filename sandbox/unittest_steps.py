@@ -254,12 +254,16 @@ ASKING = frozenset({"assertIsInstance", "assertNotIsInstance", "assertRegex", "a
                     "assertRegexpMatches", "assertNotRegexpMatches"})
 
 
-def judged(name, names, original, args, kwargs, audit=AUDIT):
+def judged(name, names, original, args, kwargs, audit=AUDIT, getprofile=sys.getprofile,
+           guarding=compare.refuse_program_code):
     """unittest's assertion `name` (`original`), refusing an operand that may not judge the
     comparison itself; `names`: its first two parameters, for operands passed by keyword.
     As `codeeval_comparisons.judged_comparison`: the harness's modules are checked first
     (`audit`, bound at load), and unless the program's own objects are what it compares, the
     operands are checked again and the assertion runs with no function of the program's."""
+    if getprofile() is guarding:   # inside a guarded assertion (assertEqual runs
+        # assertListEqual): checked on the way in, and no code of the program's runs since
+        return original(unittest.TestCase(), *args, **kwargs)
     audit("codeeval.judge")   # every assertion: a patched unittest would decide assertTrue too
     if name in ASKING:
         if name == "assertIsInstance":   # isinstance's verdict from a `__class__` of the program's
