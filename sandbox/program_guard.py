@@ -58,7 +58,8 @@ except ImportError:   # an interpreter built without ctypes
 # refers to, and nothing the program can reach leads to the hook (libraries call it: pandas'
 # deep memory use, BigCodeBench 234, 238, 986); only on a class or a class's mappingproxy.
 FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
-                     "gc.get_referrers"})
+                     "gc.get_referrers", "sys.addaudithook"})   # a hook of the program's runs
+# after the harness's, untraced, at each of its events (between a check and what it guards)
 WATCHED = FLAGGED | MEMORY_EVENTS | {
     "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal", "codeeval.judge",
     "codeeval.library_code", "exec",

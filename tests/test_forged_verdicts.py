@@ -611,6 +611,37 @@ ATTACKS.update({
         "exec(code, module.__dict__)\ndef inc(x):\n    return module.Liar()\n", "unittest"),
 })
 
+# Found by the tenth review: an audit hook of the program's, which runs right after the
+# harness's (after its check, before what the check guards): the judge swapped between the
+# two, or the guard's profile kept set past the guard so that the nested-assertion shortcut
+# skips every check; a C callable as `__getattribute__` claims a class for isinstance.
+ATTACKS.update({
+    "an audit hook of the program's swaps the judge after the harness's check": (
+        "import sys\nU = sys.modules['codeeval_unittest']\nREAL = U.refuse_liar\n"
+        "def fake(name, names, args, kwargs, seen=None):\n    if seen is not None:\n"
+        "        seen.append(None)\n" + LIAR.replace(
+            "    def __eq__(self, other):\n",
+            "    def __eq__(self, other):\n        U.refuse_liar = REAL\n") +
+        "def hook(event, args):\n"
+        "    if event == 'codeeval.judge' and sys._getframe(1).f_code.co_name == 'judged':\n"
+        "        U.refuse_liar = fake\nsys.addaudithook(hook)\n"
+        "def inc(x):\n    return Liar()\n", "unittest"),
+    "an audit hook of the program's keeps the guard's profile set": (
+        "import sys\nC = sys.modules['codeeval_comparisons']\nGUARD = C.refuse_program_code\n"
+        "ARM = []\nclass Keep(Exception):\n    pass\n"
+        "def hook(event, args):\n"
+        "    if event == 'sys.setprofile' and ARM and sys.getprofile() is GUARD:\n"
+        "        ARM.clear()\n        raise Keep()\n"
+        "    if event == 'codeeval.judge' and not ARM and sys.getprofile() is GUARD:\n"
+        "        sys.setprofile(None)\nsys.addaudithook(hook)\n"
+        "class Yes:\n    __eq__ = bool\n    __hash__ = object.__hash__\n"
+        "def inc(x):\n    ARM.append(1)\n    try:\n        C.guarded(len, ((),), {})\n"
+        "    except Keep:\n        pass\n    return Yes()\n", "unittest"),
+    "a C callable as __getattribute__ claims str, to assertIsInstance": (
+        "class Fake:\n    __getattribute__ = {'__class__': str}.get\n"
+        "def inc(x):\n    return Fake()\n", "unittest-instance"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
@@ -746,7 +777,7 @@ HONEST_COMPARISONS = (
     "    def __contains__(self, item):\n        return item in self.items\n"
     "def inc(x):\n    return x + 1\n")
 HONEST_COMPARISON_TESTS = (
-    "import os, unittest\nfrom unittest import mock\ntry:\n    import numpy as np, pandas as pd\n"
+    "import collections.abc, os, unittest\nfrom unittest import mock\ntry:\n    import numpy as np, pandas as pd\n"
     "except ImportError:   # the process sandbox's interpreter may have neither\n"
     "    np = None\n"
     "def setUpModule():   # the test code's own module fixture\n    pass\n"
@@ -785,9 +816,9 @@ HONEST_COMPARISON_TESTS = (
     # builtins patched by the test while the harness checks its own functions (BigCodeBench 12),
     # a frozen standard-library mapping (os.environ) asked for membership
     "    @mock.patch('builtins.open', mock.mock_open(read_data='x'))\n"
-    "    def test_patched_builtins(self):   # and a mock's spec is a library's __class__\n"
-    "        self.assertIsInstance(mock.MagicMock(spec=Money), Money)\n"
-    "        self.assertTrue(isinstance(mock.MagicMock(spec=Money), Money))\n"
+    "    def test_patched_builtins(self):   # and isinstance of a mock and of an ABC\n"
+    "        self.assertIsInstance(mock.MagicMock(), mock.MagicMock)\n"
+    "        self.assertTrue(isinstance(Bag('x'), collections.abc.Container))\n"
     "        self.assertEqual(open('f').read(), 'x')\n"
     "        self.assertTrue('CODEEVAL_NO_SUCH_NAME' not in os.environ)\n"
     "        self.assertNotIn('CODEEVAL_NO_SUCH_NAME', os.environ)\n")
