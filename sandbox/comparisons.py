@@ -233,14 +233,28 @@ def lying_member(member, container, seen=None):
 
 def judged_isinstance(value, kinds, isinstance=isinstance, issubclass=issubclass, type=type):
     """`isinstance(value, kinds)` as the test code wrote it, failing an object whose type is
-    not one of `kinds` but which claims one through `__class__` (a class attribute
-    `__class__ = str`, or a `__getattribute__` that is a C callable, passes isinstance with no
-    code run; a mock's spec claims its class too, and no benchmark's test asks that of one)."""
+    not one of `kinds` but which claims one through a `__class__` of the program's (a class
+    attribute `__class__ = str`, or a `__getattribute__` that is a C callable, passes
+    isinstance with no code run). unittest.mock's spec is a library's claim, and tests rely on
+    it (BigCodeBench 563 asks isinstance of an autospec mock's attribute)."""
     verdict = isinstance(value, kinds)
-    if verdict and not issubclass(type(value), kinds):
+    if verdict and not issubclass(type(value), kinds) and not claimed_by_library(value):
         raise AssertionError(f"a {type(value).__qualname__} claims a class it is not an "
                              "instance of (its __class__)")
     return verdict
+
+
+def claimed_by_library(value):
+    """Whether the `__class__` that isinstance falls back to is a library's property, found
+    through no `__getattribute__` of the program's."""
+    if from_outside_libraries(value, ("__getattribute__",)):
+        return False
+    for klass in CLASS_MRO(type(value)):
+        attributes = CLASS_DICT(klass)
+        if "__class__" in attributes:
+            entry = attributes["__class__"]
+            return type(entry) is property and library_method(entry.fget, klass, "__class__")
+    return False
 
 
 def refusal(liar):

@@ -102,7 +102,8 @@ def make_guard():
     comparisons = sys.modules["codeeval_comparisons"]
     # a guarded comparison's profile: set and unset by `guarded`, or dropped by CPython when it
     # stops a call of the program's (the frame then is the program's)
-    guarded_id, comparison_profile = id(comparisons.guarded.__code__), comparisons.refuse_program_code
+    guarded_id = id(comparisons.guarded.__code__)
+    comparison_profile = comparisons.refuse_program_code
     getprofile = sys.getprofile
     stdlib, libraries = steps.STDLIB, steps.LIBRARIES
     code_type = types.CodeType
@@ -268,7 +269,8 @@ def make_guard():
         elif event == "codeeval.library_code":   # from a guarded comparison's profile function
             code, answer = args
             if type_(answer) is list_:
-                list_.append(answer, type_(code) is code_type and library_made.get(id_(code)) is code)
+                list_.append(answer, type_(code) is code_type
+                             and library_made.get(id_(code)) is code)
         elif event == "exec":   # code a library made from its own template and runs now
             code, caller = args[0], text(getframe(2).f_code.co_filename) or ""
             if type_(code) is code_type and synthetic(text(code.co_filename) or "") and \

@@ -37,7 +37,8 @@ def guarded_snapshot(names):
 
     def add(mapping, keys, exact):
         keys = tuple(keys)
-        saved.append((mapping, keys, tuple(mapping[k] for k in keys), len(mapping) if exact else -1))
+        size = len(mapping) if exact else -1   # -1: other keys may come and go
+        saved.append((mapping, keys, tuple(mapping[k] for k in keys), size))
     for name in names:
         module = sys.modules.get(name)
         if module is None:

@@ -818,6 +818,7 @@ HONEST_COMPARISON_TESTS = (
     "    @mock.patch('builtins.open', mock.mock_open(read_data='x'))\n"
     "    def test_patched_builtins(self):   # and isinstance of a mock and of an ABC\n"
     "        self.assertIsInstance(mock.MagicMock(), mock.MagicMock)\n"
+    "        self.assertIsInstance(mock.MagicMock(spec=Money), Money)   # BigCodeBench 563\n"
     "        self.assertTrue(isinstance(Bag('x'), collections.abc.Container))\n"
     "        self.assertEqual(open('f').read(), 'x')\n"
     "        self.assertTrue('CODEEVAL_NO_SUCH_NAME' not in os.environ)\n"
