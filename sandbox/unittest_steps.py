@@ -108,6 +108,10 @@ def unittest_classes():
                      for value in vars(module).values() if isinstance(value, type))
 
 
+def from_test_lines(code, path, first_line):
+    return code.co_filename == path and code.co_firstlineno >= first_line
+
+
 def written_by_tests(cls, path, first_line):
     """None when every class in `cls`'s MRO is unittest's or was defined by the test code
     (its test methods and unittest hooks compiled from the test lines); else what is not."""
@@ -129,8 +133,7 @@ def written_by_tests(cls, path, first_line):
             if code is None and callable(value) and not (name.startswith("__")
                                                          and id(type(value)) in C_FUNCTION_IDS):
                 return f"{klass.__qualname__}.{name} is not a function of the test code"
-            if code is not None and not (code.co_filename == path
-                                         and code.co_firstlineno >= first_line
+            if code is not None and not (from_test_lines(code, path, first_line)
                                          # an installed library's TestCase (pyfakefs's)
                                          or code.co_filename.startswith(LIBRARY_DIRS)):
                 return f"{klass.__qualname__}.{name} was not written by the test code"
@@ -170,8 +173,7 @@ def module_fixtures(cls, path, first_line):
         return "the module has a __getattr__"
     for hook in ("setUpModule", "tearDownModule"):
         code = getattr(namespace.get(hook), "__code__", None)
-        if hook in namespace and not (code is not None and code.co_filename == path
-                                      and code.co_firstlineno >= first_line):
+        if hook in namespace and not (code is not None and from_test_lines(code, path, first_line)):
             return f"{hook} was not written by the test code"
     return None
 
