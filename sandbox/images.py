@@ -34,6 +34,24 @@ BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates", "zip", "unzip", "
 JAVA_PACKAGES = ("python3", "ca-certificates", "openjdk-17-jdk-headless", "junit5",
                  "libopentest4j-java", "libapiguardian-java", "libjetbrains-annotations-java",
                  "libmockito-java")
+# The java image's test runtimes (jlink'd, with their own class archives), in which JavaBench's
+# tests run (tasks/JavaBenchTests.java). A test JVM holds the nonce that marks its counts, and
+# the program's code runs in it, so neither may offer a way into the JVM's memory: no
+# jdk.unsupported (sun.misc.Unsafe), jdk.attach, jdk.management (heap dumps), jdk.jfr,
+# jdk.compiler or jdk.crypto.cryptoki (a native library its configuration names). PA22's Mockito
+# needs jdk.unsupported (Objenesis): its runtime has it. Every `java` is execute-only for the
+# programs' uid: a process that runs a file it cannot read is not dumpable, so its
+# /proc/PID/mem belongs to root and no process of that uid may ptrace it.
+TEST_RUNTIME_MODULES = ("java.se,jdk.charsets,jdk.localedata,jdk.crypto.ec,jdk.zipfs,jdk.net,"
+                        "jdk.httpserver,jdk.xml.dom,jdk.security.auth,jdk.security.jgss,"
+                        "jdk.naming.dns,jdk.random,jdk.nio.mapmode,jdk.sctp,jdk.accessibility,"
+                        "jdk.dynalink")
+JAVA_FINISH = "\n".join(
+    f"jlink --add-modules {modules} --no-man-pages --no-header-files "
+    f"--generate-cds-archive --output /usr/lib/jvm/{name}"
+    for name, modules in (("codeeval-tests", TEST_RUNTIME_MODULES),
+                          ("codeeval-tests-mockito", TEST_RUNTIME_MODULES + ",jdk.unsupported"))
+) + "\nchmod 0711 /usr/lib/jvm/*/bin/java\n"
 WHEEL_CACHE = Path.home() / ".cache" / "codeeval" / "wheels"
 
 
@@ -55,11 +73,12 @@ def recipe_hash(*parts: str | bytes) -> str:
 @dataclass(frozen=True)
 class RootImage(Image):
     packages: tuple[str, ...] = ()   # what debootstrap --include's
+    finish: str = ""   # a shell script run in the new root (chroot) before it is imported
 
 
-def root_image(name: str, packages: tuple[str, ...]) -> RootImage:
-    tag = f"codeeval-{name}:{recipe_hash(SUITE, MIRROR, *packages)}"
-    return RootImage(name, tag, "/usr/bin/python3", packages)
+def root_image(name: str, packages: tuple[str, ...], finish: str = "") -> RootImage:
+    tag = f"codeeval-{name}:{recipe_hash(SUITE, MIRROR, *packages, *filter(None, [finish]))}"
+    return RootImage(name, tag, "/usr/bin/python3", packages, finish)
 
 
 def base_image() -> RootImage:
@@ -89,7 +108,7 @@ def resolve(name: str) -> Image:
 VENV_IMAGES = ("python", "classeval")
 IMAGES = {"base": base_image,
           **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES},
-          "java": lambda: root_image("java", JAVA_PACKAGES)}
+          "java": lambda: root_image("java", JAVA_PACKAGES, JAVA_FINISH)}
 
 
 def image_exists(tag: str) -> bool:
@@ -132,6 +151,11 @@ def _build_root(image: RootImage, log) -> None:
             for entry in Path(root, cache).glob("*"):
                 if entry.is_file():
                     entry.unlink()
+        if image.finish:
+            # its own /proc (the JDK's tools find their libraries through /proc/self/exe),
+            # gone with its mount namespace
+            _run(["unshare", "--pid", "--fork", f"--mount-proc={root}/proc",
+                  "chroot", root, "/bin/sh", "-ec", image.finish], "the image's finishing script")
         log(f"{image.tag}: docker import ...")
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         _run(["docker", "import", "-", image.tag], "docker import", stdin=tar.stdout)

@@ -125,13 +125,15 @@ def run_javabench(spec):
         return
     report_step("compile", "passed", errors=0, message=output[-3000:])
     classes = os.path.join(os.path.dirname(os.environ["CODEEVAL_SERVICE"]), "classes")
-    archive = os.path.join(classes, "tests.jsa")   # the server's, when it could make one
+    runtime = spec["java_home"]   # the java image's, which no program's code can read
+    java = os.path.join(runtime, "bin", "java")
+    archive = os.path.join(classes, os.path.basename(runtime) + ".jsa")   # the server's
     flags = spec["jvm_flags"] + ([f"-XX:SharedArchiveFile={archive}"]
                                  if os.path.exists(archive) else [])
     classpath = f"{spec['console_jar']}:{classes}/JavaBenchTests.jar"   # the archive's
     nonce = secrets.token_hex(16)
     run = subprocess.Popen(
-        ["java", *flags, "-cp", classpath, "JavaBenchTests",
+        [java if os.path.exists(java) else "java", *flags, "-cp", classpath, "JavaBenchTests",
          ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
          *config],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -6,10 +6,11 @@
 // afterwards in a fresh JVM per program, started by the driver as the program's own uid
 // (JavaBenchTests.java, which this server compiles once when it starts).
 //
-// Started as `java -cp <JUnit console jar> javabench_server.java SOCKET FILES_DIR FLAGS...`
-// (FLAGS: the test JVMs'), it compiles FILES_DIR/JavaBenchTests.java into
-// `classes/JavaBenchTests.jar` beside the socket (a folder of this uid, which the programs' uid
-// may read), archives the test JVMs' classes there (`archiveTestClasses`), binds the Unix socket
+// Started as `java -cp <JUnit console jar> javabench_server.java SOCKET FILES_DIR RUNTIMES
+// FLAGS...` (RUNTIMES: the test JVMs' Java homes, ':'-separated; FLAGS: their flags), it
+// compiles FILES_DIR/JavaBenchTests.java into `classes/JavaBenchTests.jar` beside the socket (a
+// folder of this uid, which the programs' uid may read), archives the test JVMs' classes there
+// for each runtime (`archiveTestClasses`), binds the Unix socket
 // and prints "listening". The driver
 // (javabench_driver.py) sends one job per connection; fields both ways are a 4-byte big-endian
 // length and its bytes. Job: PROJECT_DIR MAIN_CLASSPATH TEST_CLASSPATH (the project's sources in
@@ -59,7 +60,8 @@ public class JavaBenchServer {
             out.putNextEntry(new JarEntry("JavaBenchTests.class"));
             out.write(Files.readAllBytes(runner.resolve("JavaBenchTests.class")));
         }
-        archiveTestClasses(junit + ":" + jar, classes, List.of(args).subList(2, args.length));
+        archiveTestClasses(args[2].split(":"), junit + ":" + jar, classes,
+                           List.of(args).subList(3, args.length));
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -90,14 +92,14 @@ public class JavaBenchServer {
     }
 
     /**
-     * An AppCDS archive (classes/tests.jsa) of the classes a test run loads from the JUnit jar,
-     * for the programs' test JVMs (same class path, same flags): it saves them a fifth of their
-     * time. Dumped at the exit of one JUnit console run over a small test of this server's own,
-     * in this uid's folder: a program's uid can read the archive, never write it (an archive is
-     * code for every JVM that maps it).
+     * An AppCDS archive (classes/RUNTIME.jsa) for each of the test JVMs' runtimes, of the classes
+     * a test run loads from the JUnit jar (same class path, same flags): it saves a test JVM a
+     * fifth of its time. Dumped at the exit of one JUnit console run per runtime over a small
+     * test of this server's own, in this uid's folder: a program's uid can read the archives,
+     * never write them (an archive is code for every JVM that maps it).
      */
-    static void archiveTestClasses(String classpath, Path classes, List<String> flags)
-            throws Exception {
+    static void archiveTestClasses(String[] runtimes, String classpath, Path classes,
+                                   List<String> flags) throws Exception {
         Path warmup = Files.createDirectories(Paths.get("warmup"));
         Files.writeString(warmup.resolve("WarmupTest.java"), String.join("\n",
                 "import org.junit.jupiter.api.Test;",
@@ -110,19 +112,28 @@ public class JavaBenchServer {
                 "        assertEquals(n, n); }",
                 "}", ""));
         compileOrFail(classpath, warmup, warmup.resolve("WarmupTest.java"));
-        List<String> command = new ArrayList<>(List.of(
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(flags);
-        command.addAll(List.of(
-                "-XX:ArchiveClassesAtExit=" + classes.resolve("tests.jsa"),
-                "-cp", classpath, "org.junit.platform.console.ConsoleLauncher",
-                "--disable-banner", "--details=none", "--class-path", warmup.toString(),
-                "--scan-class-path", "--reports-dir", warmup.resolve("reports").toString(),
-                "--config", "junit.jupiter.execution.timeout.testable.method.default=2000 ms"));
-        Process run = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!run.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
-            run.destroyForcibly();   // no archive: the test JVMs start without it
+        List<Process> runs = new ArrayList<>();
+        for (String name : runtimes) {
+            Path runtime = Paths.get(name), java = runtime.resolve("bin/java");
+            if (!Files.isExecutable(java)) {   // no such runtime here: the test JVMs run `java`
+                java = Paths.get(System.getProperty("java.home"), "bin", "java");
+            }
+            List<String> command = new ArrayList<>(List.of(java.toString()));
+            command.addAll(flags);
+            command.addAll(List.of(
+                    "-XX:ArchiveClassesAtExit=" + classes.resolve(runtime.getFileName() + ".jsa"),
+                    "-cp", classpath, "org.junit.platform.console.ConsoleLauncher",
+                    "--disable-banner", "--details=none", "--class-path", warmup.toString(),
+                    "--scan-class-path",
+                    "--reports-dir", warmup.resolve("reports-" + runs.size()).toString(),
+                    "--config", "junit.jupiter.execution.timeout.testable.method.default=2000 ms"));
+            runs.add(new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        }
+        for (Process run : runs) {
+            if (!run.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                run.destroyForcibly();   // no archive: its test JVMs start without one
+            }
         }
     }
 

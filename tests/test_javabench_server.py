@@ -1,7 +1,8 @@
 """JavaBench against hostile classes: the slot's warm compile server (javabench_server.java, a
 service the worker keeps per slot) only compiles, and the tests run in a fresh JVM per program
 (JavaBenchTests.java), so what one program's code does must change neither its own verdict (by
-writing over its test reports) nor any later program's. Each hostile class is PA19's Wall with
+writing over its test reports, or from inside its test JVM: an agent, the nonce that marks the
+launcher's counts read from memory) nor any later program's. Each hostile class is PA19's Wall with
 code in a static initializer (it runs when the tests load the class); the programs after it,
 in the same slot, are a Wall that fails its tests and the canonical one."""
 
@@ -25,6 +26,87 @@ FORGE_REPORTS = (
 SHELL_FORGE = ("while true; do for f in build/reports/TEST-*.xml; do "
                "echo '<testsuite><testcase classname=\"x\" name=\"y\"/></testsuite>' > \"$f\"; "
                "done; sleep 0.005; done")
+
+# Java statements that pass a failing class from inside its own test JVM, each checked to pass
+# the wrong Wall before the java image's test runtimes (sandbox/images.py) and the JVM flags
+# of tasks/javabench.py: a Byte Buddy agent (self-attached, its jars in /usr/share/java) that
+# stubs JUnit's failures; the driver's nonce read from the JVM's memory, through
+# /proc/self/mem or sun.misc.Unsafe, printed with passing counts beside a passing report.
+ATTACH_AGENT = r"""
+try {
+  java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("forge");
+  java.nio.file.Files.writeString(dir.resolve("Forge.java"), String.join("\n",
+    "public class Forge { public static void run() throws Exception {",
+    "  net.bytebuddy.agent.ByteBuddyAgent.install();",
+    "  Class<?> c = org.junit.jupiter.api.AssertionFailureBuilder.class;",
+    "  new net.bytebuddy.ByteBuddy().redefine(c).method(net.bytebuddy.matcher.ElementMatchers.named(\"buildAndThrow\"))",
+    "    .intercept(net.bytebuddy.implementation.StubMethod.INSTANCE).make()",
+    "    .load(c.getClassLoader(), net.bytebuddy.dynamic.loading.ClassReloadingStrategy.fromInstalledAgent());",
+    "} }"));
+  String jars = "/usr/share/java/byte-buddy.jar:/usr/share/java/byte-buddy-agent.jar:/usr/share/java/junit-jupiter-api.jar:/usr/share/java/opentest4j.jar";
+  javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-cp", jars, "-d", dir.toString(), dir.resolve("Forge.java").toString());
+  java.net.URL[] urls = { dir.toUri().toURL(), java.nio.file.Path.of("/usr/share/java/byte-buddy.jar").toUri().toURL(),
+                          java.nio.file.Path.of("/usr/share/java/byte-buddy-agent.jar").toUri().toURL() };
+  ClassLoader loader = new java.net.URLClassLoader(urls, Thread.currentThread().getContextClassLoader());
+  loader.loadClass("Forge").getMethod("run").invoke(null);
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+PASSING_COUNTS = r"""
+  java.nio.file.Files.createDirectories(java.nio.file.Path.of("build/reports"));
+  java.nio.file.Files.writeString(java.nio.file.Path.of("build/reports/TEST-forged.xml"),
+      "<testsuite><testcase classname=\"x\" name=\"y\"/></testsuite>");
+  for (String nonce : found) System.out.println(nonce + " counts 1 1");
+  System.out.flush();
+  Runtime.getRuntime().halt(0);
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+NONCE_FROM_PROC_MEM = r"""
+try {
+  java.util.Set<String> found = new java.util.LinkedHashSet<>();
+  try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile("/proc/self/mem", "r")) {
+    for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+      String[] f = l.split(" +");
+      if (!f[1].startsWith("rw")) continue;
+      String[] r = f[0].split("-");
+      long a = Long.parseUnsignedLong(r[0], 16), b = Long.parseUnsignedLong(r[1], 16);
+      byte[] buf = new byte[1 << 20];
+      for (long p = a; p < b; p += buf.length) {
+        int n = (int) Math.min(buf.length, b - p);
+        try { mem.seek(p); mem.readFully(buf, 0, n); } catch (java.io.IOException e) { continue; }
+        int run = 0;
+        for (int i = 0; i < n; i++) {
+          byte c = buf[i];
+          if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+            run++;
+            if (run == 32 && i + 1 < n && !((buf[i+1] >= '0' && buf[i+1] <= '9') || (buf[i+1] >= 'a' && buf[i+1] <= 'f')))
+              found.add(new String(buf, i - 31, 32, java.nio.charset.StandardCharsets.ISO_8859_1));
+          } else run = 0;
+        }
+      }
+    }
+  }
+""" + PASSING_COUNTS
+NONCE_FROM_UNSAFE = r"""
+try {
+  java.lang.reflect.Field field = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+  field.setAccessible(true);
+  Object unsafe = field.get(null);
+  java.lang.reflect.Method getByte = unsafe.getClass().getMethod("getByte", long.class);
+  java.util.Set<String> found = new java.util.LinkedHashSet<>();
+  for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+    String[] f = l.split(" +");
+    if (!f[1].startsWith("rw") || f.length > 5 && f[5].startsWith("[")) continue;
+    String[] r = f[0].split("-");
+    long a = Long.parseUnsignedLong(r[0], 16), b = Long.parseUnsignedLong(r[1], 16);
+    if (b - a > (256L << 20)) continue;
+    int run = 0; byte[] last = new byte[32];
+    for (long p = a; p < b; p++) {
+      byte c = (Byte) getByte.invoke(unsafe, p);
+      if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) { last[run % 32] = c; run++; if (run == 32) { byte[] s = new byte[32]; for (int k = 0; k < 32; k++) s[k] = last[k]; found.add(new String(s, java.nio.charset.StandardCharsets.ISO_8859_1)); } }
+      else run = 0;
+    }
+  }
+""" + PASSING_COUNTS
 
 HOSTILE = {
     "a thread that writes passing reports":
@@ -51,6 +133,9 @@ HOSTILE = {
         "\"socket\"}) { try { java.nio.file.Files.delete(run.resolve(name)); } "
         "catch (Exception e) { } try { java.nio.file.Files.writeString(run.resolve(name), "
         "\"x\"); } catch (Exception e) { } }",
+    "an agent attached to the test JVM that stubs JUnit's failures": ATTACH_AGENT,
+    "the nonce read from the test JVM's memory through /proc/self/mem": NONCE_FROM_PROC_MEM,
+    "the nonce read from the test JVM's memory through sun.misc.Unsafe": NONCE_FROM_UNSAFE,
 }
 
 
