@@ -30,7 +30,8 @@ from codeeval.sandbox.verdict import judge, parse_report
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 # Modules the worker loads from source at start (it sees no codeeval installation).
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
-                  for name, file in (("codeeval_comparisons", "comparisons.py"),
+                  for name, file in (("codeeval_liars", "liars.py"),
+                                     ("codeeval_comparisons", "comparisons.py"),
                                      ("codeeval_unittest", "unittest_steps.py"),
                                      ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_snapshots", "snapshots.py"),

@@ -25,6 +25,7 @@ import types
 import warnings
 
 import codeeval_comparisons
+import codeeval_liars
 import codeeval_unittest
 
 
@@ -394,4 +395,4 @@ RUNNER_CODES = runner_codes()
 STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
 # The import system and installed libraries build and rewrite code objects as they import
 # (numpy's dispatchers do); programs and tests do not.
-LIBRARIES = codeeval_comparisons.LIBRARY_CODE
+LIBRARIES = codeeval_liars.LIBRARY_CODE

@@ -8,7 +8,7 @@ verdict from the program sharing the process (sandbox/program_guard.py has the a
 - `written_by_tests` refuses a class whose test methods or unittest hooks were not compiled from
   the test lines (a class swapped in from a thread, a no-op `run`);
 - the assertions run through `judged`, on a TestCase of the harness's own, and refuse an
-  operand that may not judge the comparison itself (`codeeval_comparisons`): the classic
+  operand that may not judge the comparison itself (`codeeval_liars`): the classic
   forgery, an object equal to every expected value, fails its test;
 - `CountedPart` tells the hook of any exception that leaves a part of a test, whatever
   unittest's `_Outcome` (which the program can reach) makes of it.
@@ -21,7 +21,8 @@ import types
 import unittest
 
 import codeeval_comparisons as compare
-from codeeval_comparisons import LIBRARY_DIRS
+import codeeval_liars as liars
+from codeeval_liars import LIBRARY_DIRS
 
 # Names a test class may take from unittest; one that defines them outside the test code
 # (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
@@ -99,7 +100,7 @@ class Tally(unittest.TestResult):
 
 
 # A C function as a dunder of a library's TestCase (doctest's `__str__ = object.__str__`)
-C_FUNCTION_IDS = compare.SLOT_TYPE_IDS | {id(compare.BUILTIN_FUNCTION)}
+C_FUNCTION_IDS = liars.SLOT_TYPE_IDS | {id(liars.BUILTIN_FUNCTION)}
 
 
 def unittest_classes():
@@ -291,11 +292,11 @@ def operands(names, args, kwargs):
 
 def refuse_liar(name, names, args, kwargs, seen=None):
     first, second = operands(names, args, kwargs)
-    liar = (compare.lying_elements(first, second, seen) if name == "assertCountEqual" else
-            compare.lying_operand(first, second, seen=seen) if name in EQUAL else
-            compare.lying_operand(first, second, compare.CLOSENESS, seen=seen) if name in CLOSE
-            else compare.lying_operand(first, second, compare.ORDERING, seen=seen)
-            if name in ORDERED else compare.lying_member(first, second, seen))
+    liar = (liars.lying_elements(first, second, seen) if name == "assertCountEqual" else
+            liars.lying_operand(first, second, seen=seen) if name in EQUAL else
+            liars.lying_operand(first, second, liars.CLOSENESS, seen=seen) if name in CLOSE
+            else liars.lying_operand(first, second, liars.ORDERING, seen=seen)
+            if name in ORDERED else liars.lying_member(first, second, seen))
     if liar is not None:
         raise AssertionError(compare.refusal(liar))
 

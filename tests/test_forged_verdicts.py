@@ -944,7 +944,7 @@ def test_honest_numpy_operands_are_not_liars():
     infinity: perturbed values that hit either made honest arrays and scalars look like liars
     (BigCodeBench 150, 294, 641, 736, 929, 1057)."""
     np = pytest.importorskip("numpy")
-    from codeeval.sandbox.comparisons import lying_operand
+    from codeeval.sandbox.liars import lying_operand
     for first, second in (("Apple", np.array(["Apple"], dtype=object)), ("Apple", np.array(["Apple"])),
                           (np.float64(-1.0), -1), (np.float64("inf"), float("inf")),
                           (np.array([-1]), -1), (np.int64(-1), -1)):
@@ -957,7 +957,7 @@ def test_library_comparisons_are_not_liars():
     assertIn): a library's code with the library's globals, not the program's."""
     pd = pytest.importorskip("pandas")
     from fractions import Fraction
-    from codeeval.sandbox.comparisons import from_outside_libraries, lying_member, lying_operand
+    from codeeval.sandbox.liars import from_outside_libraries, lying_member, lying_operand
     values = (pd.Index(["a"]), pd.Series([1]), pd.DataFrame({"a": [1]}), pd.Categorical(["a"]),
               pd.Timestamp("2020-01-01"), Fraction(1, 2))
     assert not any(from_outside_libraries(value) for value in values)
