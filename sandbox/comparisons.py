@@ -78,7 +78,8 @@ def refuse_program_code(frame, event, arg, starts=str.startswith, trusted=TRUSTE
 
 
 def guarded(compare, args, kwargs, setprofile=sys.setprofile, getprofile=sys.getprofile,
-            profile=refuse_program_code, refused=ProgramCodeInComparison, gc=gc):
+            profile=refuse_program_code, refused=ProgramCodeInComparison, gc=gc,
+            audit=sys.audit):
     """`compare(*args, **kwargs)` run with no function of the program's: one whose operands'
     own methods are C slots or a library's may still run the program's code, through a library
     method that defers to the program's state (a `UserList` whose `data` lies, a `Fraction`
@@ -90,6 +91,9 @@ def guarded(compare, args, kwargs, setprofile=sys.setprofile, getprofile=sys.get
     program's garbage (and its gc callbacks) in the comparison."""
     if getprofile() is profile:
         return compare(*args, **kwargs)
+    # the first check may have run the program's code (a library method that defers to it),
+    # which may have changed the harness: checked again
+    audit("codeeval.judge")
     collecting = gc.isenabled()
     gc.disable()
     setprofile(profile)

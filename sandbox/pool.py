@@ -32,6 +32,7 @@ WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8"
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                   for name, file in (("codeeval_liars", "liars.py"),
                                      ("codeeval_comparisons", "comparisons.py"),
+                                     ("codeeval_test_classes", "test_classes.py"),
                                      ("codeeval_unittest", "unittest_steps.py"),
                                      ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_snapshots", "snapshots.py"),

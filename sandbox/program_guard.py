@@ -14,8 +14,9 @@ frame, module or gc listing leads to them, since the hook refuses gc listings). 
 reports through `sys.audit("codeeval.report", record)`; the hook writes a line only when the
 caller is harness code (code objects captured at install) and the harness's modules, `builtins`
 and `traceback` (and under unittest, `unittest` and `signal`) still hold what they held at
-install. The hook itself calls only C functions it captured at install (the JSON encoder too):
-no lookup on a class the program can change runs program code inside it. The hook also stops the
+install. The hook itself calls only C functions it captured at install (the JSON encoder too),
+and looks up no builtin or module global while it runs: no lookup on a class, module or
+builtins dict the program can change runs program code inside it. The hook also stops the
 program (exit 87, and a `tampered` line) on what no benchmark's honest program does: tracing or
 profiling outside the harness's tracer, listing every thread's frames, gc listings, swapping a
 function's code or building code objects outside installed libraries, compiling code under a
@@ -62,7 +63,7 @@ FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "g
 # after the harness's, untraced, at each of its events (between a check and what it guards)
 WATCHED = FLAGGED | MEMORY_EVENTS | {
     "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal", "codeeval.judge",
-    "codeeval.library_code", "exec",
+    "codeeval.library_code", "codeeval.test_class", "exec",
     "object.__setattr__", "ctypes.call_function", "ctypes.dlsym", "gc.get_referents",
     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
 # The libraries whose code compiled from text after the worker prepared counts as theirs:
@@ -94,8 +95,19 @@ def make_guard():
     unit, steps = codeeval_unittest, sys.modules["codeeval_steps"]
     # the ids of the code the hook trusts; the closure keeps the code objects alive
     runner_codes, runners = steps.RUNNER_CODES, frozenset(map(id, steps.RUNNER_CODES))
-    report_id, tally_id, plan_id = (id(steps.report.__code__), id(unit.Tally.count.__code__),
-                                    id(steps.run_program.__code__))
+    report_id, tally_id, plan_id, test_class_id = (
+        id(steps.report.__code__), id(unit.Tally.count.__code__), id(steps.run_program.__code__),
+        id(unit.run_test_class.__code__))
+    # What of a running test class unittest calls, checked whenever `running` is: its
+    # functions and hooks (a no-op `_callTestMethod` or `assertEqual` set on the class for a
+    # test and removed after it), its dunders, and its bases (`__bases__` can be assigned)
+    classes = sys.modules["codeeval_test_classes"]
+    class_hooks = tuple(sorted(name for name in classes.TEST_HOOKS
+                               if callable(getattr(unittest.TestCase, name)))) + (
+        "__getattribute__", "__getattr__", "__setattr__", "__init__", "__new__", "__call__",
+        "__class__", "__init_subclass__")
+    class_dict, class_mro = (type.__dict__[name].__get__ for name in ("__dict__", "__mro__"))
+    unittest_class_ids = classes.UNITTEST_CLASSES
     tracer = sys.modules["codeeval_tracer"].Tracer
     tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                     steps.real_output.__code__)))
@@ -134,6 +146,12 @@ def make_guard():
     field, join = tuple.__getitem__, "".join
     exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
     type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
+    # every name the hook's functions use is one of these: a builtin or a module global looked
+    # up while it runs could be the program's (the harness's builtins copy is a dict it can
+    # reach), and would run inside the hook
+    len_, object_, os_error, any_exception = len, object, OSError, BaseException
+    watched, flagged, template_makers = WATCHED, FLAGGED, TEMPLATE_MAKERS
+    tampered_exit, mac_field = TAMPERED_EXIT, MAC_FIELD
     list_, tuple_, dict_values = list, tuple, dict.values
     exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
     is_, map_, all_, any_, repeat = operator.is_, map, all, any, itertools.repeat
@@ -148,7 +166,7 @@ def make_guard():
     report_fd = report_inode = key = owner = plan = framework = path = first_line = None
     sequence = 0
     trace_ids = test_ids = writers = frozenset()
-    snapshot = running = kept = ()
+    snapshot = running = kept = test_class = ()
     real_signal = trampoline = None
 
     def line(record):
@@ -158,11 +176,11 @@ def make_guard():
         F_SETFL, or pwritev2's RWF_NOAPPEND): a rewritten or dropped line breaks the chain."""
         nonlocal sequence
         if id_(getframe(1).f_code) not in writers or getpid() != owner:   # found in memory,
-            exit_now(TAMPERED_EXIT)                                       # or a forked child
+            exit_now(tampered_exit)                                       # or a forked child
         found = fstat(report_fd)   # a pipe dup2-ed over the report would block this write
         if (field(found, 2), field(found, 1)) != report_inode:   # st_dev, st_ino
-            exit_now(TAMPERED_EXIT)
-        body = join(encoder(record, 0))[:-1] + ', "seq": ' + str_(sequence) + MAC_FIELD
+            exit_now(tampered_exit)
+        body = join(encoder(record, 0))[:-1] + ', "seq": ' + str_(sequence) + mac_field
         write(report_fd, (body + sha256((key + body).encode()).hexdigest() + '"}\n').encode())
         sequence += 1
 
@@ -170,7 +188,7 @@ def make_guard():
         try:
             line({"event": "tampered", "what": what})
         finally:
-            exit_now(TAMPERED_EXIT)
+            exit_now(tampered_exit)
 
     def text(value):   # an exact str, or None; a subclass's methods never run
         kind = type_(value)
@@ -195,13 +213,22 @@ def make_guard():
         # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
         # checked to be exact str before any lookup), and no audit event fires per item
         for mapping, keys, values, size in mappings:
-            if size >= 0 and len(mapping) != size:
+            if size >= 0 and len_(mapping) != size:
                 return False
             if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
                 return False
             if not all_(map_(is_, map_(mapping.get, keys), values)):
                 return False
         return True
+
+    def class_intact(test):
+        """The running test class as it was when its run began, and `test` (a test part's or
+        an outcome's instance, or None) one of its own instances."""
+        if not test_class:
+            return True
+        cls, mro, entries = test_class
+        return (type_(cls) is type_ and class_mro(cls) is mro and intact(entries)
+                and (test is None or type_(test) is cls))
 
     def test_code(code):
         return id_(code) in test_ids or (str_eq(path, text(code.co_filename)) is True
@@ -219,12 +246,12 @@ def make_guard():
             return False
         try:
             fd = os_open(name, o_rdonly)
-        except OSError:
+        except os_error:
             return False
         try:
-            found = os_read(fd, len(source) + 1)
-            while len(found) <= len(source):
-                more = os_read(fd, len(source) + 1 - len(found))
+            found = os_read(fd, len_(source) + 1)
+            while len_(found) <= len_(source):
+                more = os_read(fd, len_(source) + 1 - len_(found))
                 if not more:
                     break
                 found += more
@@ -249,6 +276,7 @@ def make_guard():
         return caller is not None and str_starts(text(caller.f_code.co_filename), libraries)
 
     def handle(event, args):
+        nonlocal test_class
         if event == "codeeval.report":
             caller = getframe(2)
             if not root or id_(caller.f_code) != report_id or \
@@ -256,7 +284,7 @@ def make_guard():
                 tamper("a test report from outside the harness")
             if not intact(snapshot):
                 tamper("changed harness, builtins, traceback, unittest or signal functions")
-            record = args[0] if len(args) == 1 else None
+            record = args[0] if len_(args) == 1 else None
             if type_(record) is not dict_ or not encodable(record, 0):
                 tamper("a malformed test report")
             if framework == "unittest" and record.get("event") == "step":
@@ -266,6 +294,26 @@ def make_guard():
         elif event == "codeeval.judge":   # an assertion or comparison about to be judged, a
             if not intact(running):       # test part just run: the harness's and unittest's
                 tamper("changed harness or unittest functions")   # functions must be there
+            if not class_intact(args[0] if len_(args) == 1 else None):
+                tamper("changed the test class while it ran")
+        elif event == "codeeval.test_class":   # a test class about to run (or None: done)
+            caller = getframe(2)
+            if len_(args) != 1 or id_(caller.f_code) != test_class_id or \
+                    not from_harness(caller.f_back, driver_code):
+                tamper("a test class from outside the harness")
+            cls = args[0]
+            if cls is None:
+                test_class = ()
+            else:   # run_test_class checked that it is a plain class (written_by_tests)
+                mro = class_mro(cls)
+                entries = []
+                for klass in mro:
+                    if klass is not object_ and id_(klass) not in unittest_class_ids:
+                        names = class_dict(klass)
+                        keys = class_hooks + tuple_(
+                            k for k in names if type_(k) is str_ and str_starts(k, "test"))
+                        entries.append((names, keys, tuple_(map_(names.get, keys)), -1))
+                test_class = (cls, mro, tuple_(entries))
         elif event == "codeeval.library_code":   # from a guarded comparison's profile function
             code, answer = args
             if type_(answer) is list_:
@@ -274,15 +322,17 @@ def make_guard():
         elif event == "exec":   # code a library made from its own template and runs now
             code, caller = args[0], text(getframe(2).f_code.co_filename) or ""
             if type_(code) is code_type and synthetic(text(code.co_filename) or "") and \
-                    str_starts(caller, libraries) and caller.endswith(TEMPLATE_MAKERS):
+                    str_starts(caller, libraries) and caller.endswith(template_makers):
                 register(code)
         elif event == "codeeval.outcome":   # unittest's verdict on one test, as it happens
             caller = getframe(2)
-            if len(args) != 1 or id_(caller.f_code) != tally_id or \
+            if len_(args) != 1 or id_(caller.f_code) != tally_id or \
                     not from_harness(caller.f_back, unittest_code):
                 tamper("a unittest outcome from outside the harness")
             if not intact(running):   # unittest patched for a test, put back before the report
                 tamper("changed harness or unittest functions")
+            if not class_intact(None):
+                tamper("changed the test class while it ran")
             kind = args[0] if type_(args[0]) is str_ else "error"
             tally[kind] = tally.get(kind, 0) + 1
         elif event == "codeeval.plan":
@@ -311,7 +361,7 @@ def make_guard():
             name = text(args[1])        # a harness frame's locals, PyCell_Set a closure
             if name is not None and str_starts(name, ("Py", "_Py")) and not library_caller():
                 tamper(f"ctypes reaching the interpreter's C API ({name})")
-        elif event in FLAGGED:
+        elif event in flagged:
             caller = id_(getframe(2).f_code)
             if event in ("sys.settrace", "sys.setprofile") and caller in trace_ids or \
                     event == "sys.setprofile" and (caller == guarded_id
@@ -359,14 +409,14 @@ def make_guard():
                 tamper(f"opening {name}")
 
     def hook(event, args):
-        if event not in WATCHED:   # `event` is an exact str: sys.audit makes a new one
+        if event not in watched:   # `event` is an exact str: sys.audit makes a new one
             return
         collecting = gc_enabled()
         gc_disable()   # no finalizer of the program's runs with this frame on the stack
         try:
             handle(event, args)
-        except BaseException:   # never let an exception carry this frame to the program
-            exit_now(TAMPERED_EXIT)
+        except any_exception:   # never let an exception carry this frame to the program
+            exit_now(tampered_exit)
         finally:
             if collecting:
                 gc_enable()
@@ -375,7 +425,7 @@ def make_guard():
         nonlocal report_fd, report_inode, key, owner, plan, framework, path, first_line, \
             trace_ids, test_ids, snapshot, running, real_signal, trampoline, kept, writers
         if report_fd is not None:
-            exit_now(TAMPERED_EXIT)
+            exit_now(tampered_exit)
         writers = frozenset(map(id_, (handle.__code__, tamper.__code__, install.__code__)))
         # Nothing built before the fork may be freed here: freeing the snapshots would write
         # to every object they hold, copying each page they live on (~190 pages a program)
@@ -402,7 +452,8 @@ def make_guard():
         harness, others, unit_classes, harness_functions, unit_functions = snapshots
         unit = unit_classes if framework == "unittest" else ()
         running = () if framework == "values" else harness_functions + (
-            unit_functions if framework == "unittest" else ())
+            unit_functions if framework == "unittest" else ()) + (
+            (vars(sys), ("modules",), (sys.modules,), -1),)   # unittest looks modules up there
         snapshot = () if framework == "values" else harness + others + (
             unit + guarded_snapshot(SIGNAL_MODULES) if framework == "unittest" else ())
         sys.addaudithook(hook)

@@ -26,6 +26,7 @@ import warnings
 
 import codeeval_comparisons
 import codeeval_liars
+import codeeval_test_classes
 import codeeval_unittest
 
 
@@ -105,13 +106,20 @@ JUDGES = {"\x00codeeval judged_comparison": codeeval_comparisons.judged_comparis
           "\x00codeeval judged_chain": codeeval_comparisons.judged_chain,
           "\x00codeeval judged_isinstance": codeeval_comparisons.judged_isinstance}
 COMPARISON, CHAIN, ISINSTANCE = JUDGES
+# `self.assertEqual(...)` in the test code calls the harness's assertEqual directly: looked up
+# on the test, it would be whatever the program set on the test's class for that one call.
+ASSERTION = "\x00codeeval assertion "
+JUDGES.update({ASSERTION + name: vars(codeeval_unittest.unittest.TestCase)[name][0]
+               for name in codeeval_unittest.ASSERTIONS})
 
 
 def judged_code(tree, path, mode):
     """The test code `tree` compiled with each comparison it writes (`assertTrue(x == y)`, an
     `assert` in a test function, `0 <= x <= 1`, `x in y`) a call that refuses an operand
     which may not judge it, as unittest's assertions do (codeeval_comparisons)."""
-    tree = ast.fix_missing_locations(JudgedComparisons().visit(copy.deepcopy(tree)))
+    own = {node.name for node in ast.walk(tree)   # a test's own assertEqual stays its own
+           if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    tree = ast.fix_missing_locations(JudgedComparisons(own).visit(copy.deepcopy(tree)))
     with warnings.catch_warnings():   # "'str' object is not callable": the placeholders
         warnings.simplefilter("ignore", SyntaxWarning)
         return linked(compile(tree, path, mode))
@@ -126,18 +134,28 @@ def linked(code):
 
 class JudgedComparisons(ast.NodeTransformer):
     """Each comparison but a lone `is` or `is not`, and each `isinstance(x, C)`, as a call of a
-    judge. A chain's later
+    judge, and each `self.<unittest assertion>(...)` as a call of the harness's (unless the
+    test code defines a function of that name: `own`). A chain's later
     operands become lambdas, evaluated only when the pairs before hold, as in Python; in a class
     body they stay values (a lambda there does not see the class's names)."""
 
     class_body = False
 
+    def __init__(self, own=frozenset()):
+        self.own = own
+
     def visit_Call(self, node):   # isinstance(x, C): a `__class__` of the program's can claim C
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "isinstance" and \
                 len(node.args) == 2 and not node.keywords and \
                 not any(isinstance(a, ast.Starred) for a in node.args):
-            node.func = ast.copy_location(ast.Constant(ISINSTANCE), node.func)
+            node.func = ast.copy_location(ast.Constant(ISINSTANCE), func)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id == "self" and func.attr in codeeval_unittest.ASSERTIONS and \
+                func.attr not in self.own:
+            node.func = ast.copy_location(ast.Constant(ASSERTION + func.attr), func)
+            node.args = [func.value, *node.args]
         return node
 
     def visit_Compare(self, node):
@@ -381,7 +399,7 @@ def runner_codes():
     unit = codeeval_unittest
     codes = []
     for function in (run_program, run_script, run_test_module, run_unittest, run_values,
-                     run_driver, unit.run_test_class, unit.written_by_tests,
+                     run_driver, unit.run_test_class, codeeval_test_classes.written_by_tests,
                      unit.CountedPart.__exit__,
                      *(f for f in vars(unit.Tally).values() if isinstance(f, types.FunctionType))):
         for code in (function.__code__, *function.__code__.co_consts):

@@ -5,8 +5,8 @@ each test class of a `unittest` program through `run_test_class`. Three defences
 verdict from the program sharing the process (sandbox/program_guard.py has the audit hook):
 - `Tally` tells the hook each outcome as unittest records it, so the host sees unittest's own
   count even if the result object is emptied through a frame;
-- `written_by_tests` refuses a class whose test methods or unittest hooks were not compiled from
-  the test lines (a class swapped in from a thread, a no-op `run`);
+- `written_by_tests` (`codeeval_test_classes`) refuses a class whose test methods or unittest
+  hooks are not the test code's (a class swapped in from a thread, a no-op `run`);
 - the assertions run through `judged`, on a TestCase of the harness's own, and refuse an
   operand that may not judge the comparison itself (`codeeval_liars`): the classic
   forgery, an object equal to every expected value, fails its test;
@@ -22,13 +22,7 @@ import unittest
 
 import codeeval_comparisons as compare
 import codeeval_liars as liars
-from codeeval_liars import LIBRARY_DIRS
-
-# Names a test class may take from unittest; one that defines them outside the test code
-# (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
-TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.startswith("__")) | {
-    "__call__", "__init__"}
-
+from codeeval_test_classes import module_fixtures, shadowed, test_count, written_by_tests
 
 def cpu_wait_s(pid="self"):
     """Seconds the process's main thread was ready to run but waited for a CPU (the second
@@ -67,6 +61,7 @@ class Tally(unittest.TestResult):
         self.count("run")
         if shadowed(test):   # the test method unittest is about to take from the instance
             self.count("failure")
+        AUDIT("codeeval.judge", test)   # ... and from its class
         super().startTest(test)
 
     def addSuccess(self, test):
@@ -99,92 +94,20 @@ class Tally(unittest.TestResult):
         super().addSubTest(test, subtest, err)
 
 
-# A C function as a dunder of a library's TestCase (doctest's `__str__ = object.__str__`)
-C_FUNCTION_IDS = liars.SLOT_TYPE_IDS | {id(liars.BUILTIN_FUNCTION)}
-
-
-def unittest_classes():
-    return frozenset(id(value) for name, module in list(sys.modules.items())
-                     if name == "unittest" or name.startswith("unittest.")
-                     for value in vars(module).values() if isinstance(value, type))
-
-
-def from_test_lines(code, path, first_line):
-    return code.co_filename == path and code.co_firstlineno >= first_line
-
-
-def written_by_tests(cls, path, first_line):
-    """None when every class in `cls`'s MRO is unittest's or was defined by the test code
-    (its test methods and unittest hooks compiled from the test lines); else what is not."""
-    for klass in cls.__mro__:
-        if klass is object or id(klass) in UNITTEST_CLASSES:   # identity: __module__ is writable
-            continue
-        if type(klass) is not type:
-            return f"{klass.__qualname__} has a metaclass"
-        for name, value in vars(klass).items():
-            # dunders too: a `__getattribute__` added while the tests run turns asserts off
-            if not (name.startswith("test") or name in TEST_HOOKS or name.startswith("__")):
-                continue
-            value = getattr(value, "__func__", value)   # a classmethod's function
-            for _ in range(8):   # a decorated test (mock.patch) wraps the test code's function
-                if getattr(getattr(value, "__code__", None), "co_filename", None) == path:
-                    break
-                value = getattr(value, "__wrapped__", value)
-            code = getattr(value, "__code__", None)
-            if code is None and callable(value) and not (name.startswith("__")
-                                                         and id(type(value)) in C_FUNCTION_IDS):
-                return f"{klass.__qualname__}.{name} is not a function of the test code"
-            if code is not None and not (from_test_lines(code, path, first_line)
-                                         # an installed library's TestCase (pyfakefs's)
-                                         or code.co_filename.startswith(LIBRARY_DIRS)):
-                return f"{klass.__qualname__}.{name} was not written by the test code"
-    return None
-
-
-def shadowed(test):
-    """What of a test instance was changed, or None: unittest takes the test method, setUp,
-    `_callTestMethod` and the rest from the instance, so an instance attribute hiding a
-    function of its class (set from a `setUpModule` or a `setUp` that runs the solution) or a
-    method name that is no test's would run the program's code in their place."""
-    attributes = vars(test)
-    name = attributes.get("_testMethodName")
-    if type(name) is not str or not name.startswith(("test", "runTest")):
-        return f"the test's method name was changed to {name!r}"
-    for key in list(attributes):
-        if type(key) is not str:
-            return "an attribute name that is not a string"
-        for klass in type(test).__mro__:
-            value = vars(klass).get(key)
-            if value is not None:
-                if isinstance(value, (types.FunctionType, classmethod, staticmethod)):
-                    return f"{key} was set on the test instance"
-                break
-    return None
-
-
-def module_fixtures(cls, path, first_line):
-    """None when the module unittest takes `setUpModule` and `tearDownModule` from (the
-    class's `__module__`, the solution's namespace) has none but the test code's; else what
-    is wrong. unittest calls a solution's `setUpModule` before the first test."""
-    module = sys.modules.get(cls.__module__)
-    if not isinstance(module, types.ModuleType):
-        return f"no module {cls.__module__!r} for the test class"
-    namespace = vars(module)
-    if "__getattr__" in namespace:   # it could answer unittest's getattr with anything
-        return "the module has a __getattr__"
-    for hook in ("setUpModule", "tearDownModule"):
-        code = getattr(namespace.get(hook), "__code__", None)
-        if hook in namespace and not (code is not None and from_test_lines(code, path, first_line)):
-            return f"{hook} was not written by the test code"
-    return None
-
-
 def run_test_class(cls, name, path, first_line, timeout_s):
     """One unittest class as one step: passed when it ran tests and none failed or errored."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"no unittest.TestCase named {name!r} in the program"}
-    replaced = written_by_tests(cls, path, first_line) or module_fixtures(cls, path, first_line)
+    replaced = written_by_tests(cls, path, first_line)
+    if replaced:
+        return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
+                "message": f"the test class was changed: {replaced}"}
+    # from here until the class is done, the audit hook checks at every assertion, test part
+    # and outcome that the class's functions, hooks and bases are still these
+    AUDIT("codeeval.test_class", cls)
+    expected = test_count(cls)
+    replaced = module_fixtures(cls, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed: {replaced}"}
@@ -215,6 +138,7 @@ def run_test_class(cls, name, path, first_line, timeout_s):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        AUDIT("codeeval.test_class", None)
     if expired:  # as the official harnesses count a timed-out class: no test ran
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "timed_out": True, "message": f"test class timed out after {timeout_s} s"}
@@ -228,6 +152,9 @@ def run_test_class(cls, name, path, first_line, timeout_s):
                [(test.id(), "skipped", reason) for test, reason in result.skipped] + \
                [(test.id(), "expected failure", text) for test, text in result.expectedFailures] + \
                [(test.id(), "unexpected success", "") for test in result.unexpectedSuccesses]
+    if result.testsRun != expected:   # the suite stopped early (result.stop(), a class
+        problems.append((name, "not run",   # marked as failing its setUpClass)
+                         f"{result.testsRun} of the class's {expected} tests ran"))
     bad = len(problems)
     outcome = ("passed" if result.testsRun and not bad else
                "error" if not result.testsRun or len(result.errors) == result.testsRun else "failed")
@@ -344,7 +271,7 @@ class CountedPart:
         test = getframe(1).f_locals.get("self")
         if kind is not None or isinstance(test, unittest.TestCase) and shadowed(test):
             Tally.count(None, "failure")
-        audit("codeeval.judge")
+        audit("codeeval.judge", test)
         return self.inner.__exit__(kind, value, traceback)
 
 
@@ -369,4 +296,3 @@ for _name in ASSERTIONS:
     setattr(unittest.TestCase, _name, Assertion((globals().pop(_name),)))
 del _name, _original, _code, _names
 unittest.case._Outcome.testPartExecutor = counted_part
-UNITTEST_CLASSES = unittest_classes()   # at load, before any program: the real ones

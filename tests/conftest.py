@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -12,13 +13,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 # The sandbox's in-process modules import each other by the names the worker loads them under;
-# tests that import codeeval.sandbox.unittest_steps on the host need this one by that name.
-from codeeval.sandbox import liars  # noqa: E402
-
-sys.modules.setdefault("codeeval_liars", liars)
-from codeeval.sandbox import comparisons  # noqa: E402
-
-sys.modules.setdefault("codeeval_comparisons", comparisons)
+# tests that import codeeval.sandbox.unittest_steps on the host need these by those names.
+for _name in ("liars", "comparisons", "test_classes"):
+    sys.modules.setdefault(f"codeeval_{_name}", importlib.import_module(f"codeeval.sandbox.{_name}"))
 
 
 def data_dir() -> Path:

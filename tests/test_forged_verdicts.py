@@ -642,6 +642,277 @@ ATTACKS.update({
         "def inc(x):\n    return Fake()\n", "unittest-instance"),
 })
 
+# Found by the eleventh review (and while fixing it): the test class changed while it runs
+# (a hook, an assertion or the test method set on the class and removed again, the test
+# instance given another class, the suite stopped after the first test), wrappers and
+# descriptors that name a test function, C callables as __eq__ past the liar checks' limits or
+# inside a library's object, and a library's comparison code over globals the program made.
+ATTACKS.update({
+    "a setUp that runs the solution sets a self-removing _callTestMethod on the test class": (
+        'import sys\n'
+        'def _skip(self, method):\n'
+        '    del type(self)._callTestMethod\n'
+        'def inc(x):\n'
+        "    test = sys._getframe(1).f_locals.get('self')\n"
+        '    if x == 0 and test is not None:\n'
+        '        type(test)._callTestMethod = _skip\n'
+        '    return x\n',
+        "unittest-setup"),
+    "a class-creation hook leaves a descriptor whose __func__ names a test function as _callTestMethod": (
+        'import builtins, unittest\n'
+        '_orig = builtins.__build_class__\n'
+        'class _Skip:\n'
+        '    def __init__(self, f):\n'
+        '        self.__func__ = f          # what written_by_tests looks at: a function of the test lines\n'
+        '    def __get__(self, instance, owner=None):\n'
+        '        return lambda method: None  # what unittest calls: runs no test method\n'
+        'def _build(func, name, *bases, **kw):\n'
+        '    cls = _orig(func, name, *bases, **kw)\n'
+        '    if any(isinstance(b, type) and issubclass(b, unittest.TestCase) for b in bases):\n'
+        '        builtins.__build_class__ = _orig\n'
+        "        test = next(v for k, v in vars(cls).items() if k.startswith('test'))\n"
+        '        cls._callTestMethod = _Skip(test)\n'
+        '    return cls\n'
+        'builtins.__build_class__ = _build\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "__init_subclass__ leaves a partial whose __wrapped__ is a test function as _callTestMethod": (
+        'import functools, unittest\n'
+        "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
+        'def _noop(*args):\n'
+        '    return None\n'
+        'def _hook(cls, **kw):\n'
+        '    unittest.TestCase.__init_subclass__ = _orig    # put back: the dict holds the same object again\n'
+        '    _orig.__get__(None, cls)(**kw)\n'
+        "    test = next(v for k, v in vars(cls).items() if k.startswith('test'))\n"
+        '    skip = functools.partial(_noop)                  # no __code__: written_by_tests follows __wrapped__\n'
+        '    skip.__wrapped__ = test                          # ... to a function of the test lines\n'
+        '    cls._callTestMethod = skip\n'
+        'unittest.TestCase.__init_subclass__ = classmethod(_hook)\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "a class-creation hook leaves a library's no-op as _callTestMethod": (
+        'import builtins, logging, unittest\n'
+        '_orig = builtins.__build_class__\n'
+        'def _build(func, name, *bases, **kw):\n'
+        '    cls = _orig(func, name, *bases, **kw)\n'
+        '    if any(isinstance(b, type) and issubclass(b, unittest.TestCase) for b in bases):\n'
+        '        builtins.__build_class__ = _orig\n'
+        '        cls._callTestMethod = logging.NullHandler.handle\n'
+        '    return cls\n'
+        'builtins.__build_class__ = _build\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "the solution stops the suite after the first test passes": (
+        'import sys\n'
+        'def inc(x):\n'
+        '    f = sys._getframe(1)\n'
+        "    while f is not None and not hasattr(f.f_locals.get('self'), '_outcome'):\n"
+        '        f = f.f_back\n'
+        '    if f is not None:\n'
+        "        f.f_locals['self']._outcome.result.stop()\n"
+        '    return x + 1 if x == 1 else x\n',
+        "unittest"),
+    "the solution marks the class as failing its setUpClass after the first test": (
+        'import sys\n'
+        'def inc(x):\n'
+        "    test = sys._getframe(1).f_locals.get('self')\n"
+        '    if test is not None:\n'
+        '        type(test)._classSetupFailed = True\n'
+        '    return x + 1 if x == 1 else x\n',
+        "unittest"),
+    "a setUp that runs the solution gives the test instance a subclass that skips its method": (
+        'import sys\n'
+        'def inc(x):\n'
+        "    test = sys._getframe(1).f_locals.get('self')\n"
+        "    if test is not None and type(test).__name__ == 'TestInc':\n"
+        '        class Sub(type(test)):\n'
+        '            def _callTestMethod(self, method):\n'
+        '                self.__class__ = Sub.__mro__[1]\n'
+        '        test.__class__ = Sub\n'
+        '    return x\n',
+        "unittest-setup"),
+    "the solution sets assertEqual on the test class, removed by its second call": (
+        'import sys\n'
+        'CALLS = []\n'
+        'def fake(self, first, second, msg=None):\n'
+        '    CALLS.append(1)\n'
+        '    if len(CALLS) == 2:\n'
+        '        del type(self).assertEqual\n'
+        'def inc(x):\n'
+        "    test = sys._getframe(1).f_locals.get('self')\n"
+        "    if test is not None and 'assertEqual' not in vars(type(test)) and not CALLS:\n"
+        '        type(test).assertEqual = fake\n'
+        '    return x\n',
+        "unittest-result"),
+    "the solution sets assertEqual on the test class for each call": (
+        'import sys\n'
+        'def fake(self, first, second, msg=None):\n'
+        '    del type(self).assertEqual\n'
+        'def inc(x):\n'
+        "    test = sys._getframe(1).f_locals.get('self')\n"
+        '    if test is not None:\n'
+        '        type(test).assertEqual = fake\n'
+        '    return x\n',
+        "unittest-result"),
+    "a sys.modules of the program's swaps the test methods when the harness looks the module up": (
+        'import sys\n'
+        'REAL = sys.modules\n'
+        'SAVED = {}\n'
+        'def quiet(self, *args, **kwargs):\n'
+        '    pass\n'
+        'def cleanup(cls):\n'
+        '    for name, method in SAVED.items():\n'
+        '        setattr(cls, name, method)\n'
+        '    del cls.tearDownClass\n'
+        'class Modules(dict):\n'
+        '    def get(self, key, default=None):\n'
+        "        if key == 'solution':\n"
+        '            sys.modules = REAL\n'
+        "            test_class = REAL['solution'].__dict__.get('TestInc')\n"
+        '            if test_class is not None:\n'
+        '                for name, method in list(vars(test_class).items()):\n'
+        "                    if name.startswith('test'):\n"
+        '                        SAVED[name] = method\n'
+        '                        setattr(test_class, name, quiet)\n'
+        '                test_class.tearDownClass = classmethod(cleanup)\n'
+        '        return REAL.get(key, default)\n'
+        'sys.modules = Modules(REAL)\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "a functools.cmp_to_key of the program's sets no-op assertions while unittest loads the tests": (
+        'import functools, sys\n'
+        'REAL_KEY = functools.cmp_to_key\n'
+        "NAMES = [n for n in dir(__import__('unittest').TestCase) if n.startswith('assert')]\n"
+        'def quiet(self, *args, **kwargs):\n'
+        '    pass\n'
+        'def cleanup(cls):\n'
+        "    for name in NAMES + ['tearDownClass']:\n"
+        '        if name in vars(cls):\n'
+        '            delattr(cls, name)\n'
+        'def cmp_to_key(mycmp):\n'
+        '    functools.cmp_to_key = REAL_KEY\n'
+        "    test_class = sys.modules['solution'].__dict__.get('TestInc')\n"
+        '    if test_class is not None:\n'
+        '        for name in NAMES:\n'
+        '            setattr(test_class, name, quiet)\n'
+        '        test_class.tearDownClass = classmethod(cleanup)\n'
+        '    return REAL_KEY(mycmp)\n'
+        'functools.cmp_to_key = cmp_to_key\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "a C callable as __eq__ past the first 10,000 items": (
+        'class Yes:\n'
+        '    __eq__ = bool   # a C callable, not bound: bool(other), True for any nonzero; no Python frame\n'
+        '    __hash__ = object.__hash__\n'
+        'def incs(xs):\n'
+        '    return [x + 1 if x < 10000 else Yes() for x in xs]\n',
+        "unittest-big"),
+    "a C callable as __eq__ past a set's first 100 items": (
+        'class Yes:\n'
+        '    __eq__ = bool          # a C callable: bool(other), no Python frame in the comparison\n'
+        '    def __init__(self, h):\n'
+        '        self.h = h\n'
+        '    def __hash__(self):    # called when the set is built, in the solution; the set keeps it\n'
+        '        return self.h\n'
+        'def incs(xs):\n'
+        '    return {x + 1 if x < 150 else Yes(x + 1) for x in xs}\n',
+        "unittest-set"),
+    "a C callable as __eq__ deeper than 20 levels": (
+        'class Yes:\n'
+        '    __eq__ = bool\n'
+        '    __hash__ = object.__hash__\n'
+        'def deep(x):\n'
+        '    v = Yes()\n'
+        '    for _ in range(22):\n'
+        '        v = [v]\n'
+        '    return v\n',
+        "unittest-deep"),
+    "a UserList whose data is an int subclass with int.__lt__ as __eq__": (
+        'from collections import UserList\n'
+        'class Liar(int):\n'
+        '    __eq__ = int.__lt__\n'
+        '    __ne__ = int.__ge__\n'
+        '    __hash__ = int.__hash__\n'
+        'class Wrapped(UserList):\n'
+        '    pass\n'
+        'def inc(x):\n'
+        '    value = Wrapped()\n'
+        '    value.data = Liar(1)\n'
+        '    return value\n',
+        "unittest"),
+    "a Fraction whose numerator is an int subclass with int.__lt__ as __eq__": (
+        'from fractions import Fraction\n'
+        'class Liar(int):\n'
+        '    __eq__ = int.__lt__\n'
+        '    __hash__ = int.__hash__\n'
+        'def inc(x):\n'
+        '    value = Fraction(x)\n'
+        '    value._numerator = Liar(1)\n'
+        '    return value\n',
+        "unittest"),
+    # the hook looked `len` up in the harness's builtins copy, a dict the program can reach:
+    # the program's `len` ran inside the hook, with the hook's state on the stack
+    "a len of the program's in the harness's builtins runs inside the hook": (
+        'import hashlib, json, os, sys, types\n'
+        "B = sys.modules['codeeval_guard'].__builtins__\n"
+        "REAL_LEN = B['len']\n"
+        'def closure_of(function):\n'
+        '    code = function.__code__\n'
+        '    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))\n'
+        'def find_state(scope, depth=0):\n'
+        '    if depth > 4:\n'
+        '        return None\n'
+        "    if 'key' in scope and 'sequence' in scope and 'report_fd' in scope:\n"
+        '        return scope\n'
+        '    for value in list(scope.values()):\n'
+        '        if isinstance(value, types.FunctionType) and value.__closure__:\n'
+        '            found = find_state(closure_of(value), depth + 1)\n'
+        '            if found:\n'
+        '                return found\n'
+        '    return None\n'
+        'def forge(state):\n'
+        "    key, seq, fd = state['key'], state['sequence'], state['report_fd']\n"
+        '    def write(record):\n'
+        '        nonlocal seq\n'
+        '        body = json.dumps(record)[:-1] + \', "seq": \' + str(seq) + \', "mac": "\'\n'
+        '        os.write(fd, (body + hashlib.sha256((key + body).encode()).hexdigest() + \'"}\\n\').encode())\n'
+        '        seq += 1\n'
+        "    write({'event': 'step', 'name': 'TestInc', 'outcome': 'passed', 'tests_run': 2, 'failures': 0,\n"
+        "           'errors': 0, 'message': '', 'tally': {'run': 2, 'success': 2}})\n"
+        "    write({'event': 'done', 'steps': 1})\n"
+        '    os._exit(0)\n'
+        'def spy(value):\n'
+        "    B['len'] = REAL_LEN\n"
+        '    frame = sys._getframe(1)\n'
+        '    while frame is not None:\n'
+        '        state = find_state(dict(frame.f_locals))\n'
+        '        if state:\n'
+        '            forge(state)\n'
+        '        frame = frame.f_back\n'
+        '    return REAL_LEN(value)\n'
+        'def inc(x):\n'
+        "    B['len'] = spy\n"
+        '    return x\n',
+        "unittest"),
+    "argparse's __eq__ code run with the globals of a module the program made": (
+        'import argparse, builtins, sys, types\n'
+        "shadow = types.ModuleType('argparse_shadow')\n"
+        "shadow.__dict__.update({'__builtins__': vars(builtins), 'Namespace': int, 'vars': bool})\n"
+        "sys.modules['argparse_shadow'] = shadow\n"
+        'class Liar:\n'
+        "    __eq__ = types.FunctionType(argparse.Namespace.__eq__.__code__, shadow.__dict__, '__eq__')\n"
+        '    __hash__ = object.__hash__\n'
+        'def inc(x):\n'
+        '    return Liar()\n',
+        "unittest"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
@@ -683,6 +954,20 @@ def program(key: str, solution: str, kind: str) -> Program:
                  "unittest-dict": UNITTEST_TESTS.replace(
                      "self.assertEqual(inc(1), 2)", "self.assertDictEqual(inc(1), {'v': 2})").replace(
                      "self.assertEqual(inc(2), 3)", "self.assertDictEqual(inc(2), {'v': 3})"),
+                 # past the liar checks' limits: 10,000 items, 100 of a set's, 20 levels
+                 "unittest-big": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)",
+                     "self.assertEqual(incs(range(10001)), list(range(1, 10002)))").replace(
+                     "self.assertEqual(inc(2), 3)",
+                     "self.assertTrue(incs(range(10001)) == list(range(1, 10002)))"),
+                 "unittest-set": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)",
+                     "self.assertEqual(incs(range(200)), set(range(1, 201)))").replace(
+                     "self.assertEqual(inc(2), 3)",
+                     "self.assertSetEqual(incs(range(200)), set(range(1, 201)))"),
+                 "unittest-deep": UNITTEST_TESTS.replace(
+                     "self.assertEqual(inc(1), 2)", f"self.assertEqual(deep(1), {'[' * 22}2{']' * 22})"
+                 ).replace("self.assertEqual(inc(2), 3)", f"self.assertEqual(deep(2), {'[' * 22}3{']' * 22})"),
                  # the result taken first: the test's own call is looked up after the solution ran
                  "unittest-result": UNITTEST_TESTS.replace(
                      "self.assertEqual(inc(1), 2)", "y = inc(1)\n        self.assertEqual(y, 2)").replace(
@@ -724,6 +1009,16 @@ def test_honest_programs_pass_under_every_framework(sandbox):
              for kind in ("script", "values", "unittest")}
     assert "passed" not in wrong.values(), wrong
 
+
+
+def test_honest_programs_pass_past_the_liar_checks_limits(sandbox):
+    # long lists, big sets and deep nesting are read for their types past the item-by-item walk
+    right = {"unittest-big": "def incs(xs):\n    return [x + 1 for x in xs]\n",
+             "unittest-set": "def incs(xs):\n    return {x + 1 for x in xs}\n",
+             "unittest-deep": "def deep(x):\n    v = x + 1\n    for _ in range(22):\n"
+                              "        v = [v]\n    return v\n"}
+    results = sandbox.run([program(kind, solution, kind) for kind, solution in right.items()])
+    assert [e.status for e in results] == ["passed"] * 3, results
 
 # What honest programs and libraries do that the hook must let through (a library compiling
 # its own files, jinja2's templates, is BigCodeBench 185 in test_bigcodebench_docker.py):
@@ -859,6 +1154,32 @@ def test_forgery_does_not_pass(sandbox, name):
     assert canary.status == "passed", (name, canary)
 
 
+
+def test_the_hook_looks_up_no_name_while_it_runs():
+    """Every builtin and module global the audit hook's functions use is captured when the hook
+    is made: a name looked up while it runs (`len` in the harness's builtins copy, a dict the
+    program can reach) could be the program's, run inside the hook with its state on the
+    stack. Only `make_guard` itself, its generator expressions, and `install` (which runs
+    before the program's first statement) may look names up."""
+    import dis
+    import types
+    from pathlib import Path
+    source = (Path(__file__).parents[1] / "sandbox" / "program_guard.py").read_text()
+    [make_guard] = [c for c in compile(source, "program_guard.py", "exec").co_consts
+                    if isinstance(c, types.CodeType) and c.co_name == "make_guard"]
+
+    def runtime_code(code, parent):
+        for inner in code.co_consts:
+            if isinstance(inner, types.CodeType):
+                if not (parent is make_guard and inner.co_name in ("<genexpr>", "install")):
+                    yield inner
+                yield from runtime_code(inner, inner)
+    found = {code.co_name: sorted({i.argval for i in dis.get_instructions(code)
+                                   if i.opname == "LOAD_GLOBAL"})
+             for code in runtime_code(make_guard, make_guard)}
+    assert {"line", "handle", "hook", "intact"} <= set(found)
+    assert not {name: names for name, names in found.items() if names}, found
+
 def test_tampering_the_hook_catches_is_reported_as_tampered(sandbox):
     for name in ("call the harness's reporter", "make TestResult.addFailure a no-op",
                  "settrace turns the failing step into a pass", "swap a test method's __code__",
@@ -969,7 +1290,7 @@ def test_a_test_class_must_come_from_the_tests_or_an_installed_library():
     import doctest
     import unittest
 
-    from codeeval.sandbox.unittest_steps import written_by_tests
+    from codeeval.sandbox.test_classes import written_by_tests
     namespace = {"doctest": doctest, "unittest": unittest}
     source = ("class Helper(unittest.TestCase):\n    def setUp(self):\n        pass\n"
               "class FromLibrary(doctest.DocTestCase):\n    def test_a(self):\n        pass\n"
