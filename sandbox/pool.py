@@ -37,6 +37,7 @@ WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                                      ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_snapshots", "snapshots.py"),
                                      ("codeeval_signals", "signal_guard.py"),
+                                     ("codeeval_guard_checks", "guard_checks.py"),
                                      ("codeeval_guard", "program_guard.py"),
                                      ("codeeval_tracer", "tracer.py"),
                                      ("codeeval_service", "service.py"))}

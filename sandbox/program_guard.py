@@ -29,7 +29,6 @@ host, holds against it.
 
 import gc
 import hashlib
-import itertools
 import json
 import operator
 import os
@@ -106,8 +105,8 @@ def make_guard():
                                if callable(getattr(unittest.TestCase, name)))) + (
         "__getattribute__", "__getattr__", "__setattr__", "__init__", "__new__", "__call__",
         "__class__", "__init_subclass__")
-    class_dict, class_mro = (type.__dict__[name].__get__ for name in ("__dict__", "__mro__"))
-    unittest_class_ids = classes.UNITTEST_CLASSES
+    text, encodable, intact, watch_class, class_intact, file_holds = \
+        sys.modules["codeeval_guard_checks"].make_checks(class_hooks, classes.UNITTEST_CLASSES)
     tracer = sys.modules["codeeval_tracer"].Tracer
     tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                     steps.real_output.__code__)))
@@ -137,7 +136,6 @@ def make_guard():
     unittest_dir = os.path.join(os.path.dirname(unittest.__file__), "")
     sig_dfl, sig_ign = signal.SIG_DFL, signal.SIG_IGN
     write, fstat, getframe, getpid = os.write, os.fstat, sys._getframe, os.getpid
-    os_open, os_read, os_close, o_rdonly = os.open, os.read, os.close, os.O_RDONLY
     sha256 = hashlib.sha256
     # C-level serialisation and field access only: a Python-level JSONEncoder method, or a
     # property set on os.stat_result (a mutable class), would run program code in the hook
@@ -145,16 +143,14 @@ def make_guard():
                                           None, ": ", ", ", False, False, True)
     field, join = tuple.__getitem__, "".join
     exit_now, gc_enabled, gc_disable, gc_enable = os._exit, gc.isenabled, gc.disable, gc.enable
-    type_, str_, bytes_, int_, dict_, id_ = type, str, bytes, int, dict, id
     # every name the hook's functions use is one of these: a builtin or a module global looked
     # up while it runs could be the program's (the harness's builtins copy is a dict it can
     # reach), and would run inside the hook
-    len_, object_, os_error, any_exception = len, object, OSError, BaseException
-    watched, flagged, template_makers = WATCHED, FLAGGED, TEMPLATE_MAKERS
-    tampered_exit, mac_field = TAMPERED_EXIT, MAC_FIELD
-    list_, tuple_, dict_values = list, tuple, dict.values
-    exact_str, str_eq, str_starts, is_subclass = str.__str__, str.__eq__, str.startswith, type.__subclasscheck__
-    is_, map_, all_, any_, repeat = operator.is_, map, all, any, itertools.repeat
+    type_, str_, int_, dict_, id_, len_ = type, str, int, dict, id, len
+    any_exception, watched, flagged = BaseException, WATCHED, FLAGGED
+    template_makers, tampered_exit, mac_field = TEMPLATE_MAKERS, TAMPERED_EXIT, MAC_FIELD
+    str_eq, str_starts, is_subclass = str.__eq__, str.startswith, type.__subclasscheck__
+    is_, any_, list_ = operator.is_, any, list
     proxy_type = types.MappingProxyType
     function_type, memory_events = types.FunctionType, MEMORY_EVENTS
     memory_helpers, ctypes_dir = MEMORY_HELPERS, os.path.join(steps.STDLIB, "ctypes", "")
@@ -166,7 +162,7 @@ def make_guard():
     report_fd = report_inode = key = owner = plan = framework = path = first_line = None
     sequence = 0
     trace_ids = test_ids = writers = frozenset()
-    snapshot = running = kept = test_class = ()
+    snapshot = running = kept = ()
     real_signal = trampoline = None
 
     def line(record):
@@ -190,46 +186,6 @@ def make_guard():
         finally:
             exit_now(tampered_exit)
 
-    def text(value):   # an exact str, or None; a subclass's methods never run
-        kind = type_(value)
-        if kind is bytes_:
-            return value.decode("utf-8", "replace")
-        return exact_str(value) if kind is str_ or is_subclass(str_, kind) else None
-
-    def encodable(value, depth):
-        """Whether the encoder can write `value` without calling a method: it calls a dict,
-        list or tuple subclass's (`items`, `__iter__`), which would run program code here."""
-        kind = type_(value)
-        if kind is dict_:
-            items = dict_values(value)
-        elif kind is list_ or kind is tuple_:
-            items = value
-        else:
-            return not (is_subclass(dict_, kind) or is_subclass(list_, kind)
-                        or is_subclass(tuple_, kind))
-        return depth < 64 and all_(map_(encodable, items, repeat(depth + 1)))
-
-    def intact(mappings):
-        # C-level loops of identity tests: no object's __eq__ or __hash__ runs (keys are
-        # checked to be exact str before any lookup), and no audit event fires per item
-        for mapping, keys, values, size in mappings:
-            if size >= 0 and len_(mapping) != size:
-                return False
-            if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
-                return False
-            if not all_(map_(is_, map_(mapping.get, keys), values)):
-                return False
-        return True
-
-    def class_intact(test):
-        """The running test class as it was when its run began, and `test` (a test part's or
-        an outcome's instance, or None) one of its own instances."""
-        if not test_class:
-            return True
-        cls, mro, entries = test_class
-        return (type_(cls) is type_ and class_mro(cls) is mro and intact(entries)
-                and (test is None or type_(test) is cls))
-
     def test_code(code):
         return id_(code) in test_ids or (str_eq(path, text(code.co_filename)) is True
                                          and code.co_firstlineno >= first_line)
@@ -239,25 +195,6 @@ def make_guard():
 
     def unittest_code(code):   # between a test's outcome and the harness: unittest, its tests
         return str_starts(text(code.co_filename), stdlib) or test_code(code)
-
-    def file_holds(name, source):
-        """Whether the file `name` holds exactly `source` (bytes, as importlib reads it)."""
-        if type_(source) is not bytes_:
-            return False
-        try:
-            fd = os_open(name, o_rdonly)
-        except os_error:
-            return False
-        try:
-            found = os_read(fd, len_(source) + 1)
-            while len_(found) <= len_(source):
-                more = os_read(fd, len_(source) + 1 - len_(found))
-                if not more:
-                    break
-                found += more
-        finally:
-            os_close(fd)
-        return found == source
 
     def from_harness(frame, trusted):
         """The frames from `frame` down to run_program's are harness code (or `trusted`)."""
@@ -276,7 +213,6 @@ def make_guard():
         return caller is not None and str_starts(text(caller.f_code.co_filename), libraries)
 
     def handle(event, args):
-        nonlocal test_class
         if event == "codeeval.report":
             caller = getframe(2)
             if not root or id_(caller.f_code) != report_id or \
@@ -301,19 +237,7 @@ def make_guard():
             if len_(args) != 1 or id_(caller.f_code) != test_class_id or \
                     not from_harness(caller.f_back, driver_code):
                 tamper("a test class from outside the harness")
-            cls = args[0]
-            if cls is None:
-                test_class = ()
-            else:   # run_test_class checked that it is a plain class (written_by_tests)
-                mro = class_mro(cls)
-                entries = []
-                for klass in mro:
-                    if klass is not object_ and id_(klass) not in unittest_class_ids:
-                        names = class_dict(klass)
-                        keys = class_hooks + tuple_(
-                            k for k in names if type_(k) is str_ and str_starts(k, "test"))
-                        entries.append((names, keys, tuple_(map_(names.get, keys)), -1))
-                test_class = (cls, mro, tuple_(entries))
+            watch_class(args[0])   # run_test_class checked that it is a plain class
         elif event == "codeeval.library_code":   # from a guarded comparison's profile function
             code, answer = args
             if type_(answer) is list_:

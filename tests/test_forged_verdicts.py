@@ -1156,28 +1156,33 @@ def test_forgery_does_not_pass(sandbox, name):
 
 
 def test_the_hook_looks_up_no_name_while_it_runs():
-    """Every builtin and module global the audit hook's functions use is captured when the hook
-    is made: a name looked up while it runs (`len` in the harness's builtins copy, a dict the
-    program can reach) could be the program's, run inside the hook with its state on the
-    stack. Only `make_guard` itself, its generator expressions, and `install` (which runs
-    before the program's first statement) may look names up."""
+    """Every builtin and module global the audit hook's functions (and the checks it calls)
+    use is captured when they are made: a name looked up while the hook runs (`len` in the
+    harness's builtins copy, a dict the program can reach) could be the program's, run inside
+    the hook with its state on the stack. Only the factories themselves, their generator
+    expressions, and `install` (which runs before the program's first statement) may."""
     import dis
     import types
     from pathlib import Path
-    source = (Path(__file__).parents[1] / "sandbox" / "program_guard.py").read_text()
-    [make_guard] = [c for c in compile(source, "program_guard.py", "exec").co_consts
-                    if isinstance(c, types.CodeType) and c.co_name == "make_guard"]
+    sandbox = Path(__file__).parents[1] / "sandbox"
+
+    def factory(file, name):
+        [code] = [c for c in compile((sandbox / file).read_text(), file, "exec").co_consts
+                  if isinstance(c, types.CodeType) and c.co_name == name]
+        return code
 
     def runtime_code(code, parent):
         for inner in code.co_consts:
             if isinstance(inner, types.CodeType):
-                if not (parent is make_guard and inner.co_name in ("<genexpr>", "install")):
+                if not (parent is top and inner.co_name in ("<genexpr>", "install")):
                     yield inner
                 yield from runtime_code(inner, inner)
-    found = {code.co_name: sorted({i.argval for i in dis.get_instructions(code)
-                                   if i.opname == "LOAD_GLOBAL"})
-             for code in runtime_code(make_guard, make_guard)}
-    assert {"line", "handle", "hook", "intact"} <= set(found)
+    found = {}
+    for top in (factory("program_guard.py", "make_guard"), factory("guard_checks.py", "make_checks")):
+        found.update({code.co_name: sorted({i.argval for i in dis.get_instructions(code)
+                                            if i.opname == "LOAD_GLOBAL"})
+                      for code in runtime_code(top, top)})
+    assert {"line", "handle", "hook", "intact", "watch_class", "file_holds"} <= set(found)
     assert not {name: names for name, names in found.items() if names}, found
 
 def test_tampering_the_hook_catches_is_reported_as_tampered(sandbox):
