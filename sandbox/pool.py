@@ -34,6 +34,7 @@ WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                                      ("codeeval_comparisons", "comparisons.py"),
                                      ("codeeval_test_classes", "test_classes.py"),
                                      ("codeeval_unittest", "unittest_steps.py"),
+                                     ("codeeval_judged_code", "judged_code.py"),
                                      ("codeeval_steps", "program_steps.py"),
                                      ("codeeval_snapshots", "snapshots.py"),
                                      ("codeeval_signals", "signal_guard.py"),
@@ -103,8 +104,10 @@ class WorkerPool(Sandbox):
         # -s and PYTHONSAFEPATH rather than -I: no user site, no cwd on sys.path, but
         # PYTHONHASHSEED (which -I would ignore) is honoured, so set iteration order is the
         # same in every program. The variable, unlike -P, lets an image's older Python start.
-        config = {**config, "modules": WORKER_MODULES, "file_size": FILE_SIZE_LIMIT}
-        return [python, "-s", "-c", WORKER_SOURCE, json.dumps(config)]
+        # each module an argument of its own: Linux caps one argument at 128 KiB
+        config = {**config, "file_size": FILE_SIZE_LIMIT}
+        return [python, "-s", "-c", WORKER_SOURCE, json.dumps(config),
+                *(json.dumps([name, source]) for name, source in WORKER_MODULES.items())]
 
     def close(self) -> None:
         for slot, worker in list(self._workers.items()):
