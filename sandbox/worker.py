@@ -1,6 +1,7 @@
 """The in-sandbox worker: a fork server that runs one program at a time (standard library only).
 
-Started once per sandbox slot, as `python -I -c <this source> <config json>`, on the host (the
+Started once per sandbox slot, as `python -s -c <this source> <config json> <module>...` (each
+module `[name, source]` as JSON: the harness's modules, loaded in that order), on the host (the
 process sandbox) or inside a locked-down container (the Docker sandbox). Config:
 {"uid": int or null, "service_uid": int or null, "work_root": dir, "capture_root": dir,
 "preload": [module, ...], "file_size": bytes (a service's file limit)}.
