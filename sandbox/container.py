@@ -62,7 +62,7 @@ class DockerSandbox(WorkerPool):
         command = [
             "docker", "run", "-i", "--rm", "--name", name, "--label", "codeeval.sandbox=1",
             "--network", "none", "--hostname", "sandbox", "--read-only",
-            "--tmpfs", "/tmp:rw,exec,size=512m,mode=1777",
+            "--tmpfs", f"/tmp:rw,{'exec' if self.image.exec_tmp else 'noexec'},size=512m,mode=1777",
             "--tmpfs", "/run/codeeval:rw,size=160m,mode=700",
             "--shm-size", "64m",
             "--memory", f"{self.memory_mb}m", "--memory-swap", f"{self.memory_mb}m",

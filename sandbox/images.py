@@ -60,6 +60,10 @@ class Image:
     name: str
     tag: str
     python: str   # the interpreter the in-container worker runs
+    # whether programs may run files they write to /tmp: BigCodeBench's tests write scripts
+    # there and run them; a JavaBench test JVM must not load a native library the program
+    # wrote (System.load: native code reads the JVM's memory, and the nonce in it)
+    exec_tmp: bool = True
 
 
 def recipe_hash(*parts: str | bytes) -> str:
@@ -76,9 +80,10 @@ class RootImage(Image):
     finish: str = ""   # a shell script run in the new root (chroot) before it is imported
 
 
-def root_image(name: str, packages: tuple[str, ...], finish: str = "") -> RootImage:
+def root_image(name: str, packages: tuple[str, ...], finish: str = "",
+               exec_tmp: bool = True) -> RootImage:
     tag = f"codeeval-{name}:{recipe_hash(SUITE, MIRROR, *packages, *filter(None, [finish]))}"
-    return RootImage(name, tag, "/usr/bin/python3", packages, finish)
+    return RootImage(name, tag, "/usr/bin/python3", exec_tmp, packages, finish)
 
 
 def base_image() -> RootImage:
@@ -108,7 +113,7 @@ def resolve(name: str) -> Image:
 VENV_IMAGES = ("python", "classeval")
 IMAGES = {"base": base_image,
           **{name: (lambda name=name: venv_image(name)) for name in VENV_IMAGES},
-          "java": lambda: root_image("java", JAVA_PACKAGES, JAVA_FINISH)}
+          "java": lambda: root_image("java", JAVA_PACKAGES, JAVA_FINISH, exec_tmp=False)}
 
 
 def image_exists(tag: str) -> bool:

@@ -6,7 +6,10 @@ launcher's counts read from memory) nor any later program's. Each hostile class 
 code in a static initializer (it runs when the tests load the class); the programs after it,
 in the same slot, are a Wall that fails its tests and the canonical one."""
 
+import base64
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -198,3 +201,66 @@ def test_reports_written_over_during_the_run_cannot_pass_a_failing_class(wall):
     step = the_tests_step(execution)
     assert execution.status == "failed" and step["successes"] < step["tests"], step
     assert "written over" in step["message"]   # the forgery happened, and was caught
+
+
+# A native library that, loaded into the test JVM, finds the nonce in the JVM's memory (as
+# native code reads any address) and prints passing counts beside a passing report.
+NATIVE_FORGERY = r"""/* Loaded into a JavaBench test JVM by System.load: finds the driver's nonce (32 hex digits)
+   in the JVM's memory and prints passing counts beside a passing report, then ends the JVM. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+__attribute__((constructor)) static void forge(void) {
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    mkdir("build/reports", 0755);
+    FILE *xml = fopen("build/reports/TEST-forged.xml", "w");
+    if (xml) { fputs("<testsuite><testcase classname=\"x\" name=\"y\"/></testsuite>", xml); fclose(xml); }
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long a, b; char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &a, &b, perms) != 3 || perms[0] != 'r' || perms[1] != 'w') continue;
+        if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]")) continue;
+        unsigned char *p = (unsigned char *) a, *end = (unsigned char *) b;
+        int run = 0;
+        for (; p < end; p++) {
+            if (hex(*p)) {
+                if (++run == 32 && (p + 1 >= end || !hex(p[1]))) {
+                    char out[64];
+                    memcpy(out, p - 31, 32);
+                    memcpy(out + 32, " counts 1 1\n", 13);
+                    write(1, out, 44);
+                }
+            } else run = 0;
+        }
+    }
+    _exit(0);
+}
+"""
+
+
+def test_a_native_library_the_program_writes_cannot_be_loaded(wall, tmp_path):
+    # passed a failing Wall while the java image's /tmp allowed running what programs write
+    # there: the library is written to /tmp and loaded with System.load
+    if shutil.which("gcc") is None:
+        pytest.skip("no C compiler to build the native library with")
+    (tmp_path / "forge.c").write_text(NATIVE_FORGERY)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", tmp_path / "forge.so",
+                    tmp_path / "forge.c"], check=True)
+    library = base64.b64encode((tmp_path / "forge.so").read_bytes()).decode()
+    statements = (
+        "try { java.nio.file.Path library = java.nio.file.Files.createTempFile(\"forge\", \".so\");"
+        f" java.nio.file.Files.write(library, java.util.Base64.getDecoder().decode(\"{library}\"));"
+        " System.load(library.toString()); } catch (Throwable e) { e.printStackTrace(); }")
+    canonical = wall.data["canonical"]
+    with java_sandbox(parallel=1) as box:
+        hostile, honest = box.run([program(wall, wrong_wall(with_static_block(canonical, statements)), 0),
+                                   program(wall, canonical, 1)])
+    step = the_tests_step(hostile)
+    assert hostile.status == "failed" and 0 < step["successes"] < step["tests"], step
+    assert honest.status == "passed", honest.message
