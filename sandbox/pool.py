@@ -30,7 +30,8 @@ from codeeval.sandbox.verdict import judge, parse_report
 WORKER_SOURCE = Path(__file__).with_name("worker.py").read_text(encoding="utf-8")
 # Modules the worker loads from source at start (it sees no codeeval installation).
 WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
-                  for name, file in (("codeeval_liars", "liars.py"),
+                  for name, file in (("codeeval_method_origin", "method_origin.py"),
+                                     ("codeeval_liars", "liars.py"),
                                      ("codeeval_comparisons", "comparisons.py"),
                                      ("codeeval_test_classes", "test_classes.py"),
                                      ("codeeval_unittest", "unittest_steps.py"),
@@ -41,7 +42,8 @@ WORKER_MODULES = {name: Path(__file__).with_name(file).read_text("utf-8")
                                      ("codeeval_guard_checks", "guard_checks.py"),
                                      ("codeeval_guard", "program_guard.py"),
                                      ("codeeval_tracer", "tracer.py"),
-                                     ("codeeval_service", "service.py"))}
+                                     ("codeeval_service", "service.py"),
+                                     ("codeeval_isolation", "isolation.py"))}
 FILE_SIZE_LIMIT = 64 << 20   # bytes per file written, captured output included
 # The program's share of its answer: the first REPORT_CAP bytes of its test report (a report
 # over the cap fails the program; honest reports are kilobytes: messages and traces are capped
