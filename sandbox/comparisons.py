@@ -12,9 +12,9 @@ the comparison runs `guarded`: with no function of the program's.
 import gc
 import sys
 
-from codeeval_liars import (CLASS_DICT, CLASS_MRO, EQUALITY, LIBRARY_CODE, ORDERING,
-                            from_outside_libraries, library_method, lying_member,
-                            lying_operand)
+from codeeval_liars import lying_member, lying_operand
+from codeeval_method_origin import (CLASS_DICT, CLASS_MRO, EQUALITY, LIBRARY_CODE, ORDERING,
+                                    from_outside_libraries, library_method)
 
 def judged_isinstance(value, kinds, isinstance=isinstance, issubclass=issubclass, type=type):
     """`isinstance(value, kinds)` as the test code wrote it, failing an object whose type is

@@ -17,7 +17,7 @@ def make_checks(class_hooks, unittest_class_ids):
     `class_hooks`: the names of a test class that unittest calls, watched while it runs;
     `unittest_class_ids`: the ids of unittest's own classes (not watched: the hook's snapshots
     check them)."""
-    type_, str_, bytes_, dict_, id_, len_ = type, str, bytes, dict, id, len
+    type_, str_, bytes_, dict_, id_, len_, callable_ = type, str, bytes, dict, id, len, callable
     list_, tuple_, dict_values, object_, os_error = list, tuple, dict.values, object, OSError
     exact_str, str_starts, is_subclass = str.__str__, str.startswith, type.__subclasscheck__
     is_, map_, all_, repeat = operator.is_, map, all, itertools.repeat
@@ -61,20 +61,25 @@ def make_checks(class_hooks, unittest_class_ids):
     def watch_class(cls):
         """From now on `class_intact` compares `cls` (a plain class, which the harness checked
         was the test code's) with what it is now: its MRO, and in each class of it but
-        unittest's the functions and hooks unittest calls, its dunders and its test methods.
-        None: no class runs."""
+        unittest's the functions and hooks unittest calls, its dunders and its test methods
+        (not its data: `cls.test_dir = ...` in a setUpClass). None: no class runs. False: a
+        class of it has a name that is not an exact str (a str subclass's __eq__ would run
+        in the lookups here)."""
         nonlocal test_class
+        test_class = ()
         if cls is None:
-            test_class = ()
-            return
+            return True
         mro, entries = class_mro(cls), []
         for klass in mro:
             if klass is not object_ and id_(klass) not in unittest_class_ids:
                 names = class_dict(klass)
-                keys = class_hooks + tuple_(
-                    k for k in names if type_(k) is str_ and str_starts(k, "test"))
+                if not all_(map_(is_, map_(type_, names), repeat(str_))):
+                    return False
+                keys = class_hooks + tuple_(k for k in names if str_starts(k, "test")
+                                            and callable_(names[k]))
                 entries.append((names, keys, tuple_(map_(names.get, keys)), -1))
         test_class = (cls, mro, tuple_(entries))
+        return True
 
     def class_intact(test):
         """The running test class as it was when its run began, and `test` (a test part's or

@@ -1,6 +1,6 @@
 """Operands that may not judge a comparison themselves (standard library only).
 
-Loaded by the worker from source as `codeeval_liars`, first of the harness modules. The
+Loaded by the worker from source as `codeeval_liars`, after `codeeval_method_origin`. The
 classic forgery is an object equal to every expected value; its kin are a container that holds
 anything, an operand whose `__sub__` makes every difference 0, one whose `__ne__` says no. A
 test's comparison runs the operands' own methods, so the harness refuses an operand whose
@@ -14,25 +14,13 @@ Everything here reads objects through type's own descriptors and tells types apa
 (and can swap a class's `__eq__` between the check and the comparison).
 """
 
-import builtins
-import os
-import sys
+import operator
 import types
+import weakref
 
-# Where installed code lives (the standard library included); a program cannot write there,
-# and compiling code under these names is tampering unless a library does it
-# (program_guard's audit hook).
-LIBRARY_DIRS = tuple(sorted({os.path.join(p, "") for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))}))
-# The file names of installed code: those, and the standard library's frozen modules (os,
-# _collections_abc; the hook refuses `<frozen` names to code outside the import system).
-LIBRARY_CODE = ("<frozen ",) + LIBRARY_DIRS
-
-# The methods each kind of comparison runs on its operands.
-EQUALITY = ("__eq__", "__ne__")
-ORDERING = ("__lt__", "__le__", "__gt__", "__ge__")
-CLOSENESS = EQUALITY + ORDERING + ("__sub__", "__rsub__", "__abs__", "__round__")
-MEMBERSHIP = ("__contains__", "__iter__", "__getitem__")
+from codeeval_method_origin import (BUILTIN_IDS, CLASS_DICT, CLASS_MRO, CONTAINERS, EQUALITY,
+                                    MEMBERSHIP, MODULES, ORDERING, as_plain_container,
+                                    from_outside_libraries, plain)
 
 
 class Probe:
@@ -42,36 +30,17 @@ class Probe:
     __hash__ = object.__hash__
 
 
-BUILTIN_TYPES = (int, float, complex, str, bytes, bytearray, bool, type(None), list, tuple,
-                 dict, set, frozenset)
-BUILTIN_IDS = frozenset(map(id, BUILTIN_TYPES))
-# each container type with the C function that copies one of its subclasses' items into a
-# plain container, reading them as the base type does (not through the subclass's methods)
-CONTAINERS = ((list, list.copy), (tuple, tuple.__getitem__), (dict, dict.copy),
-              (set, set.copy), (frozenset, frozenset.copy))
-CLASS_DICT, CLASS_MRO, CLASS_QUALNAME = (type.__dict__[name].__get__ for name in (
-    "__dict__", "__mro__", "__qualname__"))
-SLOT_TYPE_IDS = frozenset(map(id, (type(object.__eq__), type(str.join))))   # a C type's own
-MODULES, BUILTINS, BUILTIN_FUNCTION = sys.modules, vars(builtins), type(len)
 GETSET, MEMBER = types.GetSetDescriptorType, types.MemberDescriptorType
 DEQUE = type(__import__("collections").deque())
+# C types that compare what they wrap, which cannot be read without running it: a weakref
+# proxy's referent, a mappingproxy's mapping (either may be an object of the program's whose
+# comparison is a C callable no profile function sees)
+OPAQUE_IDS = frozenset(map(id, (weakref.ProxyType, weakref.CallableProxyType,
+                                types.MappingProxyType)))
+LT, LE, GT, GE = operator.lt, operator.le, operator.gt, operator.ge
 # How far the walk goes item by item (pairs compared with each other); past that, what is left
 # on each side is read for its types only (`outside_value`), up to SCAN_LIMIT objects.
 ITEMS, SET_ITEMS, DEPTH, SCAN_LIMIT = 10000, 100, 20, 1_000_000
-
-
-def plain(value):
-    return id(type(value)) in BUILTIN_IDS
-
-
-def as_plain_container(value):
-    """`value` itself, or for a subclass of list, tuple, dict, set or frozenset its items in a
-    plain one (a list subclass without methods of its own compares its items with theirs)."""
-    mro = CLASS_MRO(type(value))
-    for base, copy in CONTAINERS:
-        if type(value) is not base and any(klass is base for klass in mro):
-            return copy(value, slice(None)) if base is tuple else copy(value)
-    return value
 
 
 def holds(container, item):
@@ -104,83 +73,6 @@ def perturbed(value):
     return (Probe(),)
 
 
-def from_outside_libraries(value, methods=EQUALITY):
-    """Whether any of `methods` that Python calls for `value` is code the program could have
-    written or steered: anything but a C type's own slot or an installed library's own method
-    (`library_method`). A class dict with a key that is not a str (its __eq__ would run in a
-    lookup) counts as the program's."""
-    mro = CLASS_MRO(type(value))
-    for method in methods:
-        for klass in mro:
-            attributes = CLASS_DICT(klass)
-            if any(type(key) is not str for key in attributes):
-                return True
-            if method not in attributes:
-                continue
-            function = attributes[method]
-            if id(type(function)) in SLOT_TYPE_IDS:
-                if function.__objclass__ is not klass:
-                    return True
-            elif not library_method(function, klass, method):
-                return True
-            break
-    return False
-
-
-def library_method(function, klass, method, depth=0):
-    """Whether `function`, the `method` of `klass`, runs as an installed library defined it:
-    its code compiled from the library, with that module's own globals and the real builtins,
-    named `method` (or defined in `klass` under another name: Django's `__contains__ =
-    has_header`) with no closure but `klass` itself (`super()`), or a closure the library made
-    (pandas' `unpack_zerodim_and_defer`, `_cat_compare_op`) over plain values, C functions and
-    such functions only. A library's code run with the program's globals, builtins or closure
-    (what functools' partialmethod builds over the program's function) is the program's."""
-    if type(function) is not types.FunctionType or depth > 3:
-        return False
-    code, namespace = function.__code__, function.__globals__
-    name = namespace.get("__name__") if type(namespace) is dict else None   # not __module__,
-    if code.co_filename.startswith("<frozen "):               # which functools.wraps copies;
-        name = code.co_filename[len("<frozen "):-1]   # _collections_abc says collections.abc
-    module = MODULES.get(name) if type(name) is str else None
-    if not (code.co_filename.startswith(LIBRARY_CODE) and type(module) is types.ModuleType
-            and vars(module) is namespace and function.__builtins__ is BUILTINS):
-        return False
-    try:
-        cells = [cell.cell_contents for cell in function.__closure__ or ()]
-    except ValueError:   # an empty cell
-        return False
-    if code.co_name == method or code.co_qualname.startswith(CLASS_QUALNAME(klass) + "."):
-        return code.co_freevars in ((), ("__class__",)) and all(c is klass for c in cells) \
-            and defined_there(function, namespace)
-    return bool(cells) and all(plain(c) or type(c) is BUILTIN_FUNCTION
-                               or library_method(c, klass, method, depth + 1) for c in cells)
-
-
-def defined_there(function, namespace):
-    """Whether the module `namespace` holds `function` where its qualified name says
-    (`Class.method`, or a wrapper of it there: pandas' decorators): a library's code given
-    globals that name other classes (a module the program made), or borrowed by a class it
-    was not defined in, is not. Names with `<locals>` are taken as they are."""
-    names = function.__code__.co_qualname.split(".")
-    if "<locals>" in names:
-        return True
-    found = namespace.get(names[0])
-    for name in names[1:]:
-        try:
-            found = CLASS_DICT(found).get(name)
-        except TypeError:   # not a class
-            return False
-    if type(found) is staticmethod or type(found) is classmethod:
-        found = found.__func__
-    elif type(found) is property:
-        return any(f is function for f in (found.fget, found.fset, found.fdel))
-    for _ in range(4):
-        if found is function:
-            return True
-        found = vars(found).get("__wrapped__") if type(found) is types.FunctionType else None
-    return False
-
-
 def lying_operand(first, second, methods=EQUALITY, depth=0, seen=None):
     """The operand (if any) that may not judge a comparison running `methods` with the other:
     one whose methods the program could have written or steered (`steered`), beside one whose
@@ -203,6 +95,8 @@ def lying_operand(first, second, methods=EQUALITY, depth=0, seen=None):
         if methods is not ORDERING and (
                 says_equal(value, Probe()) or plain(other) and says_equal(value, other)
                 and any(says_equal(value, p) for p in perturbed(other))):
+            return value
+        if methods is ORDERING and claims_order(value, other):
             return value
     first, second = as_plain_container(first), as_plain_container(second)
     kinds = type(first), type(second)
@@ -235,9 +129,26 @@ def lying_operand(first, second, methods=EQUALITY, depth=0, seen=None):
 
 def steered(value, methods):
     """Whether the program wrote `value`'s comparison `methods` (`from_outside_libraries`), or
-    a library's object hands its comparison to something of the program's (`held`)."""
-    return from_outside_libraries(value, methods) or (
+    a library's object hands its comparison to something of the program's (`held`), or to
+    something no one can read (OPAQUE_IDS)."""
+    return from_outside_libraries(value, methods) or id(type(value)) in OPAQUE_IDS or (
         not plain(value) and outside_value(held(value, methods), methods) is not None)
+
+
+def says(op, a, b):
+    try:
+        return bool(op(a, b))
+    except Exception:   # no order between them: not a lie
+        return False
+
+
+def claims_order(value, other):
+    """Whether `value` claims an order with a fresh probe (which has none), or claims both
+    `value < other` and `value >= other` (or `>` and `<=`) with the plain `other`."""
+    probe = Probe()
+    return (any(says(op, value, probe) for op in (LT, LE, GT, GE)) or plain(other) and (
+        says(LT, value, other) and says(GE, value, other)
+        or says(GT, value, other) and says(LE, value, other)))
 
 
 def held(value, methods):
@@ -263,10 +174,16 @@ def held(value, methods):
 
 
 def attribute_values(value):
-    """The values of `value`'s instance dict and slots, read through type's own descriptors."""
+    """The values of `value`'s instance dict (a dict subclass read as a dict) and slots, read
+    through type's own descriptors, and its classes' data (a subclass's `data = ...` class
+    attribute stands in for a UserList's own): not functions, descriptors, classes, modules."""
     found = []
     for klass in CLASS_MRO(type(value)):
+        if id(klass) in BUILTIN_IDS or klass is object:
+            continue
         for name, entry in list(CLASS_DICT(klass).items()):
+            if type(name) is not str:
+                continue
             if type(entry) is MEMBER:
                 try:
                     found.append(entry.__get__(value))
@@ -274,9 +191,19 @@ def attribute_values(value):
                     pass
             elif name == "__dict__" and type(entry) is GETSET:
                 own = entry.__get__(value)
-                if type(own) is dict:
-                    found.extend(own.values())
-    return found
+                if any(k is dict for k in CLASS_MRO(type(own))):
+                    found.extend(dict.copy(own).values())
+            elif not unread(entry):
+                found.append(entry)
+    return [v for v in found if not unread(v)]
+
+
+def unread(value):
+    """Whether `value` is a function, descriptor, class or module: what comparisons call or
+    look up through, not data they compare (and a module would open every global)."""
+    kind = type(value)
+    return kind is types.ModuleType or any(k is type or "__get__" in CLASS_DICT(k)
+                                           for k in CLASS_MRO(kind))
 
 
 def object_array_items(value):
@@ -352,6 +279,8 @@ def lying_member(member, container, seen=None):
     container = as_plain_container(container)
     if not any(type(container) is base for base, _ in CONTAINERS):
         if not from_outside_libraries(container, MEMBERSHIP):
+            if id(type(container)) in OPAQUE_IDS or holds(container, Probe()):
+                return container   # unreadable, or holds anything
             return outside_either((member,), held(container, MEMBERSHIP + EQUALITY), EQUALITY,
                                   seen)
         # the program's own container (a ClassEval class under test) answers for itself,

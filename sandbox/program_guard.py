@@ -237,7 +237,8 @@ def make_guard():
             if len_(args) != 1 or id_(caller.f_code) != test_class_id or \
                     not from_harness(caller.f_back, driver_code):
                 tamper("a test class from outside the harness")
-            watch_class(args[0])   # run_test_class checked that it is a plain class
+            if not watch_class(args[0]):   # run_test_class checked that it is a plain class
+                tamper("a test class with a name that is not a str")
         elif event == "codeeval.library_code":   # from a guarded comparison's profile function
             code, answer = args
             if type_(answer) is list_:

@@ -23,7 +23,7 @@ import traceback
 import types
 
 import codeeval_comparisons
-import codeeval_liars
+import codeeval_method_origin
 import codeeval_test_classes
 import codeeval_unittest
 from codeeval_judged_code import judged_code
@@ -44,13 +44,13 @@ def make_plan(path, request):
     """Everything the run needs, compiled before the program's first statement, as one tuple:
     nothing in it can be changed (run_program unpacks it into locals): (framework, path, source,
     trace, first_line, test_classes, class_timeout_s, exec, eval, judge, solution, tests, steps,
-    checks, compile_error)."""
+    checks, compile_error). `test_classes`: (name, the test methods its source defines) pairs."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
     first = request.get("test_first_line", 0)
     framework = request.get("framework", "script")
     solution = tests = None
-    steps = checks = ()
+    steps = checks = test_classes = ()
     compile_error = None
     try:
         if framework == "values":   # the source is the solution alone (pool.py)
@@ -74,12 +74,31 @@ def make_plan(path, request):
                                equality(s, path)) for s in test_statements)
             else:                       # the test statements run as one module
                 tests = judged_code(ast.Module(test_statements, type_ignores=[]), path, "exec")
+                test_classes = declared_tests(test_statements, request.get("test_classes", ()))
     except (SyntaxError, ValueError):
         compile_error = last_traceback()
     return (framework, path, source, request.get("trace"), first,
-            tuple(request.get("test_classes", ())), request.get("class_timeout_s"), exec, eval,
+            test_classes, request.get("class_timeout_s"), exec, eval,
             codeeval_comparisons.judged_comparison,
             solution, tests, steps, checks, compile_error)
+
+
+def declared_tests(statements, names):
+    """(name, the test methods it defines) for each test class named: its own `test*` methods
+    and those of the test code's classes it derives from, as the source has them."""
+    classes = {s.name: s for s in statements if isinstance(s, ast.ClassDef)}
+
+    def tests_of(name, seen):
+        node = classes.get(name)
+        if node is None or name in seen:
+            return frozenset()
+        own = {f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and f.name.startswith("test")}
+        for base in node.bases:
+            if isinstance(base, ast.Name):
+                own |= tests_of(base.id, seen | {name})
+        return frozenset(own)
+    return tuple((name, tests_of(name, frozenset())) for name in names)
 
 
 def starts(statement):
@@ -185,8 +204,8 @@ def run_test_module(tests, namespace, run):
 def run_unittest(tests, namespace, run, test_classes, limits):
     if not run_test_module(tests, namespace, run):
         return
-    for name in test_classes:
-        report(codeeval_unittest.run_test_class(namespace.get(name), name, *limits))
+    for name, declared in test_classes:
+        report(codeeval_unittest.run_test_class(namespace.get(name), name, declared, *limits))
     report({"event": "done", "steps": len(test_classes)})
 
 
@@ -293,4 +312,4 @@ RUNNER_CODES = runner_codes()
 STDLIB = os.path.dirname(os.__file__) + os.sep   # unittest, contextlib: frames between
 # The import system and installed libraries build and rewrite code objects as they import
 # (numpy's dispatchers do); programs and tests do not.
-LIBRARIES = codeeval_liars.LIBRARY_CODE
+LIBRARIES = codeeval_method_origin.LIBRARY_CODE

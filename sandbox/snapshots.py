@@ -13,8 +13,8 @@ import types
 
 HARNESS_MODULES = ("codeeval_guard", "codeeval_guard_checks", "codeeval_steps",
                    "codeeval_judged_code", "codeeval_unittest", "codeeval_test_classes",
-                   "codeeval_comparisons", "codeeval_liars", "codeeval_tracer",
-                   "codeeval_snapshots", "codeeval_signals")
+                   "codeeval_comparisons", "codeeval_liars", "codeeval_method_origin",
+                   "codeeval_tracer", "codeeval_snapshots", "codeeval_signals")
 # What harness code calls between the program's code and a report (the hook itself calls only
 # functions it captured at install): the builtins of the process and traceback always; under
 # the unittest framework also unittest (the run of a test class, its assertions' helpers),

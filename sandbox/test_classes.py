@@ -14,8 +14,8 @@ import sys
 import types
 import unittest
 
-import codeeval_liars as liars
-from codeeval_liars import LIBRARY_DIRS
+import codeeval_method_origin as origin
+from codeeval_method_origin import LIBRARY_DIRS
 
 # Names a test class may take from unittest; one that defines them outside the test code
 # (a no-op `run`, a test method swapped for the solution's) was not written by the benchmark.
@@ -25,7 +25,7 @@ TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.start
 
 # A C function as a dunder of a library's TestCase (doctest's `__str__ = object.__str__`), and
 # the descriptors of a class's `__dict__`, `__weakref__` and slots
-C_FUNCTION_IDS = liars.SLOT_TYPE_IDS | {id(liars.BUILTIN_FUNCTION)}
+C_FUNCTION_IDS = origin.SLOT_TYPE_IDS | {id(origin.BUILTIN_FUNCTION)}
 GETSET, MEMBER = types.GetSetDescriptorType, types.MemberDescriptorType
 MODULES = sys.modules   # the program can set sys.modules to a mapping of its own
 
@@ -49,6 +49,8 @@ def written_by_tests(cls, path, first_line):
             continue
         if type(klass) is not type:
             return f"{klass.__qualname__} has a metaclass"
+        if any(type(name) is not str for name in vars(klass)):   # (a str subclass's __eq__
+            return f"{klass.__qualname__} has a name that is not a str"   # runs in lookups)
         for name, value in vars(klass).items():
             # dunders too: a `__getattribute__` added while the tests run turns asserts off
             if name.startswith("test") or name in TEST_HOOKS or name.startswith("__"):
@@ -77,31 +79,48 @@ def foreign(klass, name, value, path, first_line):
         if not code.co_filename.startswith(LIBRARY_DIRS):
             return "was not written by the test code"
         if code.co_qualname == f"{klass.__qualname__}.{name}" or \
-                wraps_test_code(value, path, first_line):
+                wrapped_test_code(value, path, first_line) is not None:
             return None
         return f"is another function ({code.co_qualname})"
     if kind is GETSET or kind is MEMBER or (name.startswith("__") and id(kind) in C_FUNCTION_IDS):
         return None
-    if callable(value) or any("__get__" in liars.CLASS_DICT(k) for k in liars.CLASS_MRO(kind)):
+    if callable(value) or any("__get__" in origin.CLASS_DICT(k) for k in origin.CLASS_MRO(kind)):
         return "is not a function of the test code"
     return None
 
 
-def wraps_test_code(function, path, first_line):
-    """Whether `function` is a decorator's wrapper of a function of the test code: it holds
-    that function in its closure and names it as `__wrapped__` (functools.wraps)."""
+def wrapped_test_code(function, path, first_line):
+    """The function of the test code that `function`, a decorator's wrapper, wraps: it holds
+    that function in its closure and names it as `__wrapped__` (functools.wraps); or None."""
     for _ in range(8):
         inner = vars(function).get("__wrapped__")
         try:
             held = any(cell.cell_contents is inner for cell in function.__closure__ or ())
         except ValueError:   # an empty cell
-            return False
+            return None
         if type(inner) is not types.FunctionType or not held:
-            return False
+            return None
         if from_test_lines(inner.__code__, path, first_line):
-            return True
+            return inner
         function = inner
-    return False
+    return None
+
+
+def undeclared(cls, declared, path, first_line):
+    """Which test method the test code defines (`declared`, read from its source before the
+    program ran) the class does not run as written, or None: one deleted, or another test's
+    function under its name. Code the solution runs while the class is made (a hooked
+    `__init_subclass__` or `__build_class__`) can edit it before any check here."""
+    for name in sorted(declared):
+        value = next((vars(klass)[name] for klass in cls.__mro__ if name in vars(klass)), None)
+        if type(value) is staticmethod or type(value) is classmethod:
+            value = value.__func__
+        if type(value) is types.FunctionType and not from_test_lines(value.__code__, path,
+                                                                      first_line):
+            value = wrapped_test_code(value, path, first_line)
+        if type(value) is not types.FunctionType or value.__code__.co_name != name:
+            return f"{cls.__qualname__}.{name} is not the test code's {name}"
+    return None
 
 
 def test_count(cls):

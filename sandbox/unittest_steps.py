@@ -22,7 +22,9 @@ import unittest
 
 import codeeval_comparisons as compare
 import codeeval_liars as liars
-from codeeval_test_classes import module_fixtures, shadowed, test_count, written_by_tests
+import codeeval_method_origin as origin
+from codeeval_test_classes import (module_fixtures, shadowed, test_count, undeclared,
+                                   written_by_tests)
 
 def cpu_wait_s(pid="self"):
     """Seconds the process's main thread was ready to run but waited for a CPU (the second
@@ -94,12 +96,13 @@ class Tally(unittest.TestResult):
         super().addSubTest(test, subtest, err)
 
 
-def run_test_class(cls, name, path, first_line, timeout_s):
+def run_test_class(cls, name, declared, path, first_line, timeout_s):
     """One unittest class as one step: passed when it ran tests and none failed or errored."""
     if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"no unittest.TestCase named {name!r} in the program"}
-    replaced = written_by_tests(cls, path, first_line)
+    replaced = written_by_tests(cls, path, first_line) or \
+        undeclared(cls, declared, path, first_line)
     if replaced:
         return {"event": "step", "name": name, "outcome": "error", "tests_run": 0,
                 "message": f"the test class was changed: {replaced}"}
@@ -221,8 +224,8 @@ def refuse_liar(name, names, args, kwargs, seen=None):
     first, second = operands(names, args, kwargs)
     liar = (liars.lying_elements(first, second, seen) if name == "assertCountEqual" else
             liars.lying_operand(first, second, seen=seen) if name in EQUAL else
-            liars.lying_operand(first, second, liars.CLOSENESS, seen=seen) if name in CLOSE
-            else liars.lying_operand(first, second, liars.ORDERING, seen=seen)
+            liars.lying_operand(first, second, origin.CLOSENESS, seen=seen) if name in CLOSE
+            else liars.lying_operand(first, second, origin.ORDERING, seen=seen)
             if name in ORDERED else liars.lying_member(first, second, seen))
     if liar is not None:
         raise AssertionError(compare.refusal(liar))

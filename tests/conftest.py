@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The sandbox's in-process modules import each other by the names the worker loads them under;
 # tests that import codeeval.sandbox.unittest_steps on the host need these by those names.
-for _name in ("liars", "comparisons", "test_classes"):
+for _name in ("method_origin", "liars", "comparisons", "test_classes"):
     sys.modules.setdefault(f"codeeval_{_name}", importlib.import_module(f"codeeval.sandbox.{_name}"))
 
 

@@ -913,6 +913,163 @@ ATTACKS.update({
         "unittest"),
 })
 
+# Found by the twelfth review, against round 11's fixes: a test class made with a str
+# subclass as a name (its __eq__ ran inside the hook's lookups), test methods edited while
+# the class is made (before any check), and C comparisons out of the walk's sight: a class
+# attribute standing in for a UserList's data, a dict subclass as __dict__, a weakref proxy or
+# a mappingproxy around the liar, a container or an ordering nothing probed.
+ATTACKS.update({
+    "a str subclass as a name in the test class runs its __eq__ inside the hook": (
+        'import builtins, hashlib, json, os, sys, types, unittest\n'
+        "HASH = hash('setUp')     # a hook name the audit hook looks up in the test class's dict\n"
+        'def closure_of(function):\n'
+        '    code = function.__code__\n'
+        '    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))\n'
+        'def find_state(scope, depth=0):\n'
+        '    if depth > 4:\n'
+        '        return None\n'
+        "    if 'key' in scope and 'sequence' in scope and 'report_fd' in scope:\n"
+        '        return scope\n'
+        '    for value in list(scope.values()):\n'
+        '        if isinstance(value, types.FunctionType) and value.__closure__:\n'
+        '            found = find_state(closure_of(value), depth + 1)\n'
+        '            if found:\n'
+        '                return found\n'
+        '    return None\n'
+        'def forge(state):\n'
+        "    key, seq, fd = state['key'], state['sequence'], state['report_fd']\n"
+        '    def write(record):\n'
+        '        nonlocal seq\n'
+        '        body = json.dumps(record)[:-1] + \', "seq": \' + str(seq) + \', "mac": "\'\n'
+        '        os.write(fd, (body + hashlib.sha256((key + body).encode()).hexdigest() + \'"}\\n\').encode())\n'
+        '        seq += 1\n'
+        "    write({'event': 'step', 'name': 'TestInc', 'outcome': 'passed', 'tests_run': 2, 'failures': 0,\n"
+        "           'errors': 0, 'message': '', 'tally': {'run': 2, 'success': 2}})\n"
+        "    write({'event': 'done', 'steps': 1})\n"
+        '    os._exit(0)\n'
+        'class Key(str):\n'
+        '    """A class-dict key that is a str subclass with setUp\'s hash: a lookup of \'setUp\' in that\n'
+        '    dict compares it, running this __eq__ (inside the audit hook, when it snapshots the class)."""\n'
+        '    def __hash__(self):\n'
+        '        return HASH\n'
+        '    def __eq__(self, other):\n'
+        '        frame = sys._getframe(1)\n'
+        '        while frame is not None:\n'
+        '            state = find_state(dict(frame.f_locals))\n'
+        '            if state:\n'
+        '                forge(state)\n'
+        '            frame = frame.f_back\n'
+        '        return False\n'
+        '    __ne__ = str.__ne__\n'
+        '_orig = builtins.__build_class__\n'
+        'def _build(func, name, *bases, **kw):\n'
+        '    if any(isinstance(b, type) and issubclass(b, unittest.TestCase) for b in bases):\n'
+        '        builtins.__build_class__ = _orig\n'
+        '        ns = _orig(func, name, *bases, metaclass=lambda n, b, ns: ns)\n'
+        "        ns[Key('zzz')] = None\n"
+        '        return type(name, bases, ns)\n'
+        '    return _orig(func, name, *bases, **kw)\n'
+        'builtins.__build_class__ = _build\n'
+        'def inc(x):\n'
+        '    return x\n',
+        "unittest"),
+    "__init_subclass__ deletes the test methods after the first": (
+        'import unittest\n'
+        "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
+        'def _hook(cls, **kw):\n'
+        '    unittest.TestCase.__init_subclass__ = _orig\n'
+        '    _orig.__get__(None, cls)(**kw)\n'
+        "    names = [k for k in vars(cls) if k.startswith('test')]\n"
+        '    for k in names[1:]:\n'
+        '        delattr(cls, k)\n'
+        'unittest.TestCase.__init_subclass__ = classmethod(_hook)\n'
+        'def inc(x):\n'
+        '    return x + 1 if x == 1 else x\n',
+        "unittest"),
+    "__init_subclass__ puts the first test method under the others' names": (
+        'import unittest\n'
+        "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
+        'def _hook(cls, **kw):\n'
+        '    unittest.TestCase.__init_subclass__ = _orig\n'
+        '    _orig.__get__(None, cls)(**kw)\n'
+        "    names = [k for k in vars(cls) if k.startswith('test')]\n"
+        '    for k in names[1:]:\n'
+        '        setattr(cls, k, vars(cls)[names[0]])\n'
+        'unittest.TestCase.__init_subclass__ = classmethod(_hook)\n'
+        'def inc(x):\n'
+        '    return x + 1 if x == 1 else x\n',
+        "unittest"),
+    "a UserList subclass whose data class attribute has a stateful C __eq__": (
+        'import functools\n'
+        'from collections import UserList\n'
+        "# per assertion: the liar check twice ([probe, v, 0, v+1, v-1]) then unittest's own ==\n"
+        'PATTERN = [0, 1, 0, 0, 0] * 2 + [1] * 20\n'
+        'class Hidden(UserList):\n'
+        '    pass\n'
+        'def inc(x):\n'
+        '    class Y:                       # its __eq__: a C partial, stateful, ignores the other operand\n'
+        '        __eq__ = functools.partial(next, iter(PATTERN))\n'
+        '        __hash__ = object.__hash__\n'
+        '    class W(UserList):\n'
+        '        data = Y()                 # a class attribute: not in the instance dict or a slot\n'
+        '    value = W.__new__(W)\n'
+        '    return value\n',
+        "unittest"),
+    "a UserList whose __dict__ is a dict subclass holding a stateful C __eq__": (
+        'import functools\n'
+        'from collections import UserList\n'
+        'PATTERN = [0, 1, 0, 0, 0] * 2 + [1] * 20\n'
+        'class Attrs(dict):                 # an instance __dict__ that is not exactly a dict\n'
+        '    pass\n'
+        'def inc(x):\n'
+        '    class Y:\n'
+        '        __eq__ = functools.partial(next, iter(PATTERN))\n'
+        '        __hash__ = object.__hash__\n'
+        '    value = UserList()\n'
+        '    value.__dict__ = Attrs(data=Y())\n'
+        '    return value\n',
+        "unittest"),
+    "a mappingproxy over an object with a stateful C __eq__": (
+        'import functools, types\n'
+        'PATTERN = [0, 1, 0, 0, 0] * 2 + [1] * 20\n'
+        'def inc(x):\n'
+        '    class Y:\n'
+        '        __eq__ = functools.partial(next, iter(PATTERN))\n'
+        '        __hash__ = object.__hash__\n'
+        '        __getitem__ = {}.get          # enough to be a mapping\n'
+        '    return types.MappingProxyType(Y())   # its C __eq__ compares the mapping it wraps\n',
+        "unittest"),
+    "a weakref proxy to an object with a stateful C __eq__": (
+        'import functools, weakref\n'
+        'PATTERN = [0, 1, 0, 0, 0] * 2 + [1] * 20\n'
+        'KEEP = []\n'
+        'def inc(x):\n'
+        '    class Y:\n'
+        '        __eq__ = functools.partial(next, iter(PATTERN))\n'
+        '        __hash__ = object.__hash__\n'
+        '    KEEP.append(Y())\n'
+        '    return weakref.proxy(KEEP[-1])     # its C __eq__ compares the object it refers to\n',
+        "unittest"),
+    "a weakref proxy to an object whose __contains__ is bool": (
+        'import weakref\n'
+        'KEEP = []\n'
+        'class Y:\n'
+        '    __contains__ = bool            # a C callable: "holds" anything truthy\n'
+        'def inc(x):\n'
+        '    KEEP.append(Y())\n'
+        '    return weakref.proxy(KEEP[-1])\n',
+        "unittest-in"),
+    "a weakref proxy to an object whose orderings are bool": (
+        'import weakref\n'
+        'KEEP = []\n'
+        'class Y:\n'
+        '    __lt__ = __le__ = __gt__ = __ge__ = bool   # C callables: every ordering holds\n'
+        'def inc(x):\n'
+        '    KEEP.append(Y())\n'
+        '    return weakref.proxy(KEEP[-1])\n',
+        "unittest-between"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
@@ -1019,6 +1176,74 @@ def test_honest_programs_pass_past_the_liar_checks_limits(sandbox):
                               "        v = [v]\n    return v\n"}
     results = sandbox.run([program(kind, solution, kind) for kind, solution in right.items()])
     assert [e.status for e in results] == ["passed"] * 3, results
+
+
+# Test classes as benchmarks write them, which the checks of the running class must let
+# through: class data set by setUpClass or setUp (`cls.test_dir = ...`, a counter), a base
+# class with a helper, mock.patch as a decorator, subTest, assertRaises, addCleanup, and test
+# methods the test code adds with setattr (found by the twelfth review as false refusals).
+HONEST_TEST_CLASSES = (    'import unittest, tempfile, shutil\n'
+    'class TestInc(unittest.TestCase):\n'
+    '    test_dir = None\n'
+    '    @classmethod\n'
+    '    def setUpClass(cls):\n'
+    '        cls.test_dir = tempfile.mkdtemp()\n'
+    '    @classmethod\n'
+    '    def tearDownClass(cls):\n'
+    '        shutil.rmtree(cls.test_dir)\n'
+    '    def test_one(self):\n'
+    '        self.assertEqual(inc(1), 2)\n'
+    '    def test_two(self):\n'
+    '        self.assertEqual(inc(2), 3)\n',
+    'import unittest\n'
+    'from unittest import mock\n'
+    'import os\n'
+    'class Base(unittest.TestCase):\n'
+    '    def check(self, x):\n'
+    '        self.assertEqual(inc(x), x + 1)\n'
+    'class TestInc(Base):\n'
+    '    def setUp(self):\n'
+    '        self.addCleanup(lambda: None)\n'
+    "    @mock.patch('os.getcwd', return_value='/x')\n"
+    '    def test_one(self, m):\n'
+    "        self.assertEqual(os.getcwd(), '/x')\n"
+    '        self.check(1)\n'
+    '    def test_two(self):\n'
+    '        for i in range(3):\n'
+    '            with self.subTest(i=i):\n'
+    '                self.assertEqual(inc(i), i + 1)\n'
+    '    def test_three(self):\n'
+    '        with self.assertRaises(TypeError):\n'
+    "            inc('a')\n",
+    'import unittest\n'
+    'class TestInc(unittest.TestCase):\n'
+    '    def test_one(self):\n'
+    '        self.assertEqual(inc(1), 2)\n'
+    'def make(i):\n'
+    '    def test(self):\n'
+    '        self.assertEqual(inc(i), i + 1)\n'
+    '    return test\n'
+    'for i in range(3):\n'
+    "    setattr(TestInc, f'test_gen_{i}', make(i))\n",
+    'import unittest\n'
+    'class TestInc(unittest.TestCase):\n'
+    '    test_count = 0\n'
+    '    def setUp(self):\n'
+    '        type(self).test_count += 1\n'
+    '    def test_one(self):\n'
+    '        self.assertEqual(inc(1), 2)\n'
+    '    def test_two(self):\n'
+    '        self.assertEqual(inc(2), 3)\n')
+
+
+def test_honest_test_classes_pass(sandbox):
+    right = "def inc(x):\n    return x + 1\n"
+    programs = [Program(key=f"honest {i}", source=right + tests, test_first_line=3,
+                        expected_steps=1, framework="unittest", test_classes=("TestInc",),
+                        timeout_s=10, memory_mb=1024)
+                for i, tests in enumerate(HONEST_TEST_CLASSES)]
+    results = list(sandbox.run(programs))
+    assert [e.status for e in results] == ["passed"] * len(programs), results
 
 # What honest programs and libraries do that the hook must let through (a library compiling
 # its own files, jinja2's templates, is BigCodeBench 185 in test_bigcodebench_docker.py):
@@ -1283,7 +1508,8 @@ def test_library_comparisons_are_not_liars():
     assertIn): a library's code with the library's globals, not the program's."""
     pd = pytest.importorskip("pandas")
     from fractions import Fraction
-    from codeeval.sandbox.liars import from_outside_libraries, lying_member, lying_operand
+    from codeeval.sandbox.liars import lying_member, lying_operand
+    from codeeval.sandbox.method_origin import from_outside_libraries
     values = (pd.Index(["a"]), pd.Series([1]), pd.DataFrame({"a": [1]}), pd.Categorical(["a"]),
               pd.Timestamp("2020-01-01"), Fraction(1, 2))
     assert not any(from_outside_libraries(value) for value in values)
