@@ -34,6 +34,7 @@ import operator
 import os
 import signal
 import sys
+import threading
 import types
 import unittest
 
@@ -118,6 +119,11 @@ def make_guard():
     getprofile = sys.getprofile
     stdlib, libraries = steps.STDLIB, steps.LIBRARIES
     code_type = types.CodeType
+    # CPython prints an uncaught exception of a thread (threading's invoke_excepthook calls
+    # the C excepthook) by compiling each shown line under its own file's name, to place the
+    # carets: not a program's code claiming to be threading.py's
+    thread_excepthook = next(c for c in threading._make_invoke_excepthook.__code__.co_consts
+                             if type(c) is code_type and c.co_name == "invoke_excepthook")
     # Code that installed libraries compiled from text: namedtuple's `__new__` ("<string>",
     # which pandas calls inside a comparison), numpy 1.23's dispatchers ("<__array_function__
     # internals>"). A guarded comparison may run it (comparisons.refuse_program_code asks here);
@@ -311,7 +317,7 @@ def make_guard():
             # A library may compile its own files (jinja2's templates), the import system any;
             # a standard-library name (unittest's frames are trusted) only the import system
             name = text(args[1])
-            if name is not None:
+            if name is not None and getframe(2).f_code is not thread_excepthook:
                 caller = text(getframe(2).f_code.co_filename)
                 if str_eq(name, path) is True or str_starts(name, "<codeeval") or (
                         str_starts(name, (stdlib, "<frozen ")) and

@@ -1257,6 +1257,10 @@ HONEST_LIBRARY_USE = (
     "gc.get_referents([1, 2])\nRawArray('i', 3)\n"
     # the import system's compile of a library file's own bytes
     "SourceFileLoader.source_to_code(None, open(json.__file__, 'rb').read(), json.__file__)\n"
+    # a thread's uncaught exception, which CPython prints by compiling each line it shows under
+    # its file's name (threading.py's): BigCodeBench 1040 under load
+    "import threading\ndef fail():\n    x = {}\n    x['a']['b'] = 1\n"
+    "thread = threading.Thread(target=fail)\nthread.start()\nthread.join()\n"
     "def inc(x):\n    return x + 1\n")
 HONEST_UNITTEST = (
     "import doctest, unittest\nfrom decimal import Decimal\nfrom fractions import Fraction\n"
