@@ -23,10 +23,12 @@ import json
 import os
 import re
 import secrets
+import select
 import socket
 import struct
 import subprocess
 import tarfile
+import time
 import zlib
 import xml.etree.ElementTree as ElementTree
 
@@ -107,6 +109,39 @@ def compile_project(main_classpath, test_classpath):
         os._exit(SERVICE_UNAVAILABLE)
 
 
+def test_run_output(command, nonce):
+    """What the test JVM printed (stdout and stderr), or None when it passed TEST_RUN_LIMIT_S.
+    It gets the nonce on stdin, and a socket for its output, not a pipe: a process its tests
+    start could reopen a pipe's read end through /proc/self/fd/1 and take the nonce line
+    before this driver does (a socket cannot be opened there). Read until the JVM ends, then
+    what it left: a process it started may hold the socket open after it."""
+    ours, theirs = socket.socketpair()
+    with ours:
+        try:
+            run = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=theirs, stderr=theirs)
+        finally:
+            theirs.close()
+        try:
+            run.stdin.write((nonce + "\n").encode())
+            run.stdin.close()
+        except OSError:   # a JVM that did not start: its output says why
+            pass
+        chunks, deadline = [], time.monotonic() + TEST_RUN_LIMIT_S
+        while True:
+            ended = run.poll() is not None
+            readable = select.select([ours], [], [], 0 if ended else 0.05)[0]
+            data = ours.recv(1 << 16) if readable else b""
+            chunks.append(data)
+            if (ended and not data) or (readable and not data):
+                break
+            if time.monotonic() > deadline:
+                run.kill()
+                run.wait()
+                return None
+        run.wait()
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
 def run_javabench(spec):
     unpack(spec)
     jars = [JARS + j for j in ANNOTATION_JARS]
@@ -132,17 +167,11 @@ def run_javabench(spec):
                                  if os.path.exists(archive) else [])
     classpath = f"{spec['console_jar']}:{classes}/JavaBenchTests.jar"   # the archive's
     nonce = secrets.token_hex(16)
-    run = subprocess.Popen(
+    output = test_run_output(
         [java if os.path.exists(java) else "java", *flags, "-cp", classpath, "JavaBenchTests",
          ":".join(run_classpath + test_jars), spec.get("select_class") or "-", "build/reports",
-         *config],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace")
-    try:
-        output = run.communicate(nonce + "\n", timeout=TEST_RUN_LIMIT_S)[0]
-    except subprocess.TimeoutExpired:
-        run.kill()
-        run.communicate()
+         *config], nonce)
+    if output is None:
         report_step("tests", "failed", tests=0, successes=0, timed_out=True,
                     message=f"the test run passed its {TEST_RUN_LIMIT_S} s limit")
         return

@@ -111,6 +111,48 @@ try {
   }
 """ + PASSING_COUNTS
 
+# A process the tests start (python3 is in the image), its stdout the test JVM's: it reopens
+# that output through /proc/self/fd/1 (a pipe's read end, when the driver read a pipe), stops
+# the driver (the same uid) so that it reads first, takes the nonce line, strips the reports'
+# failures and prints the counts again as all passing. Found by a hostile review.
+PIPE_READER = r"""
+import os, re, glob, signal
+import sys
+signal.alarm(40)
+driver = int(sys.argv[1])
+r = os.open("/proc/self/fd/1", os.O_RDONLY)
+os.kill(driver, signal.SIGSTOP)   # the driver (same uid) stops reading the pipe: no race
+open("build/child-ready", "w").close()
+buf = b""
+nonce = None
+while nonce is None:
+    d = os.read(r, 65536)
+    if not d:
+        break
+    buf += d
+    m = re.search(rb"(?m)^([0-9a-f]{32}) counts (\d+) (\d+)$", buf)
+    if m:
+        nonce, run = m.group(1).decode(), m.group(2).decode()
+os.close(r)
+if nonce:
+    for path in glob.glob("build/reports/TEST-*.xml"):
+        text = open(path, encoding="utf-8").read()
+        text = re.sub(r"<(failure|error|skipped)\b[^>]*?(/>|>[\s\S]*?</\1>)", "", text)
+        open(path, "w", encoding="utf-8").write(text)
+    os.write(1, ("\n" + nonce + " counts " + run + " " + run + "\n").encode())
+os.kill(driver, signal.SIGCONT)
+"""
+PIPE_READER_STATEMENTS = (
+    'try { String py = new String(java.util.Base64.getDecoder().decode("'
+    + base64.b64encode(PIPE_READER.encode()).decode() + '"), '
+    'java.nio.charset.StandardCharsets.UTF_8); '
+    'new ProcessBuilder("python3", "-c", py, String.valueOf(ProcessHandle.current().parent()'
+    '.get().pid())).redirectOutput(ProcessBuilder.Redirect.INHERIT)'
+    '.redirectError(ProcessBuilder.Redirect.INHERIT).start(); '
+    'java.nio.file.Path ready = java.nio.file.Path.of("build/child-ready"); '
+    'for (int i = 0; i < 1000 && !java.nio.file.Files.exists(ready); i++) Thread.sleep(10); '
+    '} catch (Exception e) { e.printStackTrace(); }')
+
 HOSTILE = {
     "a thread that writes passing reports":
         f"Thread t = new Thread(() -> {{ {FORGE_REPORTS} }}); t.setDaemon(true); t.start();",
@@ -139,6 +181,7 @@ HOSTILE = {
     "an agent attached to the test JVM that stubs JUnit's failures": ATTACH_AGENT,
     "the nonce read from the test JVM's memory through /proc/self/mem": NONCE_FROM_PROC_MEM,
     "the nonce read from the test JVM's memory through sun.misc.Unsafe": NONCE_FROM_UNSAFE,
+    "a child process that reads the JVM's output before the driver": PIPE_READER_STATEMENTS,
 }
 
 
