@@ -12,7 +12,7 @@ the comparison runs `guarded`: with no function of the program's.
 import gc
 import sys
 
-from codeeval_liars import lying_member, lying_operand
+from codeeval_liars import all_plain, lying_member, lying_operand
 from codeeval_method_origin import (CLASS_DICT, CLASS_MRO, EQUALITY, LIBRARY_CODE, ORDERING,
                                     from_outside_libraries, library_method)
 
@@ -77,9 +77,9 @@ def refuse_program_code(frame, event, arg, starts=str.startswith, trusted=TRUSTE
     raise refused(f"{code.co_qualname} ran inside the comparison")
 
 
-def guarded(compare, args, kwargs, setprofile=sys.setprofile, getprofile=sys.getprofile,
-            profile=refuse_program_code, refused=ProgramCodeInComparison, gc=gc,
-            audit=sys.audit):
+def guarded(compare, args, kwargs, recheck=True, setprofile=sys.setprofile,
+            getprofile=sys.getprofile, profile=refuse_program_code,
+            refused=ProgramCodeInComparison, gc=gc, audit=sys.audit):
     """`compare(*args, **kwargs)` run with no function of the program's: one whose operands'
     own methods are C slots or a library's may still run the program's code, through a library
     method that defers to the program's state (a `UserList` whose `data` lies, a `Fraction`
@@ -91,9 +91,11 @@ def guarded(compare, args, kwargs, setprofile=sys.setprofile, getprofile=sys.get
     program's garbage (and its gc callbacks) in the comparison."""
     if getprofile() is profile:
         return compare(*args, **kwargs)
-    # the first check may have run the program's code (a library method that defers to it),
-    # which may have changed the harness: checked again
-    audit("codeeval.judge")
+    # the first check of operands that are not all builtin values (`recheck`) may have run
+    # the program's code (a library method that defers to it), which may have changed the
+    # harness: checked again
+    if recheck:
+        audit("codeeval.judge")
     collecting = gc.isenabled()
     gc.disable()
     setprofile(profile)
@@ -156,7 +158,7 @@ def judged_comparison(op, left, right, audit=sys.audit, id=id, type=type, scalar
     refuse_liar(op, left, right, seen)
     if seen:
         return as_python(op, left, right)
-    return guarded(checked_comparison, (op, left, right), {})
+    return guarded(checked_comparison, (op, left, right), {}, not all_plain((left, right)))
 
 
 def refuse_liar(op, left, right, seen=None):

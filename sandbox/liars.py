@@ -257,6 +257,25 @@ def outside_value(values, methods):
     return None
 
 
+def all_plain(values):
+    """Whether `values` and all they hold are builtin values (numbers, strings, and lists,
+    tuples, dicts and sets of them, not subclasses): checking such operands runs no code of
+    anyone's, so nothing can have changed since the check before it (`guarded`)."""
+    stack, count = list(values), 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        kind = type(value)
+        if count > SCAN_LIMIT or id(kind) not in BUILTIN_IDS:
+            return False
+        if kind is dict:
+            stack.extend(value)
+            stack.extend(value.values())
+        elif kind is list or kind is tuple or kind is set or kind is frozenset:
+            stack.extend(value)
+    return True
+
+
 def lying_elements(first, second, seen=None):
     """For an order-insensitive comparison (`assertCountEqual`, lists): each element of either
     side that is not plain, against the other side's first element (which of the other's it

@@ -212,7 +212,8 @@ def judged(name, names, original, args, kwargs, audit=AUDIT, getprofile=sys.getp
     refuse_liar(name, names, args, kwargs, seen)
     if seen:
         return original(unittest.TestCase(), *args, **kwargs)
-    return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {})
+    return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {},
+                           not liars.all_plain(operands(names, args, kwargs)))
 
 
 def operands(names, args, kwargs):
