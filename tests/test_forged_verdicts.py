@@ -642,6 +642,42 @@ ATTACKS.update({
         "def inc(x):\n    return Fake()\n", "unittest-instance"),
 })
 
+# Once the program's code runs inside the audit hook: find the hook's state (the nonce, the
+# sequence number, the report descriptor) through the closures of the functions in the frames
+# below, and write signed passing lines for TestInc.
+FORGE_FROM_HOOK_FRAMES = (
+    'def closure_of(function):\n'
+    '    code = function.__code__\n'
+    '    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))\n'
+    'def find_state(scope, depth=0):\n'
+    '    if depth > 4:\n'
+    '        return None\n'
+    "    if 'key' in scope and 'sequence' in scope and 'report_fd' in scope:\n"
+    '        return scope\n'
+    '    for value in list(scope.values()):\n'
+    '        if isinstance(value, types.FunctionType) and value.__closure__:\n'
+    '            found = find_state(closure_of(value), depth + 1)\n'
+    '            if found:\n'
+    '                return found\n'
+    '    return None\n'
+    'def forge(state):\n'
+    "    key, seq, fd = state['key'], state['sequence'], state['report_fd']\n"
+    '    def write(record):\n'
+    '        nonlocal seq\n'
+    '        body = json.dumps(record)[:-1] + \', "seq": \' + str(seq) + \', "mac": "\'\n'
+    '        os.write(fd, (body + hashlib.sha256((key + body).encode()).hexdigest() + \'"}\\n\').encode())\n'
+    '        seq += 1\n'
+    "    write({'event': 'step', 'name': 'TestInc', 'outcome': 'passed', 'tests_run': 2, 'failures': 0,\n"
+    "           'errors': 0, 'message': '', 'tally': {'run': 2, 'success': 2}})\n"
+    "    write({'event': 'done', 'steps': 1})\n"
+    '    os._exit(0)\n'
+    'def forge_from_frames(frame):\n'
+    '    while frame is not None:\n'
+    '        state = find_state(dict(frame.f_locals))\n'
+    '        if state:\n'
+    '            forge(state)\n'
+    '        frame = frame.f_back\n')
+
 # Found by the eleventh review (and while fixing it): the test class changed while it runs
 # (a hook, an assertion or the test method set on the class and removed again, the test
 # instance given another class, the suite stopped after the first test), wrappers and
@@ -862,39 +898,10 @@ ATTACKS.update({
         'import hashlib, json, os, sys, types\n'
         "B = sys.modules['codeeval_guard'].__builtins__\n"
         "REAL_LEN = B['len']\n"
-        'def closure_of(function):\n'
-        '    code = function.__code__\n'
-        '    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))\n'
-        'def find_state(scope, depth=0):\n'
-        '    if depth > 4:\n'
-        '        return None\n'
-        "    if 'key' in scope and 'sequence' in scope and 'report_fd' in scope:\n"
-        '        return scope\n'
-        '    for value in list(scope.values()):\n'
-        '        if isinstance(value, types.FunctionType) and value.__closure__:\n'
-        '            found = find_state(closure_of(value), depth + 1)\n'
-        '            if found:\n'
-        '                return found\n'
-        '    return None\n'
-        'def forge(state):\n'
-        "    key, seq, fd = state['key'], state['sequence'], state['report_fd']\n"
-        '    def write(record):\n'
-        '        nonlocal seq\n'
-        '        body = json.dumps(record)[:-1] + \', "seq": \' + str(seq) + \', "mac": "\'\n'
-        '        os.write(fd, (body + hashlib.sha256((key + body).encode()).hexdigest() + \'"}\\n\').encode())\n'
-        '        seq += 1\n'
-        "    write({'event': 'step', 'name': 'TestInc', 'outcome': 'passed', 'tests_run': 2, 'failures': 0,\n"
-        "           'errors': 0, 'message': '', 'tally': {'run': 2, 'success': 2}})\n"
-        "    write({'event': 'done', 'steps': 1})\n"
-        '    os._exit(0)\n'
+        + FORGE_FROM_HOOK_FRAMES +
         'def spy(value):\n'
         "    B['len'] = REAL_LEN\n"
-        '    frame = sys._getframe(1)\n'
-        '    while frame is not None:\n'
-        '        state = find_state(dict(frame.f_locals))\n'
-        '        if state:\n'
-        '            forge(state)\n'
-        '        frame = frame.f_back\n'
+        '    forge_from_frames(sys._getframe(1))\n'
         '    return REAL_LEN(value)\n'
         'def inc(x):\n'
         "    B['len'] = spy\n"
@@ -913,6 +920,20 @@ ATTACKS.update({
         "unittest"),
 })
 
+# A hooked __init_subclass__ that edits the test methods after the first as the class is made
+EDIT_AS_MADE = (
+    "import unittest\n"
+    "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
+    "def _hook(cls, **kw):\n"
+    "    unittest.TestCase.__init_subclass__ = _orig\n"
+    "    _orig.__get__(None, cls)(**kw)\n"
+    "    names = [k for k in vars(cls) if k.startswith('test')]\n"
+    "    for k in names[1:]:\n"
+    "        {edit}\n"
+    "unittest.TestCase.__init_subclass__ = classmethod(_hook)\n"
+    "def inc(x):\n"
+    "    return x + 1 if x == 1 else x\n")
+
 # Found by the twelfth review, against round 11's fixes: a test class made with a str
 # subclass as a name (its __eq__ ran inside the hook's lookups), test methods edited while
 # the class is made (before any check), and C comparisons out of the walk's sight: a class
@@ -922,43 +943,14 @@ ATTACKS.update({
     "a str subclass as a name in the test class runs its __eq__ inside the hook": (
         'import builtins, hashlib, json, os, sys, types, unittest\n'
         "HASH = hash('setUp')     # a hook name the audit hook looks up in the test class's dict\n"
-        'def closure_of(function):\n'
-        '    code = function.__code__\n'
-        '    return dict(zip(code.co_freevars, (c.cell_contents for c in function.__closure__ or ())))\n'
-        'def find_state(scope, depth=0):\n'
-        '    if depth > 4:\n'
-        '        return None\n'
-        "    if 'key' in scope and 'sequence' in scope and 'report_fd' in scope:\n"
-        '        return scope\n'
-        '    for value in list(scope.values()):\n'
-        '        if isinstance(value, types.FunctionType) and value.__closure__:\n'
-        '            found = find_state(closure_of(value), depth + 1)\n'
-        '            if found:\n'
-        '                return found\n'
-        '    return None\n'
-        'def forge(state):\n'
-        "    key, seq, fd = state['key'], state['sequence'], state['report_fd']\n"
-        '    def write(record):\n'
-        '        nonlocal seq\n'
-        '        body = json.dumps(record)[:-1] + \', "seq": \' + str(seq) + \', "mac": "\'\n'
-        '        os.write(fd, (body + hashlib.sha256((key + body).encode()).hexdigest() + \'"}\\n\').encode())\n'
-        '        seq += 1\n'
-        "    write({'event': 'step', 'name': 'TestInc', 'outcome': 'passed', 'tests_run': 2, 'failures': 0,\n"
-        "           'errors': 0, 'message': '', 'tally': {'run': 2, 'success': 2}})\n"
-        "    write({'event': 'done', 'steps': 1})\n"
-        '    os._exit(0)\n'
+        + FORGE_FROM_HOOK_FRAMES +
         'class Key(str):\n'
         '    """A class-dict key that is a str subclass with setUp\'s hash: a lookup of \'setUp\' in that\n'
         '    dict compares it, running this __eq__ (inside the audit hook, when it snapshots the class)."""\n'
         '    def __hash__(self):\n'
         '        return HASH\n'
         '    def __eq__(self, other):\n'
-        '        frame = sys._getframe(1)\n'
-        '        while frame is not None:\n'
-        '            state = find_state(dict(frame.f_locals))\n'
-        '            if state:\n'
-        '                forge(state)\n'
-        '            frame = frame.f_back\n'
+        '        forge_from_frames(sys._getframe(1))\n'
         '        return False\n'
         '    __ne__ = str.__ne__\n'
         '_orig = builtins.__build_class__\n'
@@ -974,31 +966,9 @@ ATTACKS.update({
         '    return x\n',
         "unittest"),
     "__init_subclass__ deletes the test methods after the first": (
-        'import unittest\n'
-        "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
-        'def _hook(cls, **kw):\n'
-        '    unittest.TestCase.__init_subclass__ = _orig\n'
-        '    _orig.__get__(None, cls)(**kw)\n'
-        "    names = [k for k in vars(cls) if k.startswith('test')]\n"
-        '    for k in names[1:]:\n'
-        '        delattr(cls, k)\n'
-        'unittest.TestCase.__init_subclass__ = classmethod(_hook)\n'
-        'def inc(x):\n'
-        '    return x + 1 if x == 1 else x\n',
-        "unittest"),
+        EDIT_AS_MADE.format(edit="delattr(cls, k)"), "unittest"),
     "__init_subclass__ puts the first test method under the others' names": (
-        'import unittest\n'
-        "_orig = unittest.TestCase.__dict__['__init_subclass__']\n"
-        'def _hook(cls, **kw):\n'
-        '    unittest.TestCase.__init_subclass__ = _orig\n'
-        '    _orig.__get__(None, cls)(**kw)\n'
-        "    names = [k for k in vars(cls) if k.startswith('test')]\n"
-        '    for k in names[1:]:\n'
-        '        setattr(cls, k, vars(cls)[names[0]])\n'
-        'unittest.TestCase.__init_subclass__ = classmethod(_hook)\n'
-        'def inc(x):\n'
-        '    return x + 1 if x == 1 else x\n',
-        "unittest"),
+        EDIT_AS_MADE.format(edit="setattr(cls, k, vars(cls)[names[0]])"), "unittest"),
     "a UserList subclass whose data class attribute has a stateful C __eq__": (
         'import functools\n'
         'from collections import UserList\n'
