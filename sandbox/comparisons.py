@@ -142,25 +142,6 @@ def as_python(op, left, right):
     raise ValueError(f"no comparison {op!r}")
 
 
-def judged_comparison(op, left, right, audit=sys.audit, id=id, type=type, scalars=SCALARS):
-    """`left op right` as the test code wrote it (`op` an AST operator's name), after refusing
-    an operand that may not judge it (AssertionError: the test fails as if it were false).
-    The harness's modules are checked first (`audit`; what comes before is bound at load): a
-    program can switch a function of theirs off between two reports and back inside the
-    comparison. Unless the program's own objects are what it compares, the operands are then
-    checked again and compared with no function of the program's (`guarded`): what runs the
-    program's code there (a gc callback, a library method deferring to program state) was
-    not seen by the first check."""
-    if id(type(left)) in scalars and id(type(right)) in scalars or op == "Is" or op == "IsNot":
-        return as_python(op, left, right)   # exact builtin scalars, identity: no method runs
-    audit("codeeval.judge")
-    seen = []
-    refuse_liar(op, left, right, seen)
-    if seen:
-        return as_python(op, left, right)
-    return guarded(checked_comparison, (op, left, right), {}, not all_plain((left, right)))
-
-
 def refuse_liar(op, left, right, seen=None):
     liar = (lying_member(left, right, seen) if op == "In" or op == "NotIn" else
             lying_operand(left, right, EQUALITY if op == "Eq" or op == "NotEq" else ORDERING,
@@ -172,6 +153,35 @@ def refuse_liar(op, left, right, seen=None):
 def checked_comparison(op, left, right):
     refuse_liar(op, left, right)
     return as_python(op, left, right)
+
+
+def judged_comparison(op, left, right, audit=sys.audit, id=id, type=type, scalars=SCALARS,
+                      as_python=as_python, refuse=refuse_liar, checked=checked_comparison,
+                      guard=guarded, plain_values=all_plain, gc=gc):
+    """`left op right` as the test code wrote it (`op` an AST operator's name), after refusing
+    an operand that may not judge it (AssertionError: the test fails as if it were false).
+    The harness's modules are checked first (`audit`): a program can switch a function of
+    theirs off between two reports and back inside the comparison. What it calls is bound at
+    load (the solution's code runs just before, and can rebind this module's names), and the
+    garbage collector stays off from the check on (a gc callback of the program's would run
+    between the check and the comparison). Unless the program's own objects are what it
+    compares, the operands are then checked again and compared with no function of the
+    program's (`guarded`): what runs the program's code there (a library method deferring to
+    program state) was not seen by the first check."""
+    if id(type(left)) in scalars and id(type(right)) in scalars or op == "Is" or op == "IsNot":
+        return as_python(op, left, right)   # exact builtin scalars, identity: no method runs
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        audit("codeeval.judge")
+        seen = []
+        refuse(op, left, right, seen)
+        if seen:
+            return as_python(op, left, right)
+        return guard(checked, (op, left, right), {}, not plain_values((left, right)))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def judged_chain(ops, lazy, first, *later, judge=judged_comparison):

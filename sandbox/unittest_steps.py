@@ -14,6 +14,7 @@ verdict from the program sharing the process (sandbox/program_guard.py has the a
   unittest's `_Outcome` (which the program can reach) makes of it.
 """
 
+import gc
 import signal
 import sys
 import time
@@ -187,35 +188,6 @@ ASKING = frozenset({"assertIsInstance", "assertNotIsInstance", "assertRegex", "a
                     "assertRegexpMatches", "assertNotRegexpMatches"})
 
 
-def judged(name, names, original, args, kwargs, audit=AUDIT, getprofile=sys.getprofile,
-           guarding=compare.refuse_program_code):
-    """unittest's assertion `name` (`original`), refusing an operand that may not judge the
-    comparison itself; `names`: its first two parameters, for operands passed by keyword.
-    As `codeeval_comparisons.judged_comparison`: the harness's modules are checked first
-    (`audit`, bound at load), and unless the program's own objects are what it compares, the
-    operands are checked again and the assertion runs with no function of the program's."""
-    if getprofile() is guarding:   # inside a guarded assertion (assertEqual runs
-        # assertListEqual): checked on the way in, and no code of the program's runs since
-        return original(unittest.TestCase(), *args, **kwargs)
-    audit("codeeval.judge")   # every assertion: a patched unittest would decide assertTrue too
-    if name in ASKING:
-        if name == "assertIsInstance":   # isinstance's verdict from a `__class__` of the program's
-            compare.judged_isinstance(*operands(names, args, kwargs))
-        return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {})
-    if name not in COMPARING:
-        return original(unittest.TestCase(), *args, **kwargs)
-    if name == "assertCountEqual":   # iterables, read once: the checks and the original get lists
-        first, second = operands(names, args, kwargs)
-        args, kwargs = (list(first), list(second), *args[2:]), {
-            k: v for k, v in kwargs.items() if k not in names}
-    seen = []
-    refuse_liar(name, names, args, kwargs, seen)
-    if seen:
-        return original(unittest.TestCase(), *args, **kwargs)
-    return compare.guarded(checked_assertion, (name, names, original, args, kwargs), {},
-                           not liars.all_plain(operands(names, args, kwargs)))
-
-
 def operands(names, args, kwargs):
     values = list(args[:2]) + [kwargs.get(key) for key in names[len(args):]]
     return (values + [None, None])[:2]
@@ -236,6 +208,53 @@ def checked_assertion(name, names, original, args, kwargs):
     if name in COMPARING:
         refuse_liar(name, names, args, kwargs)
     return original(unittest.TestCase(), *args, **kwargs)
+
+
+def checked(name, names, original, args, kwargs, guard=compare.guarded,
+            is_instance=compare.judged_isinstance, plain_values=liars.all_plain,
+            refuse=refuse_liar, assertion=checked_assertion):
+    """The assertion after the check: its operands checked, then run guarded. Operands that
+    are all builtin values (reading them ran no code) spare the guard its second check; an
+    assertCountEqual's iterables and isinstance's claims are read here, which runs code."""
+    if name in ASKING:
+        if name == "assertIsInstance":   # isinstance's verdict from a `__class__` of the program's
+            is_instance(*operands(names, args, kwargs))
+        return guard(assertion, (name, names, original, args, kwargs), {})
+    if name not in COMPARING:
+        return original(unittest.TestCase(), *args, **kwargs)
+    recheck = name == "assertCountEqual"
+    if recheck:   # iterables, read once: the checks and the original get lists
+        first, second = operands(names, args, kwargs)
+        args, kwargs = (list(first), list(second), *args[2:]), {
+            k: v for k, v in kwargs.items() if k not in names}
+    seen = []
+    refuse(name, names, args, kwargs, seen)
+    if seen:
+        return original(unittest.TestCase(), *args, **kwargs)
+    return guard(assertion, (name, names, original, args, kwargs), {},
+                 recheck or not plain_values(operands(names, args, kwargs)))
+
+
+def judged(name, names, original, args, kwargs, audit=AUDIT, getprofile=sys.getprofile,
+           guarding=compare.refuse_program_code, gc=gc, then=checked):
+    """unittest's assertion `name` (`original`), refusing an operand that may not judge the
+    comparison itself; `names`: its first two parameters, for operands passed by keyword.
+    As `codeeval_comparisons.judged_comparison`: the harness's modules are checked first
+    (`audit`, bound at load), the garbage collector stays off from then on (a gc callback of
+    the program's would run between the check and the assertion), and unless the program's own
+    objects are what it compares, the operands are checked again and the assertion runs with no
+    function of the program's (`checked`: what comes after the check is bound at load too)."""
+    if getprofile() is guarding:   # inside a guarded assertion (assertEqual runs
+        # assertListEqual): checked on the way in, and no code of the program's runs since
+        return original(unittest.TestCase(), *args, **kwargs)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        audit("codeeval.judge")   # every assertion: a patched unittest would decide assertTrue too
+        return then(name, names, original, args, kwargs)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class Assertion(tuple):

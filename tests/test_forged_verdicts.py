@@ -1040,6 +1040,47 @@ ATTACKS.update({
         "unittest-between"),
 })
 
+# Found by the thirteenth review, against round 12: the judge of a comparison of two scalars
+# called `as_python` by name (the solution, run just before, rebound it); a gc callback of the
+# program's ran between the judge's check and its comparison (rebinding what it called next),
+# where round 12 had spared all-builtin operands the second check.
+ATTACKS.update({
+    "the solution rebinds the judge's as_python for a comparison of two scalars": (
+        'import sys\n'
+        "C = sys.modules['codeeval_comparisons']\n"
+        'REAL = C.as_python\n'
+        'def liar(op, left, right):\n'
+        '    C.as_python = REAL\n'
+        '    return True\n'
+        'def inc(x):\n'
+        '    C.as_python = liar\n'
+        '    return x\n',
+        "unittest-true"),
+    "a gc callback swaps checked_assertion after the judge's check": (
+        'import gc, sys, itertools\n'
+        "U = sys.modules['codeeval_unittest']\n"
+        'REAL = U.checked_assertion\n'
+        'state = []\n'
+        'def past_check():\n'
+        '    f = sys._getframe(2)\n'
+        '    while f is not None:\n'
+        "        if f.f_code.co_name == 'judged' and f.f_code.co_filename.startswith('<codeeval'):\n"
+        "            return 'seen' in f.f_locals\n"
+        '        f = f.f_back\n'
+        '    return False\n'
+        'def flip(phase, info):\n'
+        "    if phase != 'start' or not state:\n"
+        '        return\n'
+        '    U.checked_assertion = itertools.chain if past_check() else REAL\n'
+        'gc.callbacks.append(flip)\n'
+        'def inc(x):\n'
+        '    gc.set_threshold(1)\n'
+        '    if not state:\n'
+        '        state.append(True)\n'
+        '    return x\n',
+        "unittest"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
