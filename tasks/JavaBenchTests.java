@@ -8,10 +8,14 @@
 // scan of build/test with every class name, or one class with the console's default name
 // pattern beside the quoted class name), the project's class path in a child URLClassLoader set
 // as the context class loader, and the legacy XML report listener, whose files the driver
-// reads. Those files are the tests' to write, too, so it also prints the launcher's own counts
-// on a line that starts with a nonce the driver writes on its stdin (read before any test
-// runs, kept in a local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED"
-// (tests run or skipped, tests that succeeded). It halts after the tests whatever they did:
+// reads. Those files are the tests' to write, too, so it also prints its own counts on a line
+// that starts with a nonce the driver writes on its stdin (read before any test runs, kept in a
+// local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED" (tests run or
+// skipped, tests that succeeded). It counts with a listener of its own (`Counts`) that holds
+// its counts in an instance no static field leads to and tests a result's status by identity:
+// JUnit's classes share the tests' unnamed module, and their static state is the tests' to
+// change (the SummaryGeneratingListener's enum switch is a static int[] that reflection can
+// rewrite to count every failure as a success). It halts after the tests whatever they did:
 // threads and shutdown hooks a test left cannot hold it or write after that line.
 //
 // Arguments: RUN_CLASSPATH SELECT_CLASS|- REPORTS_DIR [KEY=VALUE ...] (JUnit configuration
@@ -31,9 +35,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassNameFilter;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -71,18 +78,40 @@ public class JavaBenchTests {
         thread.setContextClassLoader(URLClassLoader.newInstance(urls.toArray(new URL[0]),
                                                                 thread.getContextClassLoader()));
         Launcher launcher = LauncherFactory.create();
-        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();   // its text only
+        Counts counts = new Counts();
         PrintWriter writer = new PrintWriter(out, true);
-        launcher.execute(request.build(), summary,
+        launcher.execute(request.build(), counts, summary,
                          new LegacyXmlReportGeneratingListener(Paths.get(args[2]), writer));
         TestExecutionSummary result = summary.getSummary();
         if (result.getTotalFailureCount() > 0) {
             result.printFailuresTo(writer);
         }
         result.printTo(writer);
-        long run = result.getTestsStartedCount() + result.getTestsSkippedCount();
-        out.println(nonce + " counts " + run + " " + result.getTestsSucceededCount());
+        out.println(nonce + " counts " + counts.run + " " + counts.succeeded);
         out.flush();
         Runtime.getRuntime().halt(0);
+    }
+
+    /** Tests run or skipped, and tests that succeeded. */
+    static final class Counts implements TestExecutionListener {
+        long run, succeeded;
+
+        @Override
+        public void executionSkipped(TestIdentifier test, String reason) {
+            if (test.isTest()) {
+                run++;
+            }
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+            if (test.isTest()) {
+                run++;
+                if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                    succeeded++;
+                }
+            }
+        }
     }
 }

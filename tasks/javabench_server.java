@@ -56,9 +56,12 @@ public class JavaBenchServer {
         compileOrFail(junit, runner, Paths.get(args[1], "JavaBenchTests.java"));
         // a jar: a class-path folder that is not empty rules out a class archive
         Path jar = classes.resolve("JavaBenchTests.jar");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
-            out.putNextEntry(new JarEntry("JavaBenchTests.class"));
-            out.write(Files.readAllBytes(runner.resolve("JavaBenchTests.class")));
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+             Stream<Path> compiled = Files.list(runner)) {
+            for (Path file : (Iterable<Path>) compiled.sorted()::iterator) {   // and its nested
+                out.putNextEntry(new JarEntry(file.getFileName().toString()));   // classes
+                out.write(Files.readAllBytes(file));
+            }
         }
         archiveTestClasses(args[2].split(":"), junit + ":" + jar, classes,
                            List.of(args).subList(3, args.length));

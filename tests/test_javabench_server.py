@@ -153,6 +153,50 @@ PIPE_READER_STATEMENTS = (
     'for (int i = 0; i < 1000 && !java.nio.file.Files.exists(ready); i++) Thread.sleep(10); '
     '} catch (Exception e) { e.printStackTrace(); }')
 
+# JUnit's classes share the tests' unnamed module: the SummaryGeneratingListener's enum switch
+# (a static int[]) rewritten to count every failure as a success, and the XML reports written
+# by a factory of the program's (XMLOutputFactory is looked up through a system property), so
+# that both sources agree on 55 of 55. Closes the static block and adds a nested class.
+JUNIT_STATE = r"""
+    try {
+        Class<?> m = Class.forName("org.junit.platform.launcher.listeners.SummaryGeneratingListener$1");
+        java.lang.reflect.Field f = m.getDeclaredField("$SwitchMap$org$junit$platform$engine$TestExecutionResult$Status");
+        f.setAccessible(true);
+        int[] map = (int[]) f.get(null);
+        for (int i = 0; i < map.length; i++) map[i] = 1;
+        System.setProperty("javax.xml.stream.XMLOutputFactory", XF.class.getName());
+    } catch (Throwable e) { e.printStackTrace(); }
+    }
+    public static class XF extends javax.xml.stream.XMLOutputFactory {
+        final javax.xml.stream.XMLOutputFactory real = javax.xml.stream.XMLOutputFactory.newDefaultFactory();
+        public XF() {}
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException {
+            return real.createXMLStreamWriter(new java.io.Writer() {
+                final StringBuilder sb = new StringBuilder();
+                public void write(char[] c, int o, int n) { sb.append(c, o, n); }
+                public void flush() throws java.io.IOException {
+                    String s = sb.toString();
+                    if (s.contains("</testsuite>")) {
+                        s = s.replaceAll("<(failure|error|skipped)\\b[^>]*?(/>|>[\\s\\S]*?</\\1>)", "");
+                        w.write(s); sb.setLength(0);
+                    }
+                    w.flush();
+                }
+                public void close() throws java.io.IOException { flush(); }
+            });
+        }
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s); }
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s, e); }
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(r); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(r); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s, e); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(w); }
+        public void setProperty(String n, Object v) { real.setProperty(n, v); }
+        public Object getProperty(String n) { return real.getProperty(n); }
+        public boolean isPropertySupported(String n) { return real.isPropertySupported(n); }
+"""
+
 HOSTILE = {
     "a thread that writes passing reports":
         f"Thread t = new Thread(() -> {{ {FORGE_REPORTS} }}); t.setDaemon(true); t.start();",
@@ -182,6 +226,7 @@ HOSTILE = {
     "the nonce read from the test JVM's memory through /proc/self/mem": NONCE_FROM_PROC_MEM,
     "the nonce read from the test JVM's memory through sun.misc.Unsafe": NONCE_FROM_UNSAFE,
     "a child process that reads the JVM's output before the driver": PIPE_READER_STATEMENTS,
+    "JUnit's counting state rewritten, and the XML reports written by the program": JUNIT_STATE,
 }
 
 
