@@ -12,11 +12,11 @@ import operator
 import os
 
 
-def make_checks(class_hooks, unittest_class_ids):
-    """(text, encodable, intact, watch_class, class_intact, file_holds) for one hook.
-    `class_hooks`: the names of a test class that unittest calls, watched while it runs;
+def make_checks(class_hooks, unittest_class_ids, instance_dict):
+    """(text, encodable, intact, watch_class, watch_tests, class_intact, file_holds) for one
+    hook. `class_hooks`: the names of a test class that unittest calls, watched while it runs;
     `unittest_class_ids`: the ids of unittest's own classes (not watched: the hook's snapshots
-    check them)."""
+    check them); `instance_dict`: a TestCase instance's `__dict__` (TestCase's own getset)."""
     type_, str_, bytes_, dict_, id_, len_, callable_ = type, str, bytes, dict, id, len, callable
     list_, tuple_, dict_values, object_, os_error = list, tuple, dict.values, object, OSError
     exact_str, str_starts, is_subclass = str.__str__, str.startswith, type.__subclasscheck__
@@ -24,6 +24,7 @@ def make_checks(class_hooks, unittest_class_ids):
     class_dict, class_mro = (type.__dict__[name].__get__ for name in ("__dict__", "__mro__"))
     os_open, os_read, os_close, o_rdonly = os.open, os.read, os.close, os.O_RDONLY
     test_class = ()   # (class, its MRO, its watched mappings) while a test class runs
+    tests = {}   # id -> (test, the method name the loader gave it), while a test class runs
 
     def text(value):   # an exact str, or None; a subclass's methods never run
         kind = type_(value)
@@ -67,6 +68,7 @@ def make_checks(class_hooks, unittest_class_ids):
         in the lookups here)."""
         nonlocal test_class
         test_class = ()
+        tests.clear()
         if cls is None:
             return True
         mro, entries = class_mro(cls), []
@@ -81,14 +83,43 @@ def make_checks(class_hooks, unittest_class_ids):
         test_class = (cls, mro, tuple_(entries))
         return True
 
+    def str_names(test):   # its instance dict, when every name in it is an exact str
+        names = instance_dict(test)
+        if type_(names) is dict_ and all_(map_(is_, map_(type_, names), repeat(str_))):
+            return names
+        return None
+
+    def watch_tests(found):
+        """The tests the loader made for the running class: from now on `class_intact` requires
+        each to keep the method name it was given (code the solution runs could point a later
+        test at one that passes, or at a no-op `runTest` set on the instance). False: not a
+        tuple of instances of the class, each with an exact str name."""
+        if not test_class or type_(found) is not tuple_:
+            return False
+        for test in found:
+            names = str_names(test) if type_(test) is test_class[0] else None
+            name = names.get("_testMethodName") if names is not None else None
+            if type_(name) is not str_:
+                return False
+            tests[id_(test)] = (test, name)
+        return True
+
     def class_intact(test):
         """The running test class as it was when its run began, and `test` (a test part's or
-        an outcome's instance, or None) one of its own instances, not a subclass's."""
+        an outcome's instance, or None) one of the tests the loader made for it, with the
+        method name it gave it and no instance attribute of that name."""
         if not test_class:
             return True
         cls, mro, entries = test_class
-        return (type_(cls) is type_ and class_mro(cls) is mro and intact(entries)
-                and (test is None or type_(test) is cls))
+        if not (type_(cls) is type_ and class_mro(cls) is mro and intact(entries)):
+            return False
+        if test is None:
+            return True
+        made = tests.get(id_(test))
+        names = str_names(test) if made is not None and made[0] is test and \
+            type_(test) is cls else None
+        return (names is not None and names.get("_testMethodName") is made[1]
+                and made[1] not in names)
 
     def file_holds(name, source):
         """Whether the file `name` holds exactly `source` (bytes, as importlib reads it)."""
@@ -109,4 +140,4 @@ def make_checks(class_hooks, unittest_class_ids):
             os_close(fd)
         return found == source
 
-    return text, encodable, intact, watch_class, class_intact, file_holds
+    return text, encodable, intact, watch_class, watch_tests, class_intact, file_holds

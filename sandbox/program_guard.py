@@ -63,7 +63,7 @@ FLAGGED = frozenset({"sys.settrace", "sys.setprofile", "sys._current_frames", "g
 # after the harness's, untraced, at each of its events (between a check and what it guards)
 WATCHED = FLAGGED | MEMORY_EVENTS | {
     "codeeval.report", "codeeval.plan", "codeeval.outcome", "codeeval.signal", "codeeval.judge",
-    "codeeval.library_code", "codeeval.test_class", "exec",
+    "codeeval.library_code", "codeeval.test_class", "codeeval.test_instances", "exec",
     "object.__setattr__", "ctypes.call_function", "ctypes.dlsym", "gc.get_referents",
     "code.__new__", "compile", "open", "os.truncate", "fcntl.fcntl"}
 # The libraries whose code compiled from text after the worker prepared counts as theirs:
@@ -98,16 +98,11 @@ def make_guard():
     report_id, tally_id, plan_id, test_class_id = (
         id(steps.report.__code__), id(unit.Tally.count.__code__), id(steps.run_program.__code__),
         id(unit.run_test_class.__code__))
-    # What of a running test class unittest calls, checked whenever `running` is: its
-    # functions and hooks (a no-op `_callTestMethod` or `assertEqual` set on the class for a
-    # test and removed after it), its dunders, and its bases (`__bases__` can be assigned)
     classes = sys.modules["codeeval_test_classes"]
-    class_hooks = tuple(sorted(name for name in classes.TEST_HOOKS
-                               if callable(getattr(unittest.TestCase, name)))) + (
-        "__getattribute__", "__getattr__", "__setattr__", "__init__", "__new__", "__call__",
-        "__class__", "__init_subclass__")
-    text, encodable, intact, watch_class, class_intact, file_holds = \
-        sys.modules["codeeval_guard_checks"].make_checks(class_hooks, classes.UNITTEST_CLASSES)
+    text, encodable, intact, watch_class, watch_tests, class_intact, file_holds = \
+        sys.modules["codeeval_guard_checks"].make_checks(
+            classes.WATCHED_NAMES, classes.UNITTEST_CLASSES,
+            vars(unittest.TestCase)["__dict__"].__get__)
     tracer = sys.modules["codeeval_tracer"].Tracer
     tracer_ids = frozenset(map(id, (tracer.__enter__.__code__, tracer.__exit__.__code__,
                                     steps.real_output.__code__)))
@@ -238,13 +233,14 @@ def make_guard():
                 tamper("changed harness or unittest functions")   # functions must be there
             if not class_intact(args[0] if len_(args) == 1 else None):
                 tamper("changed the test class while it ran")
-        elif event == "codeeval.test_class":   # a test class about to run (or None: done)
+        elif event == "codeeval.test_class" or event == "codeeval.test_instances":
+            # a test class about to run (None: done; run_test_class checked that it is a plain
+            # class), then the tests the loader made for it
             caller = getframe(2)
             if len_(args) != 1 or id_(caller.f_code) != test_class_id or \
-                    not from_harness(caller.f_back, driver_code):
-                tamper("a test class from outside the harness")
-            if not watch_class(args[0]):   # run_test_class checked that it is a plain class
-                tamper("a test class with a name that is not a str")
+                    not from_harness(caller.f_back, driver_code) or not (
+                        watch_class if event == "codeeval.test_class" else watch_tests)(args[0]):
+                tamper("a test class from outside the harness, or a name in it not a str")
         elif event == "codeeval.library_code":   # from a guarded comparison's profile function
             code, answer = args
             if type_(answer) is list_:

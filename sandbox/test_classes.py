@@ -23,6 +23,14 @@ TEST_HOOKS = frozenset(name for name in dir(unittest.TestCase) if not name.start
     "__call__", "__init__"}
 
 
+# What of a running test class the audit hook watches while it runs (guard_checks.watch_class),
+# besides its test methods and bases: the hooks unittest calls (a no-op `_callTestMethod` or
+# `assertEqual` set on the class for one test and removed after it) and the dunders that decide
+# how its attributes are found.
+WATCHED_NAMES = tuple(sorted(name for name in TEST_HOOKS
+                             if callable(getattr(unittest.TestCase, name)))) + (
+    "__getattribute__", "__getattr__", "__setattr__", "__init__", "__new__", "__call__",
+    "__class__", "__init_subclass__")
 # A C function as a dunder of a library's TestCase (doctest's `__str__ = object.__str__`), and
 # the descriptors of a class's `__dict__`, `__weakref__` and slots
 C_FUNCTION_IDS = origin.SLOT_TYPE_IDS | {id(origin.BUILTIN_FUNCTION)}

@@ -134,9 +134,11 @@ def run_test_class(cls, name, declared, path, first_line, timeout_s):
     previous = signal.signal(signal.SIGALRM, expire)
     if timeout_s:
         signal.setitimer(signal.ITIMER_REAL, timeout_s, 0.05)
+    # a loader of its own: the shared defaultTestLoader is an instance a program can change
+    suite = unittest.TestLoader().loadTestsFromTestCase(cls)
+    AUDIT("codeeval.test_instances", tuple(suite))   # each keeps the method it was made for
     try:
-        # a loader of its own: the shared defaultTestLoader is an instance a program can change
-        unittest.TestLoader().loadTestsFromTestCase(cls).run(result)
+        suite.run(result)
     except ClassTimeout:
         pass
     finally:

@@ -1081,6 +1081,46 @@ ATTACKS.update({
         "unittest"),
 })
 
+# Found by the fourteenth review: the suite's test instances pointed at other methods while it
+# runs (a gc callback renamed each to a no-op `runTest` set on the instance; the first test,
+# which passes, renamed the later ones to itself).
+ATTACKS.update({
+    "a gc callback renames every test to a no-op runTest on its instance": (
+        'import sys, gc\n'
+        'def _noop():\n'
+        '    return None\n'
+        'def _cb(phase, info):\n'
+        '    f = sys._getframe(1)\n'
+        '    while f is not None:\n'
+        '        s = f.f_locals.get("self")\n'
+        '        if s is not None and type(s).__name__ == "TestSuite":\n'
+        '            for t in s._tests:\n'
+        '                if t is not None and vars(t).get("_testMethodName") != "runTest":\n'
+        '                    t.runTest = _noop\n'
+        '                    t._testMethodName = "runTest"\n'
+        '            return\n'
+        '        f = f.f_back\n'
+        'gc.callbacks.append(_cb)\n'
+        'gc.set_threshold(1, 1, 1)\n'
+        'def inc(x):\n'
+        '    return x + 2\n',
+        "unittest"),
+    "the first test renames the later ones to itself": (
+        'import sys\n'
+        'def inc(x):\n'
+        '    f = sys._getframe(1)\n'
+        '    while f is not None:\n'
+        '        s = f.f_locals.get("self")\n'
+        '        if s is not None and type(s).__name__ == "TestSuite":\n'
+        '            for t in s._tests:\n'
+        '                if t is not None:\n'
+        '                    t._testMethodName = "test_one"\n'
+        '            break\n'
+        '        f = f.f_back\n'
+        '    return 99 if x == 2 else x + 1\n',
+        "unittest"),
+})
+
 CANARY = ("def inc(x):\n    return x + 1\n", "values")
 
 
