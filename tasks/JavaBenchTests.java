@@ -10,8 +10,9 @@
 // as the context class loader, and the legacy XML report listener, whose files the driver
 // reads. Those files are the tests' to write, too, so it also prints its own counts on a line
 // that starts with a nonce the driver writes on its stdin (read before any test runs, kept in a
-// local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED" (tests run or
-// skipped, tests that succeeded). It counts with a listener of its own (`Counts`) that holds
+// local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED UNREPORTED" (tests
+// run or skipped, tests that succeeded, tests of the plan no listener heard of: a test whose
+// class ends by an error JUnit lets through vanishes from every count). It counts with a listener of its own (`Counts`) that holds
 // its counts in an instance no static field leads to and tests a result's status by identity:
 // JUnit's classes share the tests' unnamed module, and their static state is the tests' to
 // change (the SummaryGeneratingListener's enum switch is a static int[] that reflection can
@@ -41,6 +42,7 @@ import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -88,19 +90,33 @@ public class JavaBenchTests {
             result.printFailuresTo(writer);
         }
         result.printTo(writer);
-        out.println(nonce + " counts " + counts.run + " " + counts.succeeded);
+        out.println(nonce + " counts " + counts.run + " " + counts.succeeded + " "
+                    + counts.unreported.size());
         out.flush();
         Runtime.getRuntime().halt(0);
     }
 
-    /** Tests run or skipped, and tests that succeeded. */
+    /** Tests run or skipped, tests that succeeded, and the plan's tests not yet heard of. */
     static final class Counts implements TestExecutionListener {
         long run, succeeded;
+        final Set<String> unreported = new java.util.HashSet<>();
+
+        @Override
+        public void testPlanExecutionStarted(TestPlan plan) {
+            for (TestIdentifier root : plan.getRoots()) {
+                for (TestIdentifier found : plan.getDescendants(root)) {
+                    if (found.isTest()) {
+                        unreported.add(found.getUniqueId());
+                    }
+                }
+            }
+        }
 
         @Override
         public void executionSkipped(TestIdentifier test, String reason) {
             if (test.isTest()) {
                 run++;
+                unreported.remove(test.getUniqueId());
             }
         }
 
@@ -108,6 +124,7 @@ public class JavaBenchTests {
         public void executionFinished(TestIdentifier test, TestExecutionResult result) {
             if (test.isTest()) {
                 run++;
+                unreported.remove(test.getUniqueId());
                 if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
                     succeeded++;
                 }

@@ -13,7 +13,7 @@ worker keeps across programs, found at $CODEEVAL_SERVICE), the tests in a fresh 
 program's own (JavaBenchTests, compiled by the server into `classes` beside its socket, with a class
 archive for the test JVMs).
 Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes, from the
-XML reports, checked against the launcher's own counts).
+XML reports, checked against the runner's own counts).
 """
 
 import base64
@@ -182,8 +182,11 @@ def run_javabench(spec):
                     message="the test JVM ended before the end of the tests (System.exit or "
                             "a crash)\n" + output[-2000:])
         return
-    counted, succeeded = (int(n) for n in counts[-1])
+    counted, succeeded, unreported = (int(n) for n in counts[-1])
     tests, successes, failures = junit_counts("build/reports")
+    if unreported:   # a class ended by an error JUnit let through, its tests heard of by no one
+        failures.insert(0, f"{unreported} of the planned tests never finished")
+        counted += unreported
     if tests < counted or successes > succeeded:   # files the tests' code could write
         failures.insert(0, f"the XML reports ({successes} of {tests} tests passing) disagree "
                            f"with the launcher ({succeeded} of {counted}): written over")
