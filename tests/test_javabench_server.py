@@ -153,6 +153,18 @@ PIPE_READER_STATEMENTS = (
     'for (int i = 0; i < 1000 && !java.nio.file.Files.exists(ready); i++) Thread.sleep(10); '
     '} catch (Exception e) { e.printStackTrace(); }')
 
+# The methods of an XMLOutputFactory of the program's that hand everything to the real one
+XML_FACTORY_DELEGATES = r"""        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s); }
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s, e); }
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(r); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(r); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s, e); }
+        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(w); }
+        public void setProperty(String n, Object v) { real.setProperty(n, v); }
+        public Object getProperty(String n) { return real.getProperty(n); }
+        public boolean isPropertySupported(String n) { return real.isPropertySupported(n); }
+"""
 # JUnit's classes share the tests' unnamed module: the SummaryGeneratingListener's enum switch
 # (a static int[]) rewritten to count every failure as a success, and the XML reports written
 # by a factory of the program's (XMLOutputFactory is looked up through a system property), so
@@ -185,17 +197,7 @@ JUNIT_STATE = r"""
                 public void close() throws java.io.IOException { flush(); }
             });
         }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s); }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s, e); }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(r); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(r); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s, e); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(w); }
-        public void setProperty(String n, Object v) { real.setProperty(n, v); }
-        public Object getProperty(String n) { return real.getProperty(n); }
-        public boolean isPropertySupported(String n) { return real.isPropertySupported(n); }
-"""
+""" + XML_FACTORY_DELEGATES
 
 HOSTILE = {
     "a thread that writes passing reports":
@@ -441,17 +443,7 @@ VANISHING_TESTS = r"""        // (1) a JUL handler on JUnit's NodeTestTask logge
                 public void close() throws java.io.IOException { flush(); }
             });
         }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s); }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s, e); }
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(r); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(javax.xml.transform.Result r) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(r); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(s, e); }
-        public javax.xml.stream.XMLEventWriter createXMLEventWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException { return real.createXMLEventWriter(w); }
-        public void setProperty(String n, Object v) { real.setProperty(n, v); }
-        public Object getProperty(String n) { return real.getProperty(n); }
-        public boolean isPropertySupported(String n) { return real.isPropertySupported(n); }
-"""
+""" + XML_FACTORY_DELEGATES
 
 
 def test_tests_that_vanish_from_every_count_fail_the_class(wall):
