@@ -45,6 +45,9 @@ def make_checks(class_hooks, unittest_class_ids, instance_dict):
                         or is_subclass(tuple_, kind))
         return depth < 64 and all_(map_(encodable, items, repeat(depth + 1)))
 
+    def str_keys(mapping):   # every key an exact str: a str subclass's __eq__ runs in lookups
+        return all_(map_(is_, map_(type_, mapping), repeat(str_)))
+
     def intact(mappings):
         """Whether each (mapping, keys, values, size) still maps its keys to those objects (and
         has `size` keys, unless -1). C-level loops of identity tests: no object's __eq__ or
@@ -53,7 +56,7 @@ def make_checks(class_hooks, unittest_class_ids, instance_dict):
         for mapping, keys, values, size in mappings:
             if size >= 0 and len_(mapping) != size:
                 return False
-            if not all_(map_(is_, map_(type_, mapping), repeat(str_))):
+            if not str_keys(mapping):
                 return False
             if not all_(map_(is_, map_(mapping.get, keys), values)):
                 return False
@@ -75,7 +78,7 @@ def make_checks(class_hooks, unittest_class_ids, instance_dict):
         for klass in mro:
             if klass is not object_ and id_(klass) not in unittest_class_ids:
                 names = class_dict(klass)
-                if not all_(map_(is_, map_(type_, names), repeat(str_))):
+                if not str_keys(names):
                     return False
                 keys = class_hooks + tuple_(k for k in names if str_starts(k, "test")
                                             and callable_(names[k]))
@@ -85,7 +88,7 @@ def make_checks(class_hooks, unittest_class_ids, instance_dict):
 
     def str_names(test):   # its instance dict, when every name in it is an exact str
         names = instance_dict(test)
-        if type_(names) is dict_ and all_(map_(is_, map_(type_, names), repeat(str_))):
+        if type_(names) is dict_ and str_keys(names):
             return names
         return None
 

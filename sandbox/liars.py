@@ -193,7 +193,7 @@ def attribute_values(value):
                 own = entry.__get__(value)
                 if any(k is dict for k in CLASS_MRO(type(own))):
                     found.extend(dict.copy(own).values())
-            elif not unread(entry):
+            else:   # the class's data; its functions and descriptors go below
                 found.append(entry)
     return [v for v in found if not unread(v)]
 
