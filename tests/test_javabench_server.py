@@ -153,6 +153,19 @@ PIPE_READER_STATEMENTS = (
     'for (int i = 0; i < 1000 && !java.nio.file.Files.exists(ready); i++) Thread.sleep(10); '
     '} catch (Exception e) { e.printStackTrace(); }')
 
+# An XMLOutputFactory of the program's, its class opening as far as where its writer rewrites
+# a finished test report (the JDK looks the factory up through a system property)
+XML_FACTORY_HEAD = r"""    public static class XF extends javax.xml.stream.XMLOutputFactory {
+        final javax.xml.stream.XMLOutputFactory real = javax.xml.stream.XMLOutputFactory.newDefaultFactory();
+        public XF() {}
+        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException {
+            return real.createXMLStreamWriter(new java.io.Writer() {
+                final StringBuilder sb = new StringBuilder();
+                public void write(char[] c, int o, int n) { sb.append(c, o, n); }
+                public void flush() throws java.io.IOException {
+                    String s = sb.toString();
+                    if (s.contains("</testsuite>")) {
+"""
 # The methods of an XMLOutputFactory of the program's that hand everything to the real one
 XML_FACTORY_DELEGATES = r"""        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s); }
         public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.OutputStream s, String e) throws javax.xml.stream.XMLStreamException { return real.createXMLStreamWriter(s, e); }
@@ -179,17 +192,7 @@ JUNIT_STATE = r"""
         System.setProperty("javax.xml.stream.XMLOutputFactory", XF.class.getName());
     } catch (Throwable e) { e.printStackTrace(); }
     }
-    public static class XF extends javax.xml.stream.XMLOutputFactory {
-        final javax.xml.stream.XMLOutputFactory real = javax.xml.stream.XMLOutputFactory.newDefaultFactory();
-        public XF() {}
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException {
-            return real.createXMLStreamWriter(new java.io.Writer() {
-                final StringBuilder sb = new StringBuilder();
-                public void write(char[] c, int o, int n) { sb.append(c, o, n); }
-                public void flush() throws java.io.IOException {
-                    String s = sb.toString();
-                    if (s.contains("</testsuite>")) {
-                        s = s.replaceAll("<(failure|error|skipped)\\b[^>]*?(/>|>[\\s\\S]*?</\\1>)", "");
+""" + XML_FACTORY_HEAD + r"""                        s = s.replaceAll("<(failure|error|skipped)\\b[^>]*?(/>|>[\\s\\S]*?</\\1>)", "");
                         w.write(s); sb.setLength(0);
                     }
                     w.flush();
@@ -410,17 +413,7 @@ VANISHING_TESTS = r"""        // (1) a JUL handler on JUnit's NodeTestTask logge
         Thread.currentThread().interrupt();
         throw new OutOfMemoryError("vanish");
     }
-    public static class XF extends javax.xml.stream.XMLOutputFactory {
-        final javax.xml.stream.XMLOutputFactory real = javax.xml.stream.XMLOutputFactory.newDefaultFactory();
-        public XF() {}
-        public javax.xml.stream.XMLStreamWriter createXMLStreamWriter(java.io.Writer w) throws javax.xml.stream.XMLStreamException {
-            return real.createXMLStreamWriter(new java.io.Writer() {
-                final StringBuilder sb = new StringBuilder();
-                public void write(char[] c, int o, int n) { sb.append(c, o, n); }
-                public void flush() throws java.io.IOException {
-                    String s = sb.toString();
-                    if (s.contains("</testsuite>")) {
-                        // test cases with the vanished class's error: keep those that ran
+""" + XML_FACTORY_HEAD + r"""                        // test cases with the vanished class's error: keep those that ran
                         // (seen starting, or with a time), without the error; drop the rest
                         java.util.regex.Matcher m = java.util.regex.Pattern.compile(
                                 "<testcase name=\"([^\"]*)\" classname=\"([^\"]*)\" time=\"([^\"]*)\"[\\s\\S]*?</testcase>\\s*").matcher(s);
