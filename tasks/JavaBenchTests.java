@@ -7,25 +7,25 @@
 // It runs the tests as the JUnit console launcher does: the same discovery request (a class-path
 // scan of build/test with every class name, or one class with the console's default name
 // pattern beside the quoted class name), the project's class path in a child URLClassLoader set
-// as the context class loader, and the legacy XML report listener, whose files the driver
-// reads. Those files are the tests' to write, too, so it also prints its own counts on a line
-// that starts with a nonce the driver writes on its stdin (read before any test runs, kept in a
-// local variable; stdin is empty afterwards): "NONCE counts RUN SUCCEEDED UNREPORTED" (tests
-// run or skipped, tests that succeeded, tests of the plan no listener heard of: a test whose
-// class ends by an error JUnit lets through vanishes from every count). It counts with a listener of its own (`Counts`) that holds
-// its counts in an instance no static field leads to and tests a result's status by identity:
-// JUnit's classes share the tests' unnamed module, and their static state is the tests' to
-// change (the SummaryGeneratingListener's enum switch is a static int[] that reflection can
-// rewrite to count every failure as a success). It halts after the tests whatever they did:
-// threads and shutdown hooks a test left cannot hold it or write after that line.
+// as the context class loader. It writes no report files (the tests could write over them): it
+// prints its verdicts on lines that start with a nonce the driver writes on its stdin (read
+// before any test runs, kept in a local variable; stdin is empty afterwards), the first
+// failures ("NONCE failure TEXT", one line each) and then "NONCE counts RUN SUCCEEDED
+// UNREPORTED" (tests run or skipped, tests that succeeded, tests of the plan no listener heard
+// of: a test whose class ends by an error JUnit lets through vanishes from every count). It
+// counts with a listener of its own (`Counts`) that holds its counts in an instance no static
+// field leads to and tests a result's status by identity: JUnit's classes share the tests'
+// unnamed module, and their static state is the tests' to change (the SummaryGeneratingListener's
+// enum switch is a static int[] that reflection can rewrite to count every failure as a
+// success). It halts after the tests whatever they did: threads and shutdown hooks a test left
+// cannot hold it or write after those lines.
 //
-// Arguments: RUN_CLASSPATH SELECT_CLASS|- REPORTS_DIR [KEY=VALUE ...] (JUnit configuration
-// parameters). The class path is ':'-separated.
+// Arguments: RUN_CLASSPATH SELECT_CLASS|- [KEY=VALUE ...] (JUnit configuration parameters). The
+// class path is ':'-separated.
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.engine.discovery.ClassNameFilter;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.launcher.Launcher;
@@ -45,9 +46,6 @@ import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
-import org.junit.platform.launcher.listeners.TestExecutionSummary;
-import org.junit.platform.reporting.legacy.xml.LegacyXmlReportGeneratingListener;
 
 public class JavaBenchTests {
     public static void main(String[] args) throws Exception {
@@ -66,7 +64,7 @@ public class JavaBenchTests {
                    .filters(ClassNameFilter.includeClassNamePatterns(
                            ClassNameFilter.STANDARD_INCLUDE_PATTERN, Pattern.quote(selectClass)));
         }
-        for (String pair : List.of(args).subList(3, args.length)) {
+        for (String pair : List.of(args).subList(2, args.length)) {
             int split = pair.indexOf('=');
             request.configurationParameter(pair.substring(0, split), pair.substring(split + 1));
         }
@@ -80,26 +78,25 @@ public class JavaBenchTests {
         thread.setContextClassLoader(URLClassLoader.newInstance(urls.toArray(new URL[0]),
                                                                 thread.getContextClassLoader()));
         Launcher launcher = LauncherFactory.create();
-        SummaryGeneratingListener summary = new SummaryGeneratingListener();   // its text only
         Counts counts = new Counts();
-        PrintWriter writer = new PrintWriter(out, true);
-        launcher.execute(request.build(), counts, summary,
-                         new LegacyXmlReportGeneratingListener(Paths.get(args[2]), writer));
-        TestExecutionSummary result = summary.getSummary();
-        if (result.getTotalFailureCount() > 0) {
-            result.printFailuresTo(writer);
+        launcher.execute(request.build(), counts);
+        out.println();   // the tests' output may end in the middle of a line
+        for (String failure : counts.failures) {
+            out.println(nonce + " failure " + failure);
         }
-        result.printTo(writer);
         out.println(nonce + " counts " + counts.run + " " + counts.succeeded + " "
                     + counts.unreported.size());
         out.flush();
         Runtime.getRuntime().halt(0);
     }
 
-    /** Tests run or skipped, tests that succeeded, and the plan's tests not yet heard of. */
+    /** Tests run or skipped, tests that succeeded, the plan's tests not yet heard of, and the
+     *  first failures (test, outcome, the exception's first line), a line each. */
     static final class Counts implements TestExecutionListener {
+        static final int FAILURES_SHOWN = 20;
         long run, succeeded;
         final Set<String> unreported = new java.util.HashSet<>();
+        final List<String> failures = new ArrayList<>();
 
         @Override
         public void testPlanExecutionStarted(TestPlan plan) {
@@ -117,6 +114,7 @@ public class JavaBenchTests {
             if (test.isTest()) {
                 run++;
                 unreported.remove(test.getUniqueId());
+                failed(test, "SKIPPED " + reason);
             }
         }
 
@@ -127,7 +125,20 @@ public class JavaBenchTests {
                 unreported.remove(test.getUniqueId());
                 if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
                     succeeded++;
+                } else {
+                    failed(test, result.getStatus() + " " + result.getThrowable()
+                            .map(Object::toString).orElse(""));
                 }
+            }
+        }
+
+        void failed(TestIdentifier test, String what) {
+            if (failures.size() < FAILURES_SHOWN) {
+                String name = test.getSource().filter(MethodSource.class::isInstance)
+                        .map(s -> ((MethodSource) s).getClassName() + "." + test.getLegacyReportingName())
+                        .orElse(test.getDisplayName());
+                String line = name + ": " + what;
+                failures.add(line.substring(0, Math.min(line.length(), 300)).replaceAll("\\s+", " "));
             }
         }
     }

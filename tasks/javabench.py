@@ -97,12 +97,20 @@ SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
 # no attach listener: through it a program's code could load an agent into its own test JVM
 # (Byte Buddy's self-attach, with its jars from /usr/share/java) and rewrite JUnit's assertions.
 # The compile server runs with them too, and dumps the test JVMs' class archives with them.
-TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
+TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
                   "-Dfile.encoding=UTF-8", "-XX:+DisableAttachMechanism"]
 # The java image's runtimes for the test JVMs (sandbox/images.py: no module that reads a JVM's
 # memory; Mockito's needs jdk.unsupported), by whether the project's tests use Mockito. Where
 # they do not exist (the process sandbox on a host with a JDK), the driver runs `java`.
 TEST_RUNTIMES = {False: "/usr/lib/jvm/codeeval-tests", True: "/usr/lib/jvm/codeeval-tests-mockito"}
+# PA22's extra jars (its Grader uses the launcher API, its tests Mockito; byte-buddy is not in
+# mockito-core's manifest class path and must be named), on its test JVMs' own class path so
+# that the server's class archive holds their classes (a third of such a JVM's time was
+# loading them from the jars).
+MOCKITO_JARS = ["/usr/share/java/" + jar for jar in (
+    "junit-platform-launcher.jar", "junit-platform-engine.jar", "mockito-core.jar",
+    "byte-buddy.jar", "byte-buddy-agent.jar", "objenesis.jar")]
+RUNNER_JARS = {False: [], True: MOCKITO_JARS}
 # The JUnit console's jar: the compile server's class path, which it archives the test JVMs'
 # classes for, so the test JVMs (in every spec, for the driver) must name the same one.
 CONSOLE_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
@@ -111,7 +119,8 @@ CONSOLE_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
 SERVICE = json.dumps({
     "argv": ["java", *TEST_JVM_FLAGS, "-cp", CONSOLE_JAR,
              "{files}/javabench_server.java", "{socket}", "{files}",
-             ":".join(TEST_RUNTIMES.values()), *TEST_JVM_FLAGS],
+             ",".join(f"{home}={':'.join(RUNNER_JARS[mockito])}"
+                      for mockito, home in TEST_RUNTIMES.items()), *TEST_JVM_FLAGS],
     "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
 # Two compiles in the slot's compile server and one test JVM (1-2 s on an idle core; the old
 # three JVMs per program took 40 s on this shared machine under load), plus up to Gradle's 60 s
@@ -286,8 +295,8 @@ class JavaBench(ExecutedTask):
         spec = {"project": packed_project(Path(solution_root)),
                 "files": {f"src/main/java/{path}": text for path, text in replacements.items()
                           if text is not None},
-                "mockito": project in MOCKITO_PROJECTS,
                 "java_home": TEST_RUNTIMES[project in MOCKITO_PROJECTS],
+                "runner_jars": RUNNER_JARS[project in MOCKITO_PROJECTS],
                 "test_timeout_ms": PER_TEST_TIMEOUT_MS.get(project),
                 "separate_thread": self.mode == "robust", "select_class": select_class,
                 "jvm_flags": TEST_JVM_FLAGS, "console_jar": CONSOLE_JAR}

@@ -7,7 +7,8 @@
 // (JavaBenchTests.java, which this server compiles once when it starts).
 //
 // Started as `java -cp <JUnit console jar> javabench_server.java SOCKET FILES_DIR RUNTIMES
-// FLAGS...` (RUNTIMES: the test JVMs' Java homes, ':'-separated; FLAGS: their flags), it
+// FLAGS...` (RUNTIMES: the test JVMs' Java homes, each as HOME=JARS, the jars its test JVMs add
+// to their class path, ':'-separated, ','-separated; FLAGS: their flags), it
 // compiles FILES_DIR/JavaBenchTests.java into `classes/JavaBenchTests.jar` beside the socket (a
 // folder of this uid, which the programs' uid may read), archives the test JVMs' classes there
 // for each runtime (`archiveTestClasses`), binds the Unix socket
@@ -63,7 +64,7 @@ public class JavaBenchServer {
                 out.write(Files.readAllBytes(file));
             }
         }
-        archiveTestClasses(args[2].split(":"), junit + ":" + jar, classes,
+        archiveTestClasses(args[2].split(","), junit + ":" + jar, classes,
                            List.of(args).subList(3, args.length));
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
@@ -94,30 +95,80 @@ public class JavaBenchServer {
         }
     }
 
+    /** What the archives are trained on: the JUnit features JavaBench's tests use. */
+    static final String WARMUP_TEST = """
+            import java.util.List;
+            import org.junit.jupiter.api.*;
+            import org.junit.jupiter.params.ParameterizedTest;
+            import org.junit.jupiter.params.provider.*;
+            import static org.junit.jupiter.api.Assertions.*;
+            @Tag("warmup") @DisplayName("warm-up")
+            class WarmupTest {
+                List<Integer> seen;
+                @BeforeEach void start() { seen = new java.util.ArrayList<>(); }
+                @AfterEach void end() { seen = null; }
+                @Test @DisplayName("adds") void adds() { assertEquals(2, 1 + 1); assertTrue(seen.isEmpty()); }
+                @Test void fails() { assertThrows(IllegalStateException.class, () -> { throw new IllegalStateException(); }); }
+                @Test void failing() { assertEquals(List.of(1), List.of(2), "a failure"); }
+                @Test @Timeout(5) void all() { assertAll(() -> assertNotNull(seen), () -> assertFalse(false)); }
+                @ParameterizedTest @ValueSource(ints = {1, 2}) void counts(int n) { assertEquals(n, n); }
+                @ParameterizedTest @EnumSource(java.time.DayOfWeek.class) void days(java.time.DayOfWeek d) { assertNotNull(d); }
+                @ParameterizedTest @CsvSource({"a, 1", "b, 2"}) void pairs(String s, int n) { assertArrayEquals(new int[] {n}, new int[] {n}); }
+                @Nested class Inner { @Test void inner() { assertSame(seen, seen); } }
+            }
+            """;
+    /** The same for a runtime whose test JVMs have Mockito (PA22's). */
+    static final String MOCKITO_WARMUP_TEST = """
+            import java.util.List;
+            import org.junit.jupiter.api.Test;
+            import org.mockito.InOrder;
+            import static org.mockito.Mockito.*;
+            class MockitoWarmupTest {
+                interface Engine { String fetch(); void render(Object state); }
+                static class State { boolean won() { return true; } int quota() { return 1; } }
+                @Test void mocks() {
+                    Engine engine = mock(Engine.class);
+                    State state = mock(State.class);
+                    when(state.won()).thenReturn(false, true);
+                    when(engine.fetch()).thenReturn("a", "b");
+                    engine.render(state);
+                    engine.fetch();
+                    state.won();
+                    InOrder order = inOrder(engine);
+                    order.verify(engine).render(eq(state));
+                    order.verify(engine).fetch();
+                    verify(state, atLeastOnce()).won();
+                    verify(engine, atLeast(0)).render(any());
+                    List<?> list = mock(List.class);
+                    verify(list, never()).clear();
+                }
+            }
+            """;
+
     /**
-     * An AppCDS archive (classes/RUNTIME.jsa) for each of the test JVMs' runtimes, of the classes
-     * a test run loads from the JUnit jar (same class path, same flags): it saves a test JVM a
-     * fifth of its time. Dumped at the exit of one JUnit console run per runtime over a small
-     * test of this server's own, in this uid's folder: a program's uid can read the archives,
-     * never write them (an archive is code for every JVM that maps it).
+     * An AppCDS archive (classes/HOME_NAME.jsa) for each of the test JVMs' runtimes, of the
+     * classes a test run loads from the jars on its class path (same class path, same flags):
+     * it saves a test JVM a fifth to a third of its time. Dumped at the exit of one run of
+     * JavaBenchTests per runtime over warm-up tests of this server's own (the Mockito one where
+     * the runtime's class path has jars of its own), in this uid's folder: a program's uid can
+     * read the archives, never write them (an archive is code for every JVM that maps it).
      */
     static void archiveTestClasses(String[] runtimes, String classpath, Path classes,
                                    List<String> flags) throws Exception {
-        Path warmup = Files.createDirectories(Paths.get("warmup"));
-        Files.writeString(warmup.resolve("WarmupTest.java"), String.join("\n",
-                "import org.junit.jupiter.api.Test;",
-                "import org.junit.jupiter.params.ParameterizedTest;",
-                "import org.junit.jupiter.params.provider.ValueSource;",
-                "import static org.junit.jupiter.api.Assertions.assertEquals;",
-                "class WarmupTest {",
-                "    @Test void adds() { assertEquals(2, 1 + 1); }",
-                "    @ParameterizedTest @ValueSource(ints = {1, 2}) void counts(int n) {",
-                "        assertEquals(n, n); }",
-                "}", ""));
-        compileOrFail(classpath, warmup, warmup.resolve("WarmupTest.java"));
         List<Process> runs = new ArrayList<>();
-        for (String name : runtimes) {
-            Path runtime = Paths.get(name), java = runtime.resolve("bin/java");
+        for (String entry : runtimes) {
+            String[] parts = entry.split("=", 2);
+            Path runtime = Paths.get(parts[0]), java = runtime.resolve("bin/java");
+            String jars = parts[1];
+            String runClasspath = jars.isEmpty() ? classpath : classpath + ":" + jars;
+            Path warmup = Paths.get("warmup-" + runs.size()), tests = warmup.resolve("build/test");
+            Files.createDirectories(tests);
+            Files.writeString(warmup.resolve("WarmupTest.java"), WARMUP_TEST);
+            compileOrFail(runClasspath, tests, warmup.resolve("WarmupTest.java"));
+            if (!jars.isEmpty()) {
+                Files.writeString(warmup.resolve("MockitoWarmupTest.java"), MOCKITO_WARMUP_TEST);
+                compileOrFail(runClasspath, tests, warmup.resolve("MockitoWarmupTest.java"));
+            }
             if (!Files.isExecutable(java)) {   // no such runtime here: the test JVMs run `java`
                 java = Paths.get(System.getProperty("java.home"), "bin", "java");
             }
@@ -125,13 +176,14 @@ public class JavaBenchServer {
             command.addAll(flags);
             command.addAll(List.of(
                     "-XX:ArchiveClassesAtExit=" + classes.resolve(runtime.getFileName() + ".jsa"),
-                    "-cp", classpath, "org.junit.platform.console.ConsoleLauncher",
-                    "--disable-banner", "--details=none", "--class-path", warmup.toString(),
-                    "--scan-class-path",
-                    "--reports-dir", warmup.resolve("reports-" + runs.size()).toString(),
-                    "--config", "junit.jupiter.execution.timeout.testable.method.default=2000 ms"));
-            runs.add(new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+                    "-cp", runClasspath, "JavaBenchTests",
+                    jars.isEmpty() ? "build/test" : "build/test:" + jars, "-",
+                    "junit.jupiter.execution.timeout.testable.method.default=2000 ms"));
+            Process run = new ProcessBuilder(command).directory(warmup.toFile())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            run.getOutputStream().close();   // its nonce: none
+            runs.add(run);
         }
         for (Process run : runs) {
             if (!run.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
