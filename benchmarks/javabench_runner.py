@@ -75,7 +75,9 @@ def previous_runner(programs):
     for program in programs:
         tests = program.source.splitlines(keepends=True)[program.test_first_line - 1:]
         spec = json.loads(zlib.decompress(base64.b64decode(SPEC.search(program.source)[1])))
-        source = driver_head(driver, {**spec, "runner": runner})
+        # the fields its driver read: the runner's source, and whether to add Mockito's jars
+        source = driver_head(driver, {**spec, "runner": runner,
+                                      "mockito": bool(spec["runner_jars"])})
         rebuilt.append(dataclasses.replace(program, source=source + "".join(tests),
                                            test_first_line=source.count("\n") + 1, service=""))
     return rebuilt
