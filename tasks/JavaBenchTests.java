@@ -135,10 +135,12 @@ public class JavaBenchTests {
         void failed(TestIdentifier test, String what) {
             if (failures.size() < FAILURES_SHOWN) {
                 String name = test.getSource().filter(MethodSource.class::isInstance)
-                        .map(s -> ((MethodSource) s).getClassName() + "." + test.getLegacyReportingName())
+                        .map(s -> ((MethodSource) s).getClassName() + "."
+                                  + test.getLegacyReportingName())
                         .orElse(test.getDisplayName());
                 String line = name + ": " + what;
-                failures.add(line.substring(0, Math.min(line.length(), 300)).replaceAll("\\s+", " "));
+                failures.add(line.substring(0, Math.min(line.length(), 300))
+                                 .replaceAll("\\s+", " "));
             }
         }
     }

@@ -93,12 +93,14 @@ OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
 SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
                  for name in ("javabench_server.java", "JavaBenchTests.java"))
-# The test JVMs' flags (in every spec, for the driver): C1 only and the serial collector, and
+# The test JVMs' flags (in every spec, for the driver): C1 only, with one compiler thread (a
+# short run spends less on compiling), and the serial collector, and
 # no attach listener: through it a program's code could load an agent into its own test JVM
 # (Byte Buddy's self-attach, with its jars from /usr/share/java) and rewrite JUnit's assertions.
 # The compile server runs with them too, and dumps the test JVMs' class archives with them.
-TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx512m",
-                  "-Dfile.encoding=UTF-8", "-XX:+DisableAttachMechanism"]
+TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC",
+                  "-XX:-UsePerfData", "-Xmx512m", "-Dfile.encoding=UTF-8",
+                  "-XX:+DisableAttachMechanism"]
 # The java image's runtimes for the test JVMs (sandbox/images.py: no module that reads a JVM's
 # memory; Mockito's needs jdk.unsupported), by whether the project's tests use Mockito. Where
 # they do not exist (the process sandbox on a host with a JDK), the driver runs `java`.

@@ -86,12 +86,14 @@ public class JavaBenchServer {
         }
     }
 
-    static void compileOrFail(String classpath, Path destination, Path source) {
+    static void compileOrFail(String classpath, Path destination, Path... sources) {
         List<String> arguments = new ArrayList<>(JAVAC_OPTIONS);
-        arguments.addAll(List.of("-cp", classpath, "-d", destination.toString(),
-                                 source.toString()));
+        arguments.addAll(List.of("-cp", classpath, "-d", destination.toString()));
+        for (Path source : sources) {
+            arguments.add(source.toString());
+        }
         if (JAVAC.run(null, null, null, arguments.toArray(new String[0])) != 0) {
-            throw new IllegalStateException(source + " did not compile");
+            throw new IllegalStateException(List.of(sources) + " did not compile");
         }
     }
 
@@ -107,13 +109,20 @@ public class JavaBenchServer {
                 List<Integer> seen;
                 @BeforeEach void start() { seen = new java.util.ArrayList<>(); }
                 @AfterEach void end() { seen = null; }
-                @Test @DisplayName("adds") void adds() { assertEquals(2, 1 + 1); assertTrue(seen.isEmpty()); }
-                @Test void fails() { assertThrows(IllegalStateException.class, () -> { throw new IllegalStateException(); }); }
+                @Test @DisplayName("adds") void adds() {
+                    assertEquals(2, 1 + 1); assertTrue(seen.isEmpty()); }
+                @Test void fails() {
+                    assertThrows(IllegalStateException.class, () -> {
+                        throw new IllegalStateException(); }); }
                 @Test void failing() { assertEquals(List.of(1), List.of(2), "a failure"); }
-                @Test @Timeout(5) void all() { assertAll(() -> assertNotNull(seen), () -> assertFalse(false)); }
-                @ParameterizedTest @ValueSource(ints = {1, 2}) void counts(int n) { assertEquals(n, n); }
-                @ParameterizedTest @EnumSource(java.time.DayOfWeek.class) void days(java.time.DayOfWeek d) { assertNotNull(d); }
-                @ParameterizedTest @CsvSource({"a, 1", "b, 2"}) void pairs(String s, int n) { assertArrayEquals(new int[] {n}, new int[] {n}); }
+                @Test @Timeout(5) void all() {
+                    assertAll(() -> assertNotNull(seen), () -> assertFalse(false)); }
+                @ParameterizedTest @ValueSource(ints = {1, 2}) void counts(int n) {
+                    assertEquals(n, n); }
+                @ParameterizedTest @EnumSource(java.time.DayOfWeek.class)
+                void days(java.time.DayOfWeek d) { assertNotNull(d); }
+                @ParameterizedTest @CsvSource({"a, 1", "b, 2"}) void pairs(String s, int n) {
+                    assertArrayEquals(new int[] {n}, new int[] {n}); }
                 @Nested class Inner { @Test void inner() { assertSame(seen, seen); } }
             }
             """;
@@ -163,12 +172,13 @@ public class JavaBenchServer {
             String runClasspath = jars.isEmpty() ? classpath : classpath + ":" + jars;
             Path warmup = Paths.get("warmup-" + runs.size()), tests = warmup.resolve("build/test");
             Files.createDirectories(tests);
-            Files.writeString(warmup.resolve("WarmupTest.java"), WARMUP_TEST);
-            compileOrFail(runClasspath, tests, warmup.resolve("WarmupTest.java"));
+            List<Path> sources = new ArrayList<>(List.of(
+                    Files.writeString(warmup.resolve("WarmupTest.java"), WARMUP_TEST)));
             if (!jars.isEmpty()) {
-                Files.writeString(warmup.resolve("MockitoWarmupTest.java"), MOCKITO_WARMUP_TEST);
-                compileOrFail(runClasspath, tests, warmup.resolve("MockitoWarmupTest.java"));
+                sources.add(Files.writeString(warmup.resolve("MockitoWarmupTest.java"),
+                                              MOCKITO_WARMUP_TEST));
             }
+            compileOrFail(runClasspath, tests, sources.toArray(new Path[0]));   // one javac
             if (!Files.isExecutable(java)) {   // no such runtime here: the test JVMs run `java`
                 java = Paths.get(System.getProperty("java.home"), "bin", "java");
             }
