@@ -11,8 +11,10 @@
 // prints its verdicts on lines that start with a nonce the driver writes on its stdin (read
 // before any test runs, kept in a local variable; stdin is empty afterwards), the first
 // failures ("NONCE failure TEXT", one line each) and then "NONCE counts RUN SUCCEEDED
-// UNREPORTED" (tests run or skipped, tests that succeeded, tests of the plan no listener heard
-// of: a test whose class ends by an error JUnit lets through vanishes from every count). It
+// UNREPORTED TIMED_OUT" (tests run or skipped, tests that succeeded, tests of the plan no
+// listener heard of: a test whose class ends by an error JUnit lets through vanishes from every
+// count; tests that failed by passing a time limit, whose verdict the machine's load can move:
+// JUnit's @Timeout and assertTimeout messages, or a TimeoutException among the causes). It
 // counts with a listener of its own (`Counts`) that holds its counts in an instance no static
 // field leads to and tests a result's status by identity: JUnit's classes share the tests'
 // unnamed module, and their static state is the tests' to change (the SummaryGeneratingListener's
@@ -85,16 +87,17 @@ public class JavaBenchTests {
             out.println(nonce + " failure " + failure);
         }
         out.println(nonce + " counts " + counts.run + " " + counts.succeeded + " "
-                    + counts.unreported.size());
+                    + counts.unreported.size() + " " + counts.timedOut);
         out.flush();
         Runtime.getRuntime().halt(0);
     }
 
-    /** Tests run or skipped, tests that succeeded, the plan's tests not yet heard of, and the
-     *  first failures (test, outcome, the exception's first line), a line each. */
+    /** Tests run or skipped, tests that succeeded, the plan's tests not yet heard of, tests
+     *  that failed a time limit, and the first failures (test, outcome, the exception's first
+     *  line), a line each. */
     static final class Counts implements TestExecutionListener {
         static final int FAILURES_SHOWN = 20;
-        long run, succeeded;
+        long run, succeeded, timedOut;
         final Set<String> unreported = new java.util.HashSet<>();
         final List<String> failures = new ArrayList<>();
 
@@ -126,10 +129,29 @@ public class JavaBenchTests {
                 if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
                     succeeded++;
                 } else {
-                    failed(test, result.getStatus() + " " + result.getThrowable()
-                            .map(Object::toString).orElse(""));
+                    Throwable thrown = result.getThrowable().orElse(null);
+                    String text = thrown == null ? "" : thrown.toString();
+                    if (thrown != null && timeLimit(thrown, text)) {
+                        timedOut++;
+                    }
+                    failed(test, result.getStatus() + " " + text);
                 }
             }
+        }
+
+        /** JUnit's own time-limit failures (@Timeout: "... timed out after 2 seconds";
+         *  assertTimeout[Preemptively]: "execution timed out after" / "execution exceeded timeout
+         *  of"), or a TimeoutException among the causes (a Future.get with a limit). */
+        static boolean timeLimit(Throwable thrown, String text) {
+            if (text.contains("timed out after") || text.contains("exceeded timeout of")) {
+                return true;
+            }
+            for (int depth = 0; thrown != null && depth < 10; depth++, thrown = thrown.getCause()) {
+                if (thrown instanceof java.util.concurrent.TimeoutException) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         void failed(TestIdentifier test, String what) {

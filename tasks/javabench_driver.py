@@ -12,8 +12,9 @@ The compiles happen in the slot's warm compile server (javabench_server.java, a 
 worker keeps across programs, found at $CODEEVAL_SERVICE), the tests in a fresh JVM of this
 program's own (JavaBenchTests, compiled by the server into `classes` beside its socket, with a class
 archive for the test JVMs).
-Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes: the
-runner's own counts, on lines marked with a nonce only this driver and the runner know).
+Steps reported: `compile` (errors = javac error lines) and `tests` (tests, successes,
+timed_out_tests: the runner's own counts, on lines marked with a nonce only this driver and the
+runner know; `timed_out` when the run passed its limit).
 """
 
 import base64
@@ -165,7 +166,7 @@ def run_javabench(spec):
                     message="the test JVM ended before the end of the tests (System.exit or "
                             "a crash)\n" + output[-2000:])
         return
-    run, successes, unreported = (int(n) for n in counts[-1])
+    run, successes, unreported, timed_out = (int(n) for n in counts[-1])
     failures = [line[len(nonce) + 9:] for line in lines if line.startswith(nonce + " failure ")]
     if unreported:   # a class ended by an error JUnit let through, its tests heard of by no one
         failures.insert(0, f"{unreported} of the planned tests never finished")
@@ -173,7 +174,7 @@ def run_javabench(spec):
     passed = bool(tests) and successes == tests
     message = "" if passed else "\n".join(failures) or output[-2000:]
     report_step("tests", "passed" if passed else "failed", tests=tests, successes=successes,
-                message=message)
+                timed_out_tests=timed_out, message=message)
 
 
 def load_spec(packed):

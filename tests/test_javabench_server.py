@@ -448,3 +448,22 @@ def test_tests_that_vanish_from_every_count_fail_the_class(wall):
     step = the_tests_step(execution)
     assert execution.status == "failed" and step["successes"] < step["tests"] == 55, step
     assert "planned tests never finished" in step["message"]
+
+
+def test_failures_past_a_time_limit_run_again_alone(wall):
+    # A JavaBench program's tests run in its test JVM under wall-clock limits (JUnit's @Timeout,
+    # assertTimeout, a Future.get with a limit), which the machine's load can pass: the runner
+    # counts such failures and the program runs again alone at the end. Other failures do not
+    # (the driver's own waits for a CPU say nothing about its tests).
+    timed_out = wall.data["canonical"].replace(
+        "return PipePatterns.WALL;",
+        'throw new RuntimeException(new java.util.concurrent.TimeoutException("slow"));')
+    programs = [program(wall, timed_out, 0), program(wall, wrong_wall(wall.data["canonical"]), 1)]
+    with java_sandbox(parallel=1) as box:
+        executions = {e.key: e for e in box.run(programs)}
+    slow, wrong = (executions[p.key] for p in programs)
+    step = the_tests_step(slow)
+    assert slow.status == "failed" and 0 < step["timed_out_tests"] == step["tests"] - step[
+        "successes"], step
+    assert slow.first_run["status"] == "failed"
+    assert the_tests_step(wrong)["timed_out_tests"] == 0 and wrong.first_run is None
