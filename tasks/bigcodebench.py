@@ -114,6 +114,11 @@ class BigCodeBench(ExecutedTask):
         "BigCodeBench/276": "library version: scipy >= 1.9 gives nan for skew/kurtosis of "
                             "constant input where the test expects a number (the canonical "
                             "solution fails too)",
+        # failed once in a load sweep's idle runs; five unseeded Faker file names collide in
+        # 1.1 % of 20,000 draws in the python image
+        "BigCodeBench/286": "random test: two of the five files Faker names can get one name "
+                            "(80 words counted, not 100), in about 1% of runs (the canonical "
+                            "solution fails too)",
     }
 
     def __init__(self, split: str | None = None, subset: str | None = None,
