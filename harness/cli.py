@@ -308,9 +308,10 @@ def _run(config: RunConfig, out, data_dir, force, parallel, sandbox_python,
                        err=True)
         again = task.get("judged_again") or {}
         if again.get("programs"):
-            click.echo(f"note: {name}: {again['programs']} failures waited for a CPU (a loaded "
-                       f"machine) and ran again alone; {again['changed']} verdicts changed "
-                       "(results.jsonl: first_run)", err=True)
+            click.echo(f"note: {name}: {again['programs']} failures the machine's load may "
+                       f"have caused (they waited for a CPU or hit a time limit) ran again "
+                       f"alone; {again['changed']} verdicts changed (results.jsonl: first_run)",
+                       err=True)
         if task.get("tampered"):
             click.echo(f"warning: {name}: {task['tampered']} programs tampered with the test "
                        "harness; they count as failures (results.jsonl status \"tampered\" "

@@ -136,7 +136,7 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                    + (f": {row['message']}" if row.get("message") else ""))
         if first := row.get("first_run"):
             out.append(f"-- judged again alone: its first run, beside other programs, was "
-                       f"{first['status']} after waiting {first['cpu_wait_s']:.2f} s for a CPU")
+                       f"{first['status']}; {first.get('reason') or 'it waited for a CPU'}")
         failing = [t for t in row.get("tests") or [] if t.get("outcome") != "passed"]
         if failing:
             out.append(section(f"first failing test ({failing[0].get('name')})",

@@ -86,7 +86,7 @@ def summarize_task(task, problems: list[Problem], results: dict[tuple, dict],
         "missing_modules": missing_modules(failed),
         "infra_errors": sum(s.get("infra_error", 0) for s in statuses.values()),
         "tampered": sum(s.get("tampered", 0) for s in statuses.values()),
-        # failures that waited for a CPU and ran again alone, and how many changed verdict
+        # failures the load may have caused, run again alone, and how many changed verdict
         "judged_again": {"programs": sum(bool(r.get("first_run")) for r in stored.values()),
                          "changed": sum(r["status"] != r["first_run"]["status"]
                                         for r in stored.values() if r.get("first_run"))},

@@ -57,7 +57,7 @@ WATCHDOG_S = 30.0            # extra time a worker gets beyond a program's limit
 # program: it is run again alone (a sleep asserted to last 0.2 +- 0.1 s fails when the wake-up
 # waits for a core; on an idle machine programs wait milliseconds). Not a timeout: the limits
 # already leave the waits out, and a hanging program would hold the pool for a whole limit.
-# (A driver program's tests run in processes it starts: `contended_failure`.)
+# (A driver program's tests run in processes it starts: `load_suspect`.)
 CONTENDED_WAIT_S = 0.05
 # The environment workers start with. PYTHONHASHSEED is added per pool: forked programs share
 # the worker's hash seed, and some benchmark tests depend on set order (ClassEval_22).
@@ -199,41 +199,47 @@ def run_all(programs: Iterable[Program], run_one: Callable[[Program], Execution]
             threads: int) -> Iterator[Execution]:
     """Every program's verdict, yielded as each finishes: `threads` programs wait for a slot
     at once (in `run_one`), started in the order given. A failure whose main thread waited for
-    a CPU, or a driver program's that hit a time limit (`contended_failure`), may be the load's
+    a CPU, or a driver program's that hit a time limit (`load_suspect`), may be the load's
     doing, not the program's: once the others are done, it runs again alone (one at a time,
-    nothing else running), and that verdict counts; the first run's is kept in `first_run`.
-    Deferred to the end rather than run alone at once, which would drain the slots for each."""
-    contended = []
+    nothing else running), and that verdict counts; the first run's is kept in `first_run`,
+    with the `reason` it ran again. Deferred to the end rather than run alone at once, which
+    would drain the slots for each."""
+    suspects = []
     with ThreadPoolExecutor(threads) as pool:
         futures = {pool.submit(run_one, p): p for p in programs}
         for future in as_completed(futures):
             execution = future.result()
-            if contended_failure(futures[future], execution):
-                contended.append((futures[future], execution))
+            reason = load_suspect(futures[future], execution)
+            if reason:
+                suspects.append((futures[future], execution, reason))
             else:
                 yield execution
-    for program, first in contended:
+    for program, first, reason in suspects:
         again = run_one(program)
         yield first if again.status == "infra_error" else dataclasses.replace(
-            again, first_run={k: getattr(first, k)
-                              for k in ("status", "message", "duration_s", "cpu_wait_s")})
+            again, first_run={**{k: getattr(first, k)
+                                 for k in ("status", "message", "duration_s", "cpu_wait_s")},
+                              "reason": reason})
 
 
-def contended_failure(program: Program, execution: Execution) -> bool:
-    """A failure the machine's load may have caused. Where the tests run in the program's
-    main thread: a failure, not a timeout (the worker's limit or a test class's), whose main
-    thread waited for a CPU long enough to matter. A driver program (JavaBench, CoderEval)
-    runs its tests in processes it starts, whose waits are not counted (its own main thread
-    sleeps meanwhile: its waits say nothing about the tests) and whose limits are plain
-    wall-clock ones: a failure that hit one, a step's (`timed_out`) or its tests' own
-    (`timed_out_tests`, e.g. JUnit's @Timeout)."""
+def load_suspect(program: Program, execution: Execution) -> str:
+    """Why the machine's load may have caused this failure ("" if it cannot have). Where the
+    tests run in the program's main thread: a failure, not a timeout (the worker's limit or a
+    test class's), whose main thread waited for a CPU long enough to matter. A driver program
+    (JavaBench, CoderEval) runs its tests in processes it starts, whose waits are not counted
+    (its own main thread sleeps meanwhile: its waits say nothing about the tests) and whose
+    limits are plain wall-clock ones: a failure that hit one, a step's (`timed_out`) or its
+    tests' own (`timed_out_tests`, e.g. JUnit's @Timeout)."""
     if execution.status not in ("failed", "error"):
-        return False
+        return ""
     if program.framework == "driver":
-        return any(step.get("timed_out") or step.get("timed_out_tests")
-                   for step in execution.tests)
-    return ((execution.cpu_wait_s or 0.0) >= CONTENDED_WAIT_S
-            and not any(step.get("timed_out") for step in execution.tests))
+        hit = any(step.get("timed_out") or step.get("timed_out_tests")
+                  for step in execution.tests)
+        return "it hit a wall-clock time limit" if hit else ""
+    waited = execution.cpu_wait_s or 0.0
+    if waited >= CONTENDED_WAIT_S and not any(step.get("timed_out") for step in execution.tests):
+        return f"it waited {waited:.2f} s for a CPU"
+    return ""
 
 
 def _read_line(worker: subprocess.Popen, timeout: float) -> bytearray:

@@ -53,7 +53,7 @@ first mock takes about a second). On a heavily loaded machine a canonical test c
 (seen: 2 of 43 canonical test-wise steps at load average 7-10 on two cores, both passing on a
 rerun); the official Gradle runs share that sensitivity, so the limits are kept, and a program
 with a test failed by a time limit (the runner counts them: `timed_out_tests`) runs again
-alone once the other programs are done (sandbox/pool.py `contended_failure`).
+alone once the other programs are done (sandbox/pool.py `load_suspect`).
 
 Options: `--mode robust` runs PA21/PA22 tests in a separate
 thread, so a test that loops forever fails at its 2000 ms limit instead of hanging the whole

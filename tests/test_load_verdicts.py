@@ -82,7 +82,7 @@ def test_which_failures_run_again(status, waited, class_timed_out, again):
     from codeeval.records import Execution
     steps = [{"name": "T", "outcome": "error", "timed_out": True}] if class_timed_out else []
     execution = Execution("k", status, tests=steps, cpu_wait_s=waited)
-    assert pool.contended_failure(program("k", ""), execution) is again
+    assert bool(pool.load_suspect(program("k", ""), execution)) is again
 
 
 @pytest.mark.parametrize("status, waited, step, again", [
@@ -96,7 +96,7 @@ def test_which_driver_failures_run_again(status, waited, step, again):
     execution = Execution("k", status, tests=[{"name": "tests", "outcome": "failed", **step}],
                           cpu_wait_s=waited)
     driver = dataclasses.replace(program("k", ""), framework="driver")
-    assert pool.contended_failure(driver, execution) is again
+    assert bool(pool.load_suspect(driver, execution)) is again
 
 
 def program(key: str, tests: str) -> Program:
@@ -118,7 +118,8 @@ def test_a_failure_that_waited_is_judged_again_alone(sandbox, monkeypatch):
     assert passed.status == "passed" and passed.first_run is None
     assert failed.status == "failed" and failed.cpu_wait_s is not None
     assert failed.first_run["status"] == "failed"
-    assert set(failed.first_run) == {"status", "message", "duration_s", "cpu_wait_s"}
+    assert set(failed.first_run) == {"status", "message", "duration_s", "cpu_wait_s", "reason"}
+    assert failed.first_run["reason"].startswith("it waited ")
 
 
 def test_the_summary_counts_failures_judged_again():

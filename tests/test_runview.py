@@ -59,6 +59,25 @@ def test_show_one_problem_end_to_end(run_dir, benchmarks):
         assert part in text
 
 
+def test_show_says_why_a_failure_ran_again(run_dir, benchmarks, tmp_path):
+    """A row judged again alone names its first verdict and the reason (rows stored before
+    the reason was kept say the old one: a wait for a CPU)."""
+    import shutil
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    first = {"status": "failed", "message": "", "duration_s": 4.5, "cpu_wait_s": 0.0}
+    for reason, said in (("it hit a wall-clock time limit", "it hit a wall-clock time limit"),
+                         (None, "it waited for a CPU")):
+        rows = [json.loads(line) for line in (copy / "results.jsonl").read_text().splitlines()]
+        for row in rows:
+            if row["task_id"] == "1":
+                row["first_run"] = {**first, **({"reason": reason} if reason else {})}
+        (copy / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        text = cli("show", copy, "1", "--data-dir", benchmarks)
+        assert ("-- judged again alone: its first run, beside other programs, was failed; "
+                + said) in text
+
+
 def test_runs_lists_each_run_with_its_headline(run_dir):
     [line] = cli("runs", run_dir.parent).strip().splitlines()
     assert line.startswith(f"{run_dir}  samples:samples.jsonl  humaneval-pro pass@1 0.500 "
