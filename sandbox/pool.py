@@ -228,14 +228,15 @@ def load_suspect(program: Program, execution: Execution) -> str:
     test class's), whose main thread waited for a CPU long enough to matter. A driver program
     (JavaBench, CoderEval) runs its tests in processes it starts, whose waits are not counted
     (its own main thread sleeps meanwhile: its waits say nothing about the tests) and whose
-    limits are plain wall-clock ones: a failure that hit one, a step's (`timed_out`) or its
-    tests' own (`timed_out_tests`, e.g. JUnit's @Timeout)."""
+    limits are plain wall-clock ones: a failure with tests past their own short limits
+    (`timed_out_tests`, e.g. JUnit's 2 s @Timeout). Not one that hit the driver's whole-run
+    limit (30-60 s, tens of times what its tests take: a loop that never ends, which a second
+    run would only repeat while holding the pool)."""
     if execution.status not in ("failed", "error"):
         return ""
     if program.framework == "driver":
-        hit = any(step.get("timed_out") or step.get("timed_out_tests")
-                  for step in execution.tests)
-        return "it hit a wall-clock time limit" if hit else ""
+        hit = any(step.get("timed_out_tests") for step in execution.tests)
+        return "its tests hit a wall-clock time limit" if hit else ""
     waited = execution.cpu_wait_s or 0.0
     if waited >= CONTENDED_WAIT_S and not any(step.get("timed_out") for step in execution.tests):
         return f"it waited {waited:.2f} s for a CPU"

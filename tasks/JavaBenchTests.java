@@ -14,7 +14,7 @@
 // UNREPORTED TIMED_OUT" (tests run or skipped, tests that succeeded, tests of the plan no
 // listener heard of: a test whose class ends by an error JUnit lets through vanishes from every
 // count; tests that failed by passing a time limit, whose verdict the machine's load can move:
-// JUnit's @Timeout and assertTimeout messages, or a TimeoutException among the causes). It
+// JUnit's assertTimeout failures, or a TimeoutException among the causes, as @Timeout's). It
 // counts with a listener of its own (`Counts`) that holds its counts in an instance no static
 // field leads to and tests a result's status by identity: JUnit's classes share the tests'
 // unnamed module, and their static state is the tests' to change (the SummaryGeneratingListener's
@@ -131,7 +131,7 @@ public class JavaBenchTests {
                 } else {
                     Throwable thrown = result.getThrowable().orElse(null);
                     String text = thrown == null ? "" : thrown.toString();
-                    if (thrown != null && timeLimit(thrown, text)) {
+                    if (thrown != null && timeLimit(thrown)) {
                         timedOut++;
                     }
                     failed(test, result.getStatus() + " " + text);
@@ -139,20 +139,28 @@ public class JavaBenchTests {
             }
         }
 
-        /** JUnit's own time-limit failures (@Timeout: "... timed out after 2 seconds";
-         *  assertTimeout[Preemptively]: "execution timed out after" / "execution exceeded timeout
-         *  of"), or a TimeoutException among the causes (a Future.get with a limit). */
-        static boolean timeLimit(Throwable thrown, String text) {
-            if (text.contains("timed out after") || text.contains("exceeded timeout of")) {
-                return true;
-            }
+        /** JUnit's own time-limit failures, or a TimeoutException among the first causes
+         *  (@Timeout throws one, as does a Future.get with a limit). assertTimeout and
+         *  assertTimeoutPreemptively fail with an AssertionFailedError whose message ends
+         *  "execution exceeded timeout of N ms by M ms" / "execution timed out after N ms"
+         *  (JUnit 5.9), not as assertEquals' "... but was: <VALUE>" does. */
+        static boolean timeLimit(Throwable thrown) {
             for (int depth = 0; thrown != null && depth < 10; depth++, thrown = thrown.getCause()) {
                 if (thrown instanceof java.util.concurrent.TimeoutException) {
                     return true;
                 }
+                if (thrown instanceof org.opentest4j.AssertionFailedError) {
+                    String message = String.valueOf(thrown.getMessage());
+                    if (ASSERTED_TIME_LIMIT.matcher(message).find()) {
+                        return true;
+                    }
+                }
             }
             return false;
         }
+
+        static final Pattern ASSERTED_TIME_LIMIT = Pattern.compile(
+                "execution (timed out after \\d+ ms|exceeded timeout of \\d+ ms by \\d+ ms)$");
 
         void failed(TestIdentifier test, String what) {
             if (failures.size() < FAILURES_SHOWN) {

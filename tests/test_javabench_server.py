@@ -466,5 +466,5 @@ def test_failures_past_a_time_limit_run_again_alone(wall):
     assert slow.status == "failed" and 0 < step["timed_out_tests"] == step["tests"] - step[
         "successes"], step
     assert slow.first_run["status"] == "failed"
-    assert slow.first_run["reason"] == "it hit a wall-clock time limit"
+    assert slow.first_run["reason"] == "its tests hit a wall-clock time limit"
     assert the_tests_step(wrong)["timed_out_tests"] == 0 and wrong.first_run is None

@@ -86,12 +86,13 @@ def test_which_failures_run_again(status, waited, class_timed_out, again):
 
 
 @pytest.mark.parametrize("status, waited, step, again", [
-    ("failed", 0.2, {}, False), ("failed", 0.0, {"timed_out": True}, True),
+    ("failed", 0.2, {}, False), ("failed", 0.0, {"timed_out": True}, False),
     ("failed", 0.0, {"timed_out_tests": 1}, True), ("failed", 0.2, {"timed_out_tests": 0}, False),
     ("timeout", 0.0, {"timed_out": True}, False), ("passed", 0.0, {"timed_out_tests": 0}, False)])
 def test_which_driver_failures_run_again(status, waited, step, again):
     """A driver program's tests run in processes it starts, under wall-clock limits: a failure
-    that hit one runs again alone; the driver's own waits (it sleeps meanwhile) do not count."""
+    whose tests hit their own runs again alone; the driver's own waits (it sleeps meanwhile)
+    do not count, nor its whole-run limit (a loop that never ends)."""
     from codeeval.records import Execution
     execution = Execution("k", status, tests=[{"name": "tests", "outcome": "failed", **step}],
                           cpu_wait_s=waited)

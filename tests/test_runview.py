@@ -65,9 +65,10 @@ def test_show_says_why_a_failure_ran_again(run_dir, benchmarks, tmp_path):
     import shutil
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
-    first = {"status": "failed", "message": "", "duration_s": 4.5, "cpu_wait_s": 0.0}
-    for reason, said in (("it hit a wall-clock time limit", "it hit a wall-clock time limit"),
-                         (None, "it waited for a CPU")):
+    first = {"status": "failed", "message": "", "duration_s": 4.5, "cpu_wait_s": 0.25}
+    for reason, said in (("its tests hit a wall-clock time limit",
+                          "its tests hit a wall-clock time limit"),
+                         (None, "it waited 0.25 s for a CPU")):
         rows = [json.loads(line) for line in (copy / "results.jsonl").read_text().splitlines()]
         for row in rows:
             if row["task_id"] == "1":
