@@ -217,13 +217,19 @@ class Execution:
     stderr: str = ""
     trace: dict | None = None        # the block trace, when the program was run traced
     cpu_wait_s: float | None = None  # time its main thread was ready but waited for a CPU
-    # a failure under CPU contention is run again with no other program beside it: the
-    # first run's {"status", "message", "duration_s", "cpu_wait_s"}
+    # a failure the machine's load may have caused is run again with no other program beside
+    # it: the first run's {"status", "message", "duration_s", "cpu_wait_s", "reason"}
     first_run: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown execution status {self.status!r}")
+
+
+def cpu_wait_reason(waited: float | None) -> str:
+    """`first_run["reason"]` of a failure that ran again because it waited for a CPU (also
+    said of rows stored before first runs kept a reason)."""
+    return f"it waited {waited:.2f} s for a CPU" if waited else "it waited for a CPU"
 
 
 def results_by_key(rows) -> dict[tuple, dict]:

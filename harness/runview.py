@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from codeeval.errors import UserError
-from codeeval.records import Sample, ending, read_jsonl
+from codeeval.records import Sample, cpu_wait_reason, ending, read_jsonl
 from codeeval.rundata import Run, find_runs, problem_order
 from codeeval.store import DEBUG, ROUNDS
 
@@ -136,7 +136,8 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                    + (f": {row['message']}" if row.get("message") else ""))
         if first := row.get("first_run"):
             out.append(f"-- judged again alone: its first run, beside other programs, was "
-                       f"{first['status']}; {first.get('reason') or why_again(first)}")
+                       f"{first['status']}; "
+                       f"{first.get('reason') or cpu_wait_reason(first.get('cpu_wait_s'))}")
         failing = [t for t in row.get("tests") or [] if t.get("outcome") != "passed"]
         if failing:
             out.append(section(f"first failing test ({failing[0].get('name')})",
@@ -153,12 +154,6 @@ def show_problem(path: Path, task_name: str | None, task_id: str, sample_idx: in
                                f"{ending(repair) or 'ending not recorded'})",
                                repair.get("reply")))
     return "\n".join(out)
-
-
-def why_again(first: dict) -> str:
-    """The reason a row stored before first runs kept one ran again: its CPU wait."""
-    waited = first.get("cpu_wait_s")
-    return f"it waited {waited:.2f} s for a CPU" if waited else "it waited for a CPU"
 
 
 def form_order(form: str) -> tuple:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from codeeval.records import Execution, Program
+from codeeval.records import Execution, Program, cpu_wait_reason
 from codeeval.sandbox.admission import Admission, slot_counts
 from codeeval.sandbox.base import Sandbox
 from codeeval.sandbox.values import value_checks
@@ -199,11 +199,11 @@ def run_all(programs: Iterable[Program], run_one: Callable[[Program], Execution]
             threads: int) -> Iterator[Execution]:
     """Every program's verdict, yielded as each finishes: `threads` programs wait for a slot
     at once (in `run_one`), started in the order given. A failure whose main thread waited for
-    a CPU, or a driver program's that hit a time limit (`load_suspect`), may be the load's
-    doing, not the program's: once the others are done, it runs again alone (one at a time,
-    nothing else running), and that verdict counts; the first run's is kept in `first_run`,
-    with the `reason` it ran again. Deferred to the end rather than run alone at once, which
-    would drain the slots for each."""
+    a CPU, or a driver program's whose tests hit their own time limits (`load_suspect`), may
+    be the load's doing, not the program's: once the others are done, it runs again alone (one
+    at a time, nothing else running), and that verdict counts; the first run's is kept in
+    `first_run`, with the `reason` it ran again. Deferred to the end rather than run alone at
+    once, which would drain the slots for each."""
     suspects = []
     with ThreadPoolExecutor(threads) as pool:
         futures = {pool.submit(run_one, p): p for p in programs}
@@ -239,7 +239,7 @@ def load_suspect(program: Program, execution: Execution) -> str:
         return "its tests hit a wall-clock time limit" if hit else ""
     waited = execution.cpu_wait_s or 0.0
     if waited >= CONTENDED_WAIT_S and not any(step.get("timed_out") for step in execution.tests):
-        return f"it waited {waited:.2f} s for a CPU"
+        return cpu_wait_reason(waited)
     return ""
 
 

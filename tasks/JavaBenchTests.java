@@ -131,7 +131,7 @@ public class JavaBenchTests {
                 } else {
                     Throwable thrown = result.getThrowable().orElse(null);
                     String text = thrown == null ? "" : thrown.toString();
-                    if (thrown != null && timeLimit(thrown)) {
+                    if (timeLimit(thrown)) {
                         timedOut++;
                     }
                     failed(test, result.getStatus() + " " + text);
