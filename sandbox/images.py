@@ -37,21 +37,36 @@ JAVA_PACKAGES = ("python3", "ca-certificates", "openjdk-17-jdk-headless", "junit
 # The java image's test runtimes (jlink'd, with their own class archives), in which JavaBench's
 # tests run (tasks/JavaBenchTests.java). A test JVM holds the nonce that marks its counts, and
 # the program's code runs in it, so neither may offer a way into the JVM's memory: no
-# jdk.unsupported (sun.misc.Unsafe), jdk.attach, jdk.management (heap dumps), jdk.jfr,
+# jdk.unsupported (sun.misc.Unsafe, and a ReflectionFactory that makes any constructor
+# accessible: a TRUSTED MethodHandles.Lookup), jdk.attach, jdk.management (heap dumps), jdk.jfr,
 # jdk.compiler or jdk.crypto.cryptoki (a native library its configuration names). PA22's Mockito
-# needs jdk.unsupported (Objenesis): its runtime has it. Every `java` is execute-only for the
+# needs a ReflectionFactory (Objenesis makes its mocks without their constructors): its runtime
+# has the image's own (images/ReflectionFactory.java, module codeeval.reflect), which makes
+# only class-path classes that way. Every `java` is execute-only for the
 # programs' uid: a process that runs a file it cannot read is not dumpable, so its
 # /proc/PID/mem belongs to root and no process of that uid may ptrace it.
 TEST_RUNTIME_MODULES = ("java.se,jdk.charsets,jdk.localedata,jdk.crypto.ec,jdk.zipfs,jdk.net,"
                         "jdk.httpserver,jdk.xml.dom,jdk.security.auth,jdk.security.jgss,"
                         "jdk.naming.dns,jdk.random,jdk.nio.mapmode,jdk.sctp,jdk.accessibility,"
                         "jdk.dynalink")
-JAVA_FINISH = "\n".join(
-    f"jlink --add-modules {modules} --no-man-pages --no-header-files "
-    f"--generate-cds-archive --output /usr/lib/jvm/{name}"
-    for name, modules in (("codeeval-tests", TEST_RUNTIME_MODULES),
-                          ("codeeval-tests-mockito", TEST_RUNTIME_MODULES + ",jdk.unsupported"))
-) + "\nchmod 0711 /usr/lib/jvm/*/bin/java\n"
+JDK_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+TEST_RUNTIME = "/usr/lib/jvm/codeeval-tests"
+MOCKITO_RUNTIME = "/usr/lib/jvm/codeeval-tests-mockito"
+REFLECT_EXPORT = "--add-exports=java.base/jdk.internal.reflect=codeeval.reflect"
+JLINK = ("jlink --no-man-pages --no-header-files --generate-cds-archive "
+         f"--module-path {JDK_HOME}/jmods:/tmp/reflect/module")
+# (the option's value starts with a space: jlink reads a value that starts "--" as an option)
+JAVA_FINISH = f"""mkdir -p /tmp/reflect/src/sun/reflect /tmp/reflect/module
+echo 'module codeeval.reflect {{ exports sun.reflect; }}' > /tmp/reflect/src/module-info.java
+cat > /tmp/reflect/src/sun/reflect/ReflectionFactory.java <<'JAVA'
+{(RECIPES / "ReflectionFactory.java").read_text(encoding="utf-8")}JAVA
+cd /tmp/reflect/src && javac {REFLECT_EXPORT} -d ../module module-info.java sun/reflect/*.java
+{JLINK} --add-modules {TEST_RUNTIME_MODULES} --output {TEST_RUNTIME}
+{JLINK} --add-modules {TEST_RUNTIME_MODULES},codeeval.reflect --output {MOCKITO_RUNTIME} \\
+  --add-options=" {REFLECT_EXPORT}"
+rm -rf /tmp/reflect
+chmod 0711 /usr/lib/jvm/*/bin/java
+"""
 WHEEL_CACHE = Path.home() / ".cache" / "codeeval" / "wheels"
 
 

@@ -75,6 +75,7 @@ from typing import ClassVar
 
 from codeeval.errors import UserError
 from codeeval.records import Problem, Program, Request, Sample
+from codeeval.sandbox.images import MOCKITO_RUNTIME, TEST_RUNTIME
 from codeeval.tasks.base import ExecutedTask, Option, Prompting, driver_head
 from codeeval.tasks.javabench_methods import replace_body, retain_todo, todo_methods
 from codeeval.tasks.sources import DataSource
@@ -104,9 +105,10 @@ TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseS
                   "-XX:-UsePerfData", "-Xmx512m", "-Dfile.encoding=UTF-8",
                   "-XX:+DisableAttachMechanism"]
 # The java image's runtimes for the test JVMs (sandbox/images.py: no module that reads a JVM's
-# memory; Mockito's needs jdk.unsupported), by whether the project's tests use Mockito. Where
-# they do not exist (the process sandbox on a host with a JDK), the driver runs `java`.
-TEST_RUNTIMES = {False: "/usr/lib/jvm/codeeval-tests", True: "/usr/lib/jvm/codeeval-tests-mockito"}
+# memory; Mockito's has the image's own ReflectionFactory for Objenesis), by whether the
+# project's tests use Mockito. Where they do not exist (the process sandbox on a host with a
+# JDK), the driver runs `java`.
+TEST_RUNTIMES = {False: TEST_RUNTIME, True: MOCKITO_RUNTIME}
 # PA22's extra jars (its Grader uses the launcher API, its tests Mockito; byte-buddy is not in
 # mockito-core's manifest class path and must be named), on its test JVMs' own class path so
 # that the server's class archive holds their classes (a third of such a JVM's time was
