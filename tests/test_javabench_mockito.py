@@ -9,6 +9,7 @@ stop 31; both attacks below passed the wrong class on that runtime). The runtime
 jdk.unsupported: a module of the image's own offers Objenesis the one call it makes, for classes
 off the JDK only."""
 
+import base64
 import re
 
 import pytest
@@ -122,3 +123,60 @@ def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
         assert execution.status == "failed", (name, execution.message)
         assert (step["tests"], step["successes"]) == (wrong_step["tests"],
                                                       wrong_step["successes"]), (name, step)
+
+
+# What the runtime's ReflectionFactory makes (Objenesis's way in: its instantiator for HotSpot),
+# one line a case: an object of a class-path class without its constructor run, and a refusal
+# for a JDK class, for a class-path class that extends one, and for a constructor other than
+# Object's (the JDK's factory made Lookup's private one accessible)
+FACTORY_PROBE = r"""
+public class Probe {
+    public static class Plain { public boolean built; public Plain() { built = true; } }
+    public static class OwnThread extends Thread { }
+    static void attempt(String name, java.util.concurrent.Callable<Object> make) {
+        try {
+            Object made = make.call();
+            System.out.println(name + " made " + made.getClass().getName());
+        } catch (Throwable e) {
+            while (e.getCause() != null) e = e.getCause();   // Objenesis wraps what it met
+            System.out.println(name + " refused " + e.getClass().getSimpleName());
+        }
+    }
+    public static void main(String[] args) throws Exception {
+        org.objenesis.Objenesis objenesis = new org.objenesis.ObjenesisStd(false);
+        attempt("class-path", () -> objenesis.newInstance(Plain.class));
+        System.out.println("constructor ran " + ((Plain) objenesis.newInstance(Plain.class)).built);
+        attempt("jdk", () -> objenesis.newInstance(java.util.ArrayList.class));
+        attempt("extends-jdk", () -> objenesis.newInstance(OwnThread.class));
+        attempt("lookup-constructor", () -> {
+            Class<?> type = Class.forName("sun.reflect.ReflectionFactory");
+            Object factory = type.getMethod("getReflectionFactory").invoke(null);
+            return type.getMethod("newConstructorForSerialization", Class.class,
+                                  java.lang.reflect.Constructor.class).invoke(factory,
+                java.lang.invoke.MethodHandles.Lookup.class,
+                java.lang.invoke.MethodHandles.Lookup.class.getDeclaredConstructor(
+                    Class.class, Class.class, int.class));
+        });
+        attempt("unsafe", () -> Class.forName("sun.misc.Unsafe"));
+    }
+}
+"""
+
+
+def test_the_runtimes_reflection_factory_makes_only_class_path_objects():
+    from codeeval.sandbox.engine import docker_client
+    from codeeval.sandbox.images import IMAGES, MOCKITO_RUNTIME
+    from test_javabench import require_java_image
+    require_java_image()
+    source = base64.b64encode(FACTORY_PROBE.encode()).decode()
+    script = (f"mkdir /tmp/probe && cd /tmp/probe && echo {source} | base64 -d > Probe.java && "
+              "javac -cp /usr/share/java/objenesis.jar Probe.java && "
+              f"{MOCKITO_RUNTIME}/bin/java -cp /usr/share/java/objenesis.jar:. Probe")
+    output = docker_client().containers.run(IMAGES["java"]().tag, ["sh", "-c", script],
+                                            network_mode="none", remove=True).decode()
+    assert output.splitlines() == [
+        "class-path made Probe$Plain", "constructor ran false",
+        "jdk refused UnsupportedOperationException",
+        "extends-jdk refused UnsupportedOperationException",
+        "lookup-constructor refused UnsupportedOperationException",
+        "unsafe refused ClassNotFoundException"], output
