@@ -20,7 +20,9 @@
 // unnamed module, and their static state is the tests' to change (the SummaryGeneratingListener's
 // enum switch is a static int[] that reflection can rewrite to count every failure as a
 // success). It halts after the tests whatever they did: threads and shutdown hooks a test left
-// cannot hold it or write after those lines.
+// cannot hold it or write after those lines. Before anything of the project's loads, it installs
+// a security manager that lets only the JDK's own classes load native libraries
+// (`JdkNativeCodeOnly`): native code reads and writes any address.
 //
 // Arguments: RUN_CLASSPATH SELECT_CLASS|- [KEY=VALUE ...] (JUnit configuration parameters). The
 // class path is ':'-separated.
@@ -51,6 +53,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 public class JavaBenchTests {
     public static void main(String[] args) throws Exception {
+        System.setSecurityManager(new JdkNativeCodeOnly());   // before any of the project's code
         String nonce = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                 .readLine();
         System.setIn(java.io.InputStream.nullInputStream());
@@ -90,6 +93,63 @@ public class JavaBenchTests {
                     + counts.unreported.size() + " " + counts.timedOut);
         out.flush();
         Runtime.getRuntime().halt(0);
+    }
+
+    /**
+     * Native libraries are the JDK's alone: a library loaded for a class of the tests' (any
+     * readable .so: the test runtime's own not yet loaded, or another JDK's in the image) binds
+     * the native methods of classes they define to the JDK's C functions, which take raw file
+     * descriptors and addresses (libnio's setfdVal and write0 let a hostile review, stop 32, swap
+     * the runner's stdout and read the nonce from memory). So `System.load`/`loadLibrary` is
+     * refused unless the class asking, as the JDK finds it (the first frame below them that is
+     * not reflection or method-handle machinery), is the JDK's own, and the manager cannot be
+     * replaced; nothing else is checked. The JDK's own libraries (java.base's through its boot
+     * loader, others as their classes ask) load as without a manager.
+     */
+    static final class JdkNativeCodeOnly extends SecurityManager {
+        static final StackWalker FRAMES = StackWalker.getInstance(Set.of(
+                StackWalker.Option.RETAIN_CLASS_REFERENCE, StackWalker.Option.SHOW_HIDDEN_FRAMES));
+
+        @Override
+        public void checkLink(String library) {
+            Class<?> asking = FRAMES.walk(frames -> frames.map(StackWalker.StackFrame::getDeclaringClass)
+                    .dropWhile(c -> c != Runtime.class)   // this manager's own frames
+                    .filter(c -> !callMachinery(c)).findFirst()).orElse(null);
+            if (asking == null || !jdk(asking)) {
+                throw new SecurityException("native libraries are the JDK's alone: " + library);
+            }
+        }
+
+        @Override
+        public void checkPermission(java.security.Permission permission) {
+            if (permission instanceof RuntimePermission
+                    && permission.getName().equals("setSecurityManager")) {
+                throw new SecurityException("the test runner's security manager stays");
+            }
+        }
+
+        @Override
+        public void checkPermission(java.security.Permission permission, Object context) {
+            checkPermission(permission);
+        }
+
+        static boolean jdk(Class<?> c) {
+            ClassLoader loader = c.getClassLoader();
+            return loader == null || loader == ClassLoader.getPlatformClassLoader();
+        }
+
+        /** Frames between a load and the class asking for it: Runtime's and System's, and the
+         *  JDK's reflection and method-handle frames (a method handle's caller is a class of
+         *  its lookup's loader, which is not the JDK's unless the lookup was). */
+        static boolean callMachinery(Class<?> c) {
+            if (!jdk(c)) {
+                return false;
+            }
+            String pkg = c.getPackageName();
+            return c == Runtime.class || c == System.class || c.isHidden()
+                   || pkg.equals("java.lang.invoke") || pkg.equals("java.lang.reflect")
+                   || pkg.equals("jdk.internal.reflect");
+        }
     }
 
     /** Tests run or skipped, tests that succeeded, the plan's tests not yet heard of, tests

@@ -1,0 +1,323 @@
+"""JavaBench's test JVMs against code that reaches into their memory: the runner's nonce and
+its kept stdout live there, beside the code under test, so any way in forges a verdict.
+
+- Native libraries (every project): the image holds three copies of the JDK's (the full JDK's,
+  both test runtimes'), all readable, and a class loader of the program's own may define a class
+  named like the JDK's (`sun.nio.ch.IOUtil`) that loads another copy of `libnio.so` with
+  `System.load`: its native methods are then the JDK's C functions on raw file descriptors and
+  addresses. A hostile review (stop 32) swapped the runner's stdout for a pipe into `sed` with
+  `setfdVal`, and read the nonce out of memory with `write0`: a wrong class passed, 70 of 70.
+  The runner's security manager (JdkNativeCodeOnly in tasks/JavaBenchTests.java) now lets only
+  the JDK's own classes load libraries.
+- PA22's Mockito runtime: Objenesis makes its mocks without running their constructors through
+  `sun.reflect.ReflectionFactory` (jdk.unsupported), so that runtime kept jdk.unsupported, and
+  code in it took `sun.misc.Unsafe` or a TRUSTED `MethodHandles.Lookup` (the JDK's factory makes
+  any constructor accessible) and swapped the stream under the runner's `System.out` for one
+  that rewrote the counts line (found by a hostile review, stop 31). The runtime now has no
+  jdk.unsupported: a module of the image's own offers Objenesis the one call it makes, for
+  class-path classes only (sandbox/images/ReflectionFactory.java).
+
+Each attack passed the wrong class before its defence (checked), and fails it now."""
+
+import base64
+import re
+
+import pytest
+
+from codeeval.records import Sample
+from codeeval.tasks.javabench import JavaBench
+from codeeval.tasks.sources import DataSource
+from test_javabench import java_sandbox
+from test_javabench_server import wrong_wall
+
+# Classes named like the JDK's, which the native attacks define in a class loader of their own
+# (base64 of each class file, compiled by the java image's javac): their native methods bind
+# to the libnio.so their loader loads (another runtime's copy; the test runtime's own is its
+# boot loader's already)
+NATIVE_HELPERS = {
+    "IOUtil": """package sun.nio.ch;
+public class IOUtil {
+    static {
+        for (String copy : new String[] {"/usr/lib/jvm/java-17-openjdk-amd64/lib/libnio.so",
+                                         "/usr/lib/jvm/codeeval-tests/lib/libnio.so"}) {
+            try { System.load(copy); break; } catch (UnsatisfiedLinkError e) { }
+        }
+        initIDs();
+    }
+    public static native void initIDs();
+    public static native void setfdVal(java.io.FileDescriptor fd, int value);
+    public static native long makePipe(boolean blocking);
+}
+""",
+    "FileDispatcherImpl": """package sun.nio.ch;
+public class FileDispatcherImpl {
+    public static native int write0(java.io.FileDescriptor fd, long address, int length)
+            throws java.io.IOException;
+}
+"""}
+DEFINE_HELPERS = r"""
+  class Own extends ClassLoader {
+    Own() { super(Thread.currentThread().getContextClassLoader()); }
+    Class<?> define(String base64) { byte[] b = java.util.Base64.getDecoder().decode(base64); return defineClass(null, b, 0, b.length); }
+  }
+  Own own = new Own();
+  Class<?> io = own.define("@@IOUtil@@"), dispatcher = own.define("@@FileDispatcherImpl@@");
+  long pipe = (Long) io.getMethod("makePipe", boolean.class).invoke(null, true);
+"""
+# The runner's stdout (fd 1 under FileDescriptor.out) made the write end of a pipe into `sed`,
+# which rewrites the counts line to all passing on its way to the driver
+THROUGH_SED = r"""
+try {
+""" + DEFINE_HELPERS + r"""
+  new ProcessBuilder("sed", "-u", "-E",
+      "s/^([0-9a-f]{32}) counts ([0-9]+) [0-9]+ [0-9]+ [0-9]+$/\\1 counts \\2 \\2 0 0/")
+      .redirectInput(new java.io.File("/proc/self/fd/" + (int) (pipe >>> 32)))
+      .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  io.getMethod("setfdVal", java.io.FileDescriptor.class, int.class).invoke(null, java.io.FileDescriptor.out, (int) pipe);
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+# The JVM's writable memory written into a pipe (write0 takes any address) and read back: every
+# 32-hex string in it printed with passing counts on stderr, the runner's stdout closed
+NONCE_FROM_MEMORY = r"""
+try {
+""" + DEFINE_HELPERS + r"""
+  java.io.FileDescriptor sink = new java.io.FileDescriptor();
+  io.getMethod("setfdVal", java.io.FileDescriptor.class, int.class).invoke(null, sink, (int) pipe);
+  java.io.InputStream source = new java.io.FileInputStream("/proc/self/fd/" + (int) (pipe >>> 32));
+  java.lang.reflect.Method write0 = dispatcher.getMethod("write0", java.io.FileDescriptor.class, long.class, int.class);
+  java.util.Set<String> nonces = new java.util.LinkedHashSet<>();
+  byte[] chunk = new byte[32768];
+  for (String map : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+    String[] f = map.split("\\s+");
+    if (!f[1].startsWith("rw")) continue;
+    long start = Long.parseUnsignedLong(f[0].split("-")[0], 16), end = Long.parseUnsignedLong(f[0].split("-")[1], 16);
+    for (long at = start; at < end; at += chunk.length - 64) {
+      int got;
+      try { got = (Integer) write0.invoke(null, sink, at, (int) Math.min(chunk.length, end - at)); } catch (Exception e) { continue; }
+      int n = source.readNBytes(chunk, 0, got), run = 0;
+      for (int i = 0; i <= n; i++) {
+        byte b = i < n ? chunk[i] : 0;
+        if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'f')) { run++; continue; }
+        if (run == 32) nonces.add(new String(chunk, i - 32, 32, java.nio.charset.StandardCharsets.ISO_8859_1));
+        run = 0;
+      }
+    }
+  }
+  new java.io.FileOutputStream(java.io.FileDescriptor.out).close();
+  for (String nonce : nonces) System.err.println("\n" + nonce + " counts 1 1 0 0");
+  System.err.flush();
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+
+# An OutputStream around the runner's own stdout stream (`inner`) that rewrites its counts line
+# ("NONCE counts RUN SUCCEEDED UNREPORTED TIMED_OUT") to all passing: what the attacks install.
+REWRITER = r"""
+  final java.io.OutputStream inner = (java.io.OutputStream) current;
+  Object rewriter = new java.io.OutputStream() {
+    final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    public void write(int b) throws java.io.IOException {
+      if (b != '\n') { line.write(b); return; }
+      String text = line.toString(java.nio.charset.StandardCharsets.UTF_8);
+      line.reset();
+      text = text.replaceAll("^([0-9a-f]{32}) counts (\\d+) \\d+ \\d+ \\d+$", "$1 counts $2 $2 0 0");
+      inner.write((text + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    public void flush() throws java.io.IOException { inner.flush(); }
+  };
+"""
+# sun.misc.Unsafe (jdk.unsupported): the field under System.out swapped in place
+THROUGH_UNSAFE = r"""
+try {
+  java.lang.reflect.Field out = java.io.FilterOutputStream.class.getDeclaredField("out");
+  Class<?> type = Class.forName("sun.misc.Unsafe");
+  java.lang.reflect.Field field = type.getDeclaredField("theUnsafe");
+  field.setAccessible(true);
+  Object unsafe = field.get(null);
+  long offset = (Long) type.getMethod("objectFieldOffset", java.lang.reflect.Field.class).invoke(unsafe, out);
+  Object current = type.getMethod("getObject", Object.class, long.class).invoke(unsafe, System.out, offset);
+""" + REWRITER + r"""
+  type.getMethod("putObject", Object.class, long.class, Object.class).invoke(unsafe, System.out, offset, rewriter);
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+# sun.reflect.ReflectionFactory (jdk.unsupported): Lookup's private constructor made accessible,
+# a TRUSTED lookup made with it, and the field set through a VarHandle
+THROUGH_TRUSTED_LOOKUP = r"""
+try {
+  Class<?> type = Class.forName("sun.reflect.ReflectionFactory");
+  Object factory = type.getMethod("getReflectionFactory").invoke(null);
+  java.lang.reflect.Constructor<?> constructor = java.lang.invoke.MethodHandles.Lookup.class
+      .getDeclaredConstructor(Class.class, Class.class, int.class);
+  java.lang.reflect.Constructor<?> opened = (java.lang.reflect.Constructor<?>) type.getMethod(
+      "newConstructorForSerialization", Class.class, java.lang.reflect.Constructor.class)
+      .invoke(factory, java.lang.invoke.MethodHandles.Lookup.class, constructor);
+  java.lang.invoke.MethodHandles.Lookup trusted =
+      (java.lang.invoke.MethodHandles.Lookup) opened.newInstance(Object.class, null, -1);
+  java.lang.invoke.VarHandle handle = trusted.findVarHandle(
+      java.io.FilterOutputStream.class, "out", java.io.OutputStream.class);
+  Object current = handle.get(System.out);
+""" + REWRITER + r"""
+  handle.set(System.out, rewriter);
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+# Objenesis's own way to sun.misc.Unsafe (a public method of the library on the class path)
+THROUGH_OBJENESIS = THROUGH_UNSAFE.replace(
+    """java.lang.reflect.Field field = type.getDeclaredField("theUnsafe");
+  field.setAccessible(true);
+  Object unsafe = field.get(null);""",
+    """Object unsafe = Class.forName("org.objenesis.instantiator.util.UnsafeUtils")
+      .getMethod("getUnsafe").invoke(null);""")
+ATTACKS = {"sun.misc.Unsafe": THROUGH_UNSAFE,
+           "a trusted Lookup from sun.reflect.ReflectionFactory": THROUGH_TRUSTED_LOOKUP,
+           "sun.misc.Unsafe from Objenesis": THROUGH_OBJENESIS}
+assert THROUGH_OBJENESIS != THROUGH_UNSAFE
+
+
+@pytest.fixture(scope="module")
+def problems(benchmarks):
+    return {p.task_id: p for p in JavaBench().load(DataSource(benchmarks))}
+
+
+@pytest.fixture(scope="module")
+def engine(problems):
+    """PA22's TerminalRenderingEngine: its tests mock GameState with Mockito."""
+    return problems["PA22/TerminalRenderingEngine.java"]
+
+
+def in_java_image(script: str) -> str:
+    """What a shell script prints in a container of the java image (as root, no network)."""
+    from codeeval.sandbox.engine import docker_client
+    from codeeval.sandbox.images import IMAGES
+    from test_javabench import require_java_image
+    require_java_image()
+    return docker_client().containers.run(IMAGES["java"]().tag, ["sh", "-c", script],
+                                          network_mode="none", remove=True).decode()
+
+
+def with_native_helpers(statements: str) -> str:
+    """The attack's statements with NATIVE_HELPERS compiled in (by the image's javac)."""
+    writes = " && ".join(
+        f"echo {base64.b64encode(source.encode()).decode()} | base64 -d > sun/nio/ch/{name}.java"
+        for name, source in NATIVE_HELPERS.items())
+    printed = in_java_image(
+        f"mkdir -p /tmp/h/sun/nio/ch && cd /tmp/h && {writes} && "
+        "javac --release 17 -d out sun/nio/ch/*.java && "
+        + " && ".join(f"base64 -w0 out/sun/nio/ch/{name}.class && echo" for name in NATIVE_HELPERS))
+    for name, compiled in zip(NATIVE_HELPERS, printed.split()):
+        statements = statements.replace(f"@@{name}@@", compiled)
+    return statements
+
+
+def wrong(source: str) -> str:
+    broken = source.replace("charToPrint = '#';", "charToPrint = '?';")
+    assert broken != source
+    return broken
+
+
+def with_static_block(source: str, statements: str) -> str:
+    head = re.search(r"public class \w+\b[^{]*\{", source)
+    return source[:head.end()] + "\n    static {\n" + statements + "\n    }\n" + source[head.end():]
+
+
+def program(problem, text: str, index: int):
+    return JavaBench().program(problem, Sample("javabench", problem.task_id, index, solution=text),
+                               sanitized=False)
+
+
+def test_code_in_a_test_jvm_cannot_load_a_native_library(problems, engine):
+    wall = problems["PA19/Wall.java"]
+    attacks = {"PA19, the nonce read from memory": (wall, wrong_wall, NONCE_FROM_MEMORY),
+               "PA22, the nonce read from memory": (engine, wrong, NONCE_FROM_MEMORY),
+               "PA22, the runner's stdout through sed": (engine, wrong, THROUGH_SED)}
+    honest = {wall.task_id: program(wall, wrong_wall(wall.data["canonical"]), 0),
+              engine.task_id: program(engine, wrong(engine.data["canonical"]), 1)}
+    attacked = [program(problem, broken(with_static_block(problem.data["canonical"],
+                                                          with_native_helpers(statements))),
+                        2 + index)
+                for index, (problem, broken, statements) in enumerate(attacks.values())]
+    with java_sandbox(parallel=2) as box:
+        executions = {e.key: e for e in box.run([*honest.values(), *attacked])}
+    expected = {task_id: the_tests_step(executions[p.key]) for task_id, p in honest.items()}
+    assert all(0 < step["successes"] < step["tests"] for step in expected.values()), expected
+    for (name, (problem, _, _)), attack in zip(attacks.items(), attacked):
+        execution = executions[attack.key]
+        step = the_tests_step(execution)
+        assert execution.status == "failed", (name, execution.message)
+        assert (step["tests"], step["successes"]) == (expected[problem.task_id]["tests"],
+                                                      expected[problem.task_id]["successes"]), (name, step)
+
+
+def the_tests_step(execution) -> dict:
+    return next(s for s in execution.tests if s["name"] == "tests")
+
+
+def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
+    canonical = engine.data["canonical"]
+    programs = [program(engine, canonical, 0), program(engine, wrong(canonical), 1)]
+    programs += [program(engine, wrong(with_static_block(canonical, statements)), 2 + index)
+                 for index, statements in enumerate(ATTACKS.values())]
+    with java_sandbox(parallel=2) as box:
+        executions = {e.key: e for e in box.run(programs)}
+    canonical_run, wrong_run, *attacked = (executions[p.key] for p in programs)
+    # Mockito works in the runtime (the tests mock and spy GameState), and the wrong class
+    # fails some of its tests and passes others
+    assert canonical_run.status == "passed", canonical_run.message
+    wrong_step = next(s for s in wrong_run.tests if s["name"] == "tests")
+    assert wrong_run.status == "failed" and 0 < wrong_step["successes"] < wrong_step["tests"]
+    for name, execution in zip(ATTACKS, attacked):
+        step = next(s for s in execution.tests if s["name"] == "tests")
+        assert execution.status == "failed", (name, execution.message)
+        assert (step["tests"], step["successes"]) == (wrong_step["tests"],
+                                                      wrong_step["successes"]), (name, step)
+
+
+# What the runtime's ReflectionFactory makes (Objenesis's way in: its instantiator for HotSpot),
+# one line a case: an object of a class-path class without its constructor run, and a refusal
+# for a JDK class, for a class-path class that extends one, and for a constructor other than
+# Object's (the JDK's factory made Lookup's private one accessible)
+FACTORY_PROBE = r"""
+public class Probe {
+    public static class Plain { public boolean built; public Plain() { built = true; } }
+    public static class OwnThread extends Thread { }
+    static void attempt(String name, java.util.concurrent.Callable<Object> make) {
+        try {
+            Object made = make.call();
+            System.out.println(name + " made " + made.getClass().getName());
+        } catch (Throwable e) {
+            while (e.getCause() != null) e = e.getCause();   // Objenesis wraps what it met
+            System.out.println(name + " refused " + e.getClass().getSimpleName());
+        }
+    }
+    public static void main(String[] args) throws Exception {
+        org.objenesis.Objenesis objenesis = new org.objenesis.ObjenesisStd(false);
+        attempt("class-path", () -> objenesis.newInstance(Plain.class));
+        System.out.println("constructor ran " + ((Plain) objenesis.newInstance(Plain.class)).built);
+        attempt("jdk", () -> objenesis.newInstance(java.util.ArrayList.class));
+        attempt("extends-jdk", () -> objenesis.newInstance(OwnThread.class));
+        attempt("lookup-constructor", () -> {
+            Class<?> type = Class.forName("sun.reflect.ReflectionFactory");
+            Object factory = type.getMethod("getReflectionFactory").invoke(null);
+            return type.getMethod("newConstructorForSerialization", Class.class,
+                                  java.lang.reflect.Constructor.class).invoke(factory,
+                java.lang.invoke.MethodHandles.Lookup.class,
+                java.lang.invoke.MethodHandles.Lookup.class.getDeclaredConstructor(
+                    Class.class, Class.class, int.class));
+        });
+        attempt("unsafe", () -> Class.forName("sun.misc.Unsafe"));
+    }
+}
+"""
+
+
+def test_the_runtimes_reflection_factory_makes_only_class_path_objects():
+    from codeeval.sandbox.images import MOCKITO_RUNTIME
+    source = base64.b64encode(FACTORY_PROBE.encode()).decode()
+    output = in_java_image(
+        f"mkdir /tmp/probe && cd /tmp/probe && echo {source} | base64 -d > Probe.java && "
+        "javac -cp /usr/share/java/objenesis.jar Probe.java && "
+        f"{MOCKITO_RUNTIME}/bin/java -cp /usr/share/java/objenesis.jar:. Probe")
+    assert output.splitlines() == [
+        "class-path made Probe$Plain", "constructor ran false",
+        "jdk refused UnsupportedOperationException",
+        "extends-jdk refused UnsupportedOperationException",
+        "lookup-constructor refused UnsupportedOperationException",
+        "unsafe refused ClassNotFoundException"], output
