@@ -53,11 +53,15 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 public class JavaBenchTests {
     public static void main(String[] args) throws Exception {
-        try {   // before any of the project's code
+        PrintStream err = System.err;
+        System.setErr(new PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {   // before any of the project's code, without the JDK's deprecation warning
             System.setSecurityManager(new JdkNativeCodeOnly());
         } catch (UnsupportedOperationException e) {
             // a JDK without security managers (18+ unless allowed, 24+): a host's `java` in the
             // process sandbox, which has none of the image's defences; the image's JDK is 17
+        } finally {
+            System.setErr(err);
         }
         String nonce = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                 .readLine();

@@ -100,10 +100,13 @@ SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
 # short run spends less on compiling), and the serial collector, and
 # no attach listener: through it a program's code could load an agent into its own test JVM
 # (Byte Buddy's self-attach, with its jars from /usr/share/java) and rewrite JUnit's assertions.
-# The compile server runs with them too, and dumps the test JVMs' class archives with them.
+# A crash report or core goes nowhere: a report in the project directory holds a dump of the
+# crashed thread's stack, where a hostile review, stop 32, found the runner's counts line (its
+# nonce) after crashing the JVM in the middle of the write. The compile server runs with them too, and dumps the test JVMs' class archives with them.
 TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC",
                   "-XX:-UsePerfData", "-Xmx512m", "-Dfile.encoding=UTF-8",
-                  "-XX:+DisableAttachMechanism"]
+                  "-XX:+DisableAttachMechanism", "-XX:ErrorFile=/dev/null",
+                  "-XX:-CreateCoredumpOnCrash"]
 # The java image's runtimes for the test JVMs (sandbox/images.py: no module that reads a JVM's
 # memory; Mockito's has the image's own ReflectionFactory for Objenesis), by whether the
 # project's tests use Mockito. Where they do not exist (the process sandbox on a host with a

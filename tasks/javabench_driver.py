@@ -86,7 +86,8 @@ def compile_project(main_classpath, test_classpath):
 
 
 def test_run_output(command, nonce):
-    """What the test JVM printed (stdout and stderr), or None when it passed TEST_RUN_LIMIT_S.
+    """What the test JVM printed (stdout and stderr) and its exit status, or None when it
+    passed TEST_RUN_LIMIT_S.
     It gets the nonce on stdin, and a socket for its output, not a pipe: a process its tests
     start could reopen a pipe's read end through /proc/self/fd/1 and take the nonce line
     before this driver does (a socket cannot be opened there). Read until the JVM ends, then
@@ -122,7 +123,7 @@ def test_run_output(command, nonce):
         finally:
             os.close(exited)
         run.wait()
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks).decode("utf-8", "replace"), run.returncode
 
 
 def run_javabench(spec):
@@ -152,19 +153,23 @@ def run_javabench(spec):
     classpath = ":".join([spec["console_jar"], f"{classes}/JavaBenchTests.jar",   # the archive's
                           *spec["runner_jars"]])
     nonce = secrets.token_hex(16)
-    output = test_run_output(
+    ran = test_run_output(
         [java if os.path.exists(java) else "java", *flags, "-cp", classpath, "JavaBenchTests",
          ":".join(run_classpath + test_jars), spec.get("select_class") or "-", *config], nonce)
-    if output is None:
+    if ran is None:
         report_step("tests", "failed", tests=0, successes=0, timed_out=True,
                     message=f"the test run passed its {TEST_RUN_LIMIT_S} s limit")
         return
-    lines = output.splitlines()
+    output, status = ran
+    # lines as the runner ends them ("\n" only: other line breaks a test's text may carry)
+    lines = output.split("\n")
     counts = [line.split()[2:] for line in lines if line.startswith(nonce + " counts ")]
-    if not counts:
+    # the runner halts with 0 after its counts; a JVM that crashed or was killed has no
+    # verdict, whatever was printed (a hostile review read the nonce from a crash report)
+    if not counts or status != 0:
         report_step("tests", "failed", tests=0, successes=0,
-                    message="the test JVM ended before the end of the tests (System.exit or "
-                            "a crash)\n" + output[-2000:])
+                    message=f"the test JVM ended before the end of the tests (exit status "
+                            f"{status}: System.exit, a crash or a signal)\n" + output[-2000:])
         return
     run, successes, unreported, timed_out = (int(n) for n in counts[-1])
     failures = [line[len(nonce) + 9:] for line in lines if line.startswith(nonce + " failure ")]

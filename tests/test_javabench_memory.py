@@ -9,6 +9,9 @@ its kept stdout live there, beside the code under test, so any way in forges a v
   `setfdVal`, and read the nonce out of memory with `write0`: a wrong class passed, 70 of 70.
   The runner's security manager (JdkNativeCodeOnly in tasks/JavaBenchTests.java) now lets only
   the JDK's own classes load libraries.
+- A crash report (every project): the JVM's hs_err file dumps the crashed thread's stack, where
+  a second review caught the runner's counts line with its nonce. Reports go to /dev/null and
+  the driver takes counts only from a JVM that exited 0.
 - PA22's Mockito runtime: Objenesis makes its mocks without running their constructors through
   `sun.reflect.ReflectionFactory` (jdk.unsupported), so that runtime kept jdk.unsupported, and
   code in it took `sun.misc.Unsafe` or a TRUSTED `MethodHandles.Lookup` (the JDK's factory makes
@@ -106,6 +109,84 @@ try {
   new java.io.FileOutputStream(java.io.FileDescriptor.out).close();
   for (String nonce : nonces) System.err.println("\n" + nonce + " counts 1 1 0 0");
   System.err.flush();
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+
+# The nonce from the JVM's own crash report (a hostile review, stop 32): a thread holds the
+# runner's System.out until the tests end, stops the driver (same uid) and fills the socket to
+# one write short, so that the runner's counts line blocks inside write(), in a native stack
+# buffer; a shell then crashes the main thread (kill -SEGV), reads the line out of the "Top of
+# Stack" dump in hs_err_pid*.log (the project directory), prints it with passing counts, and
+# lets the JVM die. Closed by -XX:ErrorFile=/dev/null and by taking counts only from a JVM that
+# exited 0.
+CRASH_HELPER = r"""J=$1; T=$2; D=$3; F=hs_err_pid$J.log
+kill -SEGV $T
+sleep 0.2
+kill -STOP $J
+kill -CONT $D
+i=0
+while ! grep -q '^Instructions' $F 2>/dev/null; do
+  kill -CONT $J; x=0; while [ $x -lt 200 ]; do x=$((x+1)); done; kill -STOP $J
+  i=$((i+1)); [ $i -gt 20000 ] && break
+done
+L=$(awk 'BEGIN{h="0123456789abcdef"} /^Top of Stack/{on=1;next} on&&/^ *$/{on=0} on{for(k=2;k<=NF;k++){w=$k; if(length(w)!=16)continue; for(j=15;j>=1;j-=2){b=(index(h,substr(w,j,1))-1)*16+index(h,substr(w,j+1,1))-1; s=s ((b>=32&&b<127)?sprintf("%c",b):"|")}}} END{for(p=1;p<=length(s)-40;p++){t=substr(s,p,32); if(t ~ /^[0-9a-f]+$/ && (substr(s,p+32,8)==" counts " || substr(s,p+32,9)==" failure ")){r=substr(s,p+40); split(r,a," "); n=(substr(s,p+32,8)==" counts " && a[1] ~ /^[0-9]+$/)?a[1]:70; print t " counts " n " " n " 0 0"; exit}}}' $F)
+printf '\n%s\n' "$L"
+sleep 0.5
+kill -CONT $J
+"""
+CRASH_REPORT = r"""
+try {
+  final java.io.PrintStream orig = System.out;
+  System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+  final Thread mainThread = Thread.getAllStackTraces().keySet().stream()
+      .filter(x -> x.getName().equals("main")).findFirst().get();
+  final String helper = new String(java.util.Base64.getDecoder().decode("@@CRASH_HELPER@@"), java.nio.charset.StandardCharsets.UTF_8);
+  Thread t = new Thread(() -> {
+    try {
+      long jvm = ProcessHandle.current().pid();
+      long driver = ProcessHandle.current().parent().get().pid();
+      String tid = null;
+      for (java.io.File f : new java.io.File("/proc/self/task").listFiles()) {
+        String comm = java.nio.file.Files.readString(f.toPath().resolve("comm")).trim();
+        if (comm.equals("java") && !f.getName().equals(String.valueOf(jvm))) tid = f.getName();
+      }
+      java.nio.file.Path sp = java.nio.file.Path.of("/tmp/cal" + jvm + ".sock");
+      java.nio.channels.ServerSocketChannel ss = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+      ss.bind(java.net.UnixDomainSocketAddress.of(sp));
+      java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(sp));
+      java.nio.channels.SocketChannel s = ss.accept();
+      c.configureBlocking(false);
+      int n = 0;
+      java.nio.ByteBuffer one = java.nio.ByteBuffer.allocateDirect(1);
+      while (true) { one.clear(); one.put((byte) 10); one.flip(); if (c.write(one) == 0) break; n++; }
+      synchronized (orig) {
+        while (true) {
+          StackTraceElement[] st = mainThread.getStackTrace();
+          boolean atPrint = mainThread.getState() == Thread.State.BLOCKED && st.length > 0
+              && st[0].getClassName().equals("java.io.PrintStream");
+          boolean inMain = false;
+          for (int i = 0; i < Math.min(4, st.length); i++) inMain |= st[i].getClassName().equals("JavaBenchTests");
+          if (atPrint && inMain) break;
+          Thread.sleep(5);
+        }
+        Thread.sleep(300);
+        new ProcessBuilder("sh", "-c", "kill -STOP " + driver).start().waitFor();
+        Thread.sleep(200);
+        java.io.FileOutputStream fe = new java.io.FileOutputStream(java.io.FileDescriptor.err);
+        for (int i = 0; i < n - 2; i++) fe.write(10);
+      }
+      int stable = 0;
+      while (stable < 20) {
+        StackTraceElement[] st = mainThread.getStackTrace();
+        if (st.length > 0 && st[0].getMethodName().equals("writeBytes")) stable++; else stable = 0;
+        Thread.sleep(10);
+      }
+      new ProcessBuilder("sh", "-c", helper, "sh", String.valueOf(jvm), tid, String.valueOf(driver))
+          .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    } catch (Throwable e) { e.printStackTrace(); }
+  });
+  t.setDaemon(true);
+  t.start();
 } catch (Throwable e) { e.printStackTrace(); }
 """
 
@@ -244,6 +325,18 @@ def test_code_in_a_test_jvm_cannot_load_a_native_library(problems, engine):
         assert execution.status == "failed", (name, execution.message)
         assert (step["tests"], step["successes"]) == (expected[problem.task_id]["tests"],
                                                       expected[problem.task_id]["successes"]), (name, step)
+
+
+def test_a_crash_report_gives_nothing_away(problems):
+    wall = problems["PA19/Wall.java"]
+    statements = CRASH_REPORT.replace(
+        "@@CRASH_HELPER@@", base64.b64encode(CRASH_HELPER.encode()).decode())
+    honest = program(wall, wrong_wall(wall.data["canonical"]), 0)
+    attacked = program(wall, wrong_wall(with_static_block(wall.data["canonical"], statements)), 1)
+    with java_sandbox(parallel=2) as box:
+        executions = {e.key: e for e in box.run([honest, attacked])}
+    assert 0 < the_tests_step(executions[honest.key])["successes"] < 55
+    assert executions[attacked.key].status == "failed", executions[attacked.key].message
 
 
 def the_tests_step(execution) -> dict:
