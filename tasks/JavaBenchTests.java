@@ -89,8 +89,11 @@ public class JavaBenchTests {
             }
         }
         Thread thread = Thread.currentThread();
-        thread.setContextClassLoader(URLClassLoader.newInstance(urls.toArray(new URL[0]),
-                                                                thread.getContextClassLoader()));
+        ClassLoader project = URLClassLoader.newInstance(urls.toArray(new URL[0]),
+                                                         thread.getContextClassLoader());
+        thread.setContextClassLoader(project);
+        loadEveryClass(ClassLoader.getSystemClassLoader(), System.getProperty("java.class.path"));
+        loadEveryClass(project, args[0]);
         Launcher launcher = LauncherFactory.create();
         Counts counts = new Counts();
         launcher.execute(request.build(), counts);
@@ -102,6 +105,46 @@ public class JavaBenchTests {
                     + counts.unreported.size() + " " + counts.timedOut);
         out.flush();
         Runtime.getRuntime().halt(0);
+    }
+
+    /**
+     * Loads, without initializing, every class of these class-path entries (':'-separated
+     * folders and jars): the runner's, JUnit's, Mockito's, the tests' and the project's. Their
+     * packages are open to the tests' code (unnamed modules), and a class not yet loaded is one
+     * it may define first under the same name (`MethodHandles.privateLookupIn(...).defineClass`):
+     * a hostile review, stop 32, defined JUnit's AssertionFailureBuilder with a `buildAndThrow`
+     * that returns, and every failed assertion passed. A class loaded here cannot be defined
+     * again. Loading runs none of the project's code; a class that does not load now fails
+     * where it is used, as before.
+     */
+    static void loadEveryClass(ClassLoader loader, String classPath) throws java.io.IOException {
+        for (String entry : classPath.split(":")) {
+            java.nio.file.Path root = Paths.get(entry);
+            if (Files.isDirectory(root)) {
+                try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(root)) {
+                    for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
+                        load(loader, root.relativize(file).toString().replace(java.io.File.separatorChar, '/'));
+                    }
+                }
+            } else if (entry.endsWith(".jar") && Files.isRegularFile(root)) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(root.toFile())) {
+                    for (java.util.jar.JarEntry file : java.util.Collections.list(jar.entries())) {
+                        load(loader, file.getName());
+                    }
+                }
+            }
+        }
+    }
+
+    static void load(ClassLoader loader, String path) {
+        if (path.endsWith(".class") && !path.startsWith("META-INF/")
+                && !path.endsWith("module-info.class") && !path.endsWith("package-info.class")) {
+            try {
+                Class.forName(path.substring(0, path.length() - 6).replace('/', '.'), false, loader);
+            } catch (LinkageError | ClassNotFoundException e) {
+                // not loadable now (a missing dependency): it fails where it is used
+            }
+        }
     }
 
     /**

@@ -9,6 +9,11 @@ its kept stdout live there, beside the code under test, so any way in forges a v
   `setfdVal`, and read the nonce out of memory with `write0`: a wrong class passed, 70 of 70.
   The runner's security manager (JdkNativeCodeOnly in tasks/JavaBenchTests.java) now lets only
   the JDK's own classes load libraries.
+- Classes defined first (every project): JUnit's, Mockito's, the runner's and the tests' classes
+  share unnamed modules, which are open, so the tests' code may define a class of their packages
+  (privateLookupIn(...).defineClass) before it loads: a third review defined JUnit's
+  AssertionFailureBuilder with a buildAndThrow that returns. The runner now loads every class
+  of its class path and of the project's before the tests run.
 - A crash report (every project): the JVM's hs_err file dumps the crashed thread's stack, where
   a second review caught the runner's counts line with its nonce. Reports go to /dev/null and
   the driver takes counts only from a JVM that exited 0.
@@ -190,6 +195,30 @@ try {
 } catch (Throwable e) { e.printStackTrace(); }
 """
 
+# JUnit's AssertionFailureBuilder (which JUnit loads at the first failed assertion) defined first
+# by the tests' code, in JUnit's package (open: an unnamed module) through privateLookupIn, with
+# a buildAndThrow that returns: every failed assertion passed (a third hostile review, stop 32)
+NO_FAILURES = """package org.junit.jupiter.api;
+public class AssertionFailureBuilder {
+    public static AssertionFailureBuilder assertionFailure() { return new AssertionFailureBuilder(); }
+    public AssertionFailureBuilder message(Object o) { return this; }
+    public AssertionFailureBuilder reason(String o) { return this; }
+    public AssertionFailureBuilder cause(Throwable o) { return this; }
+    public AssertionFailureBuilder expected(Object o) { return this; }
+    public AssertionFailureBuilder actual(Object o) { return this; }
+    public AssertionFailureBuilder includeValuesInMessage(boolean o) { return this; }
+    public void buildAndThrow() { }
+    public org.opentest4j.AssertionFailedError build() { return new org.opentest4j.AssertionFailedError(""); }
+}
+"""
+DEFINED_FIRST = r"""
+try {
+  Class<?> anchor = Class.forName("org.junit.jupiter.api.Assertions", false, Thread.currentThread().getContextClassLoader());
+  java.lang.invoke.MethodHandles.privateLookupIn(anchor, java.lang.invoke.MethodHandles.lookup())
+      .defineClass(java.util.Base64.getDecoder().decode("@@CLASS@@"));
+} catch (Throwable e) { e.printStackTrace(); }
+"""
+
 # An OutputStream around the runner's own stdout stream (`inner`) that rewrites its counts line
 # ("NONCE counts RUN SUCCEEDED UNREPORTED TIMED_OUT") to all passing: what the attacks install.
 REWRITER = r"""
@@ -274,17 +303,26 @@ def in_java_image(script: str) -> str:
                                           network_mode="none", remove=True).decode()
 
 
-def with_native_helpers(statements: str) -> str:
-    """The attack's statements with NATIVE_HELPERS compiled in (by the image's javac)."""
+def compiled(sources: dict[str, str], classpath: str = "") -> dict[str, str]:
+    """Each class file (base64), compiled by the java image's javac from `sources` (class
+    name with its package's path -> source)."""
     writes = " && ".join(
-        f"echo {base64.b64encode(source.encode()).decode()} | base64 -d > sun/nio/ch/{name}.java"
-        for name, source in NATIVE_HELPERS.items())
+        f"mkdir -p $(dirname {name}) && "
+        f"echo {base64.b64encode(source.encode()).decode()} | base64 -d > {name}.java"
+        for name, source in sources.items())
     printed = in_java_image(
-        f"mkdir -p /tmp/h/sun/nio/ch && cd /tmp/h && {writes} && "
-        "javac --release 17 -d out sun/nio/ch/*.java && "
-        + " && ".join(f"base64 -w0 out/sun/nio/ch/{name}.class && echo" for name in NATIVE_HELPERS))
-    for name, compiled in zip(NATIVE_HELPERS, printed.split()):
-        statements = statements.replace(f"@@{name}@@", compiled)
+        f"mkdir -p /tmp/c && cd /tmp/c && {writes} && javac --release 17 -d out "
+        + (f"-cp {classpath} " if classpath else "")
+        + " ".join(f"{name}.java" for name in sources) + " && "
+        + " && ".join(f"base64 -w0 out/{name}.class && echo" for name in sources))
+    return dict(zip(sources, printed.split()))
+
+
+def with_native_helpers(statements: str) -> str:
+    """The attack's statements with NATIVE_HELPERS compiled in."""
+    classes = compiled({f"sun/nio/ch/{name}": source for name, source in NATIVE_HELPERS.items()})
+    for name, class_file in classes.items():
+        statements = statements.replace(f"@@{name.rsplit('/', 1)[1]}@@", class_file)
     return statements
 
 
@@ -325,6 +363,23 @@ def test_code_in_a_test_jvm_cannot_load_a_native_library(problems, engine):
         assert execution.status == "failed", (name, execution.message)
         assert (step["tests"], step["successes"]) == (expected[problem.task_id]["tests"],
                                                       expected[problem.task_id]["successes"]), (name, step)
+
+
+def test_the_classes_of_junit_and_the_tests_cannot_be_defined_first(problems, engine):
+    [stub] = compiled({"org/junit/jupiter/api/AssertionFailureBuilder": NO_FAILURES},
+                      classpath="/usr/share/java/opentest4j.jar").values()
+    statements = DEFINED_FIRST.replace("@@CLASS@@", stub)
+    wall = problems["PA19/Wall.java"]
+    programs = [program(wall, wrong_wall(wall.data["canonical"]), 0),
+                program(wall, wrong_wall(with_static_block(wall.data["canonical"], statements)), 1),
+                program(engine, wrong(engine.data["canonical"]), 2),
+                program(engine, wrong(with_static_block(engine.data["canonical"], statements)), 3)]
+    with java_sandbox(parallel=2) as box:
+        executions = {e.key: e for e in box.run(programs)}
+    steps = [the_tests_step(executions[p.key]) for p in programs]
+    assert all(executions[p.key].status == "failed" for p in programs), steps
+    assert steps[1]["successes"] == steps[0]["successes"] < steps[0]["tests"], steps
+    assert steps[3]["successes"] == steps[2]["successes"] < steps[2]["tests"], steps
 
 
 def test_a_crash_report_gives_nothing_away(problems):
