@@ -35,6 +35,9 @@ def test_wheel_install_has_every_package(tmp_path):
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()).is_relative_to(site)
     assert not (site / "tasks").exists() and not (site / "harness").exists()
+    # the sandbox images' recipes (`codeeval images build` from a wheel)
+    recipes = sorted(path.name for path in (REPO / "sandbox" / "images").iterdir())
+    assert sorted(path.name for path in (site / "codeeval/sandbox/images").iterdir()) == recipes
 
 
 def test_installed_package_imports_from_outside_the_checkout(tmp_path):
