@@ -28,17 +28,25 @@
 // class path is ':'-separated.
 
 import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.MethodSource;
@@ -54,7 +62,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 public class JavaBenchTests {
     public static void main(String[] args) throws Exception {
         PrintStream err = System.err;
-        System.setErr(new PrintStream(java.io.OutputStream.nullOutputStream()));
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         try {   // before any of the project's code, without the JDK's deprecation warning
             System.setSecurityManager(new JdkNativeCodeOnly());
         } catch (UnsupportedOperationException e) {
@@ -117,18 +125,18 @@ public class JavaBenchTests {
      * again. Loading runs none of the project's code; a class that does not load now fails
      * where it is used, as before.
      */
-    static void loadEveryClass(ClassLoader loader, String classPath) throws java.io.IOException {
+    static void loadEveryClass(ClassLoader loader, String classPath) throws IOException {
         for (String entry : classPath.split(":")) {
-            java.nio.file.Path root = Paths.get(entry);
+            Path root = Paths.get(entry);
             if (Files.isDirectory(root)) {
-                try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(root)) {
-                    for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
-                        load(loader, root.relativize(file).toString().replace(java.io.File.separatorChar, '/'));
+                try (Stream<Path> files = Files.walk(root)) {
+                    for (Path file : (Iterable<Path>) files::iterator) {
+                        load(loader, root.relativize(file).toString().replace(File.separatorChar, '/'));
                     }
                 }
             } else if (entry.endsWith(".jar") && Files.isRegularFile(root)) {
-                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(root.toFile())) {
-                    for (java.util.jar.JarEntry file : java.util.Collections.list(jar.entries())) {
+                try (JarFile jar = new JarFile(root.toFile())) {
+                    for (JarEntry file : Collections.list(jar.entries())) {
                         load(loader, file.getName());
                     }
                 }

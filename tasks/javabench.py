@@ -102,7 +102,8 @@ SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
 # (Byte Buddy's self-attach, with its jars from /usr/share/java) and rewrite JUnit's assertions.
 # A crash report or core goes nowhere: a report in the project directory holds a dump of the
 # crashed thread's stack, where a hostile review, stop 32, found the runner's counts line (its
-# nonce) after crashing the JVM in the middle of the write. The compile server runs with them too, and dumps the test JVMs' class archives with them.
+# nonce) after crashing the JVM in the middle of the write. The compile server runs with them
+# too, and dumps the test JVMs' class archives with them.
 TEST_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:+UseSerialGC",
                   "-XX:-UsePerfData", "-Xmx512m", "-Dfile.encoding=UTF-8",
                   "-XX:+DisableAttachMechanism", "-XX:ErrorFile=/dev/null",

@@ -28,15 +28,13 @@ its kept stdout live there, beside the code under test, so any way in forges a v
 Each attack passed the wrong class before its defence (checked), and fails it now."""
 
 import base64
-import re
 
 import pytest
 
-from codeeval.records import Sample
 from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.sources import DataSource
 from test_javabench import java_sandbox
-from test_javabench_server import wrong_wall
+from test_javabench_server import program, the_tests_step, with_static_block, wrong_wall
 
 # Classes named like the JDK's, which the native attacks define in a class loader of their own
 # (base64 of each class file, compiled by the java image's javac): their native methods bind
@@ -332,16 +330,6 @@ def wrong(source: str) -> str:
     return broken
 
 
-def with_static_block(source: str, statements: str) -> str:
-    head = re.search(r"public class \w+\b[^{]*\{", source)
-    return source[:head.end()] + "\n    static {\n" + statements + "\n    }\n" + source[head.end():]
-
-
-def program(problem, text: str, index: int):
-    return JavaBench().program(problem, Sample("javabench", problem.task_id, index, solution=text),
-                               sanitized=False)
-
-
 def test_code_in_a_test_jvm_cannot_load_a_native_library(problems, engine):
     wall = problems["PA19/Wall.java"]
     attacks = {"PA19, the nonce read from memory": (wall, wrong_wall, NONCE_FROM_MEMORY),
@@ -394,10 +382,6 @@ def test_a_crash_report_gives_nothing_away(problems):
     assert executions[attacked.key].status == "failed", executions[attacked.key].message
 
 
-def the_tests_step(execution) -> dict:
-    return next(s for s in execution.tests if s["name"] == "tests")
-
-
 def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
     canonical = engine.data["canonical"]
     programs = [program(engine, canonical, 0), program(engine, wrong(canonical), 1)]
@@ -409,10 +393,10 @@ def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
     # Mockito works in the runtime (the tests mock and spy GameState), and the wrong class
     # fails some of its tests and passes others
     assert canonical_run.status == "passed", canonical_run.message
-    wrong_step = next(s for s in wrong_run.tests if s["name"] == "tests")
+    wrong_step = the_tests_step(wrong_run)
     assert wrong_run.status == "failed" and 0 < wrong_step["successes"] < wrong_step["tests"]
     for name, execution in zip(ATTACKS, attacked):
-        step = next(s for s in execution.tests if s["name"] == "tests")
+        step = the_tests_step(execution)
         assert execution.status == "failed", (name, execution.message)
         assert (step["tests"], step["successes"]) == (wrong_step["tests"],
                                                       wrong_step["successes"]), (name, step)

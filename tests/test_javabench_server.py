@@ -242,7 +242,8 @@ def wall(benchmarks):
 
 
 def with_static_block(source: str, statements: str) -> str:
-    head = re.search(r"public class Wall\b[^{]*\{", source)
+    """The class with a static initializer of `statements` (the first public class's)."""
+    head = re.search(r"public class \w+\b[^{]*\{", source)
     return source[:head.end()] + "\n    static {\n" + statements + "\n    }\n" + source[head.end():]
 
 
