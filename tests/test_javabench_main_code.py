@@ -1,0 +1,159 @@
+"""JavaBench's main code against the tests' classes: the project's main code (the program under
+test) shares a class loader with the tests, JUnit and Mockito, so it can name their classes,
+and their public API is state it can change. A fourth hostile review (stop 32) took Mockito's
+public `ThreadSafeMockingProgress.mockingProgress()` by reflection through the context class
+loader and set a verification strategy under which every `verify` passes: PA22's
+AbstractSokobanGame without its `checkpoint()` call passed 70 of 70 instead of 68.
+
+The runner's policy (MainCodePolicy in tasks/JavaBenchTests.java) now gives build/main's code
+no reflection on JUnit's and Mockito's packages, no access checks suppressed, no class defined
+from bytes that links to theirs, and no class loader of its own. Each way in below passed the
+wrong class 70 of 70 on the previous runner (checked, stop 33) and now changes nothing: the
+wrong class fails as without it."""
+
+import re
+
+import pytest
+
+from codeeval.tasks.javabench import JavaBench
+from codeeval.tasks.sources import DataSource
+from test_javabench import java_sandbox
+from test_javabench_memory import compiled
+from test_javabench_server import program, the_tests_step
+
+MOCKITO = "org.mockito.internal.progress"
+
+# The forged strategy, given `progress` (the test thread's MockingProgress) and `loader` (one
+# that sees Mockito): every verification mode it is asked for becomes one that checks nothing
+FORGE = r"""
+    Class<?> mode = Class.forName("org.mockito.verification.VerificationMode", false, loader);
+    Class<?> strategy = Class.forName("org.mockito.verification.VerificationStrategy", false, loader);
+    java.lang.reflect.InvocationHandler nothing = (p, m, a) -> m.getName().equals("hashCode")
+        ? System.identityHashCode(p) : m.getName().equals("equals") ? p == a[0] : m.getName().equals("verify") ? null : p;
+    Object noop = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {mode}, nothing);
+    Object forged = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {strategy},
+        (p, m, a) -> m.getName().equals("maybeVerifyLazily") ? noop : nothing.invoke(p, m, a));
+"""
+
+# Each attack: statements run on the test's thread (from the class's constructor) that end the
+# same way, `progress.setVerificationStrategy(forged)`; any exception is swallowed
+ATTACKS = {
+    "reflection through the context class loader": """
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    Object progress = Class.forName("%(m)s.ThreadSafeMockingProgress", true, loader)
+        .getMethod("mockingProgress").invoke(null);
+    %(forge)s
+    progress.getClass().getMethod("setVerificationStrategy", strategy).invoke(progress, forged);
+""",
+    "method handles through its own loader": """
+    ClassLoader loader = AbstractSokobanGame.class.getClassLoader();
+    java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.publicLookup();
+    Class<?> progressType = Class.forName("%(m)s.MockingProgress", false, loader);
+    Object progress = lookup.findStatic(Class.forName("%(m)s.ThreadSafeMockingProgress", true, loader),
+        "mockingProgress", java.lang.invoke.MethodType.methodType(progressType)).invoke();
+    %(forge)s
+    lookup.findVirtual(progressType, "setVerificationStrategy",
+        java.lang.invoke.MethodType.methodType(void.class, strategy)).invoke(progress, forged);
+""",
+    "a private lookup in Mockito's class": """
+    ClassLoader loader = AbstractSokobanGame.class.getClassLoader();
+    Class<?> type = Class.forName("%(m)s.ThreadSafeMockingProgress", true, loader);
+    java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.privateLookupIn(
+        type, java.lang.invoke.MethodHandles.lookup());
+    Class<?> progressType = Class.forName("%(m)s.MockingProgress", false, loader);
+    Object progress = lookup.findStatic(type, "mockingProgress",
+        java.lang.invoke.MethodType.methodType(progressType)).invoke();
+    %(forge)s
+    lookup.findVirtual(progressType, "setVerificationStrategy",
+        java.lang.invoke.MethodType.methodType(void.class, strategy)).invoke(progress, forged);
+""",
+    "a class of its package that links to Mockito": """
+    Class<?> forger;
+    try {   // defined by the first construction
+        forger = Class.forName("assignment.game.Forger");
+    } catch (ClassNotFoundException first) {
+        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
+            java.util.Base64.getDecoder().decode("@@FORGER@@"));
+    }
+    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
+""",
+    "a class that links to Mockito, after looking its classes up": """
+    for (String name : new String[] {"%(m)s.ThreadSafeMockingProgress", "%(m)s.MockingProgress",
+            "org.mockito.verification.VerificationMode", "org.mockito.verification.VerificationStrategy",
+            "org.mockito.internal.verification.api.VerificationData"}) {
+        try { Class.forName(name); } catch (Throwable refused) { }
+    }
+    Class<?> forger;
+    try {
+        forger = Class.forName("assignment.game.Forger");
+    } catch (ClassNotFoundException first) {
+        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
+            java.util.Base64.getDecoder().decode("@@FORGER@@"));
+    }
+    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
+""",
+    "a hidden class that links to Mockito": """
+    byte[] bytes = java.util.Base64.getDecoder().decode("@@FORGER@@");
+    java.lang.invoke.MethodHandles.Lookup hidden =
+        java.lang.invoke.MethodHandles.lookup().defineHiddenClass(bytes, true);
+    ((Runnable) hidden.findConstructor(hidden.lookupClass(),
+        java.lang.invoke.MethodType.methodType(void.class)).invoke()).run();
+""",
+}
+
+# The defined classes' source: compiled against Mockito, it calls its API directly
+FORGER = """package assignment.game;
+import org.mockito.internal.progress.ThreadSafeMockingProgress;
+import org.mockito.internal.verification.api.VerificationData;
+import org.mockito.verification.VerificationMode;
+import org.mockito.verification.VerificationStrategy;
+public class Forger implements Runnable, VerificationStrategy, VerificationMode {
+    public void run() { ThreadSafeMockingProgress.mockingProgress().setVerificationStrategy(this); }
+    public VerificationMode maybeVerifyLazily(VerificationMode mode) { return this; }
+    public void verify(VerificationData data) { }
+    public VerificationMode description(String text) { return this; }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def game(benchmarks):
+    """PA22's AbstractSokobanGame: its tests verify GameState's `checkpoint()` with Mockito."""
+    problems = {p.task_id: p for p in JavaBench().load(DataSource(benchmarks))}
+    return problems["PA22/AbstractSokobanGame.java"]
+
+
+def without_checkpoint(source: str) -> str:
+    broken = source.replace("this.state.checkpoint();", "")
+    assert broken != source
+    return broken
+
+
+def attacked(source: str, statements: str) -> str:
+    """The class with `statements` run from its constructor, exceptions swallowed."""
+    source = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)", r"\1 attack();", source)
+    head = re.search(r"public abstract class AbstractSokobanGame\b[^{]*\{", source)
+    method = ("\n    static void attack() {\n    try {" + statements
+              + "    } catch (Throwable swallowed) { }\n    }\n")
+    return source[:head.end()] + method + source[head.end():]
+
+
+def test_main_code_cannot_reach_mockitos_state(game):
+    [forger] = compiled({"assignment/game/Forger": FORGER},
+                        classpath="/usr/share/java/mockito-core.jar").values()
+    canonical = game.data["canonical"]
+    programs = [program(game, canonical, 0), program(game, without_checkpoint(canonical), 1)]
+    for index, statements in enumerate(ATTACKS.values()):
+        text = statements.replace("@@FORGER@@", forger) % {"m": MOCKITO, "forge": FORGE}
+        programs.append(program(game, without_checkpoint(attacked(canonical, text)), 2 + index))
+    with java_sandbox(parallel=2) as box:
+        executions = {e.key: e for e in box.run(programs)}
+    canonical_run, wrong_run, *attacks = (executions[p.key] for p in programs)
+    assert canonical_run.status == "passed", canonical_run.message
+    wrong_step = the_tests_step(wrong_run)
+    assert wrong_run.status == "failed" and 0 < wrong_step["successes"] < wrong_step["tests"]
+    for name, execution in zip(ATTACKS, attacks):
+        step = the_tests_step(execution)
+        assert execution.status == "failed", (name, execution.message)
+        assert (step["tests"], step["successes"]) == (wrong_step["tests"],
+                                                      wrong_step["successes"]), (name, step)
