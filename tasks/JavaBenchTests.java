@@ -21,10 +21,9 @@
 // enum switch is a static int[] that reflection can rewrite to count every failure as a
 // success). It halts after the tests whatever they did: threads and shutdown hooks a test left
 // cannot hold it or write after those lines. Before anything of the project's loads, it installs
-// a security manager (`TestJvmSecurity`) that lets only the JDK's own classes load native
-// libraries (native code reads and writes any address) and a policy (`MainCodePolicy`) under
-// which the project's main code, the program under test, cannot reach the tests', JUnit's or
-// Mockito's classes, which share its class loader (the tests use its package-private members).
+// JavaBenchSecurity's security manager and policy: only the JDK's own classes load native
+// libraries, and the project's main code, the program under test, cannot reach the tests',
+// JUnit's or Mockito's classes, which share its class loader.
 //
 // Arguments: RUN_CLASSPATH SELECT_CLASS|- [KEY=VALUE ...] (JUnit configuration parameters). The
 // class path is ':'-separated.
@@ -41,13 +40,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.security.Permission;
-import java.security.Policy;
-import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -78,17 +73,7 @@ public class JavaBenchTests {
         // caller: a mock of a main class, with the main code's domain, links to Mockito's)
         ClassLoader project = new URLClassLoader(urls.toArray(new URL[0]),
                                                  thread.getContextClassLoader());
-        PrintStream err = System.err;
-        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
-        try {   // before any of the project's code, without the JDK's deprecation warning
-            Policy.setPolicy(new MainCodePolicy(Paths.get("build/main").toUri().toURL(), project));
-            System.setSecurityManager(new TestJvmSecurity(project));
-        } catch (UnsupportedOperationException e) {
-            // a JDK without security managers (18+ unless allowed, 24+): a host's `java` in the
-            // process sandbox, which has none of the image's defences; the image's JDK is 17
-        } finally {
-            System.setErr(err);
-        }
+        JavaBenchSecurity.install(project);   // before any of the project's code
         String nonce = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                 .readLine();
         System.setIn(java.io.InputStream.nullInputStream());
@@ -161,209 +146,6 @@ public class JavaBenchTests {
             } catch (LinkageError | ClassNotFoundException e) {
                 // not loadable now (a missing dependency): it fails where it is used
             }
-        }
-    }
-
-    /**
-     * What the project's main code may do. Its classes (build/main's code source; the classes
-     * it makes hidden, its lambdas, and Mockito's mocks of its types share their protection
-     * domain) hold every permission but those that reach the tests', JUnit's and Mockito's
-     * classes, which share their class loader: suppressing access checks (setAccessible,
-     * privateLookupIn), defining a class (its bytes could link to any of theirs), a class
-     * loader of its own, a package that is not the JDK's or its loader's (reflection on
-     * JUnit's and Mockito's classes), class references from a stack walk, and any security or
-     * management permission. A fourth hostile review (stop 32) reached Mockito's public
-     * `mockingProgress()` by reflection and set a verification strategy under which every
-     * `verify` passed. What a program did before stays allowed (files, properties, threads,
-     * System.exit, reflection on its own classes and the JDK's public API), so an honest
-     * program runs as it did.
-     */
-    static final class MainCodePolicy extends Policy {
-        final String mainClasses;
-        final ClassLoader project;
-
-        MainCodePolicy(URL mainClasses, ClassLoader project) {
-            this.mainClasses = mainClasses.toString();
-            this.project = project;
-        }
-
-        /** Whether a domain is the main code's, by the domain (one a code source). */
-        final java.util.Map<ProtectionDomain, Boolean> mainCode =
-                new java.util.concurrent.ConcurrentHashMap<>();
-
-        @Override
-        public boolean implies(ProtectionDomain domain, Permission permission) {
-            if (domain == null || allowed(permission) || !mainCode.computeIfAbsent(domain, d ->
-                    d.getCodeSource() != null && d.getCodeSource().getLocation() != null
-                    && mainClasses.equals(d.getCodeSource().getLocation().toString()))) {
-                return true;
-            }
-            String name = permission.getName();
-            if (permission instanceof RuntimePermission && name.startsWith(PACKAGE_ACCESS)) {
-                // the project's packages (Mockito's mocks of its classes share their names),
-                // and none that a jar of the runner's has (a program names its packages)
-                String pkg = name.substring(PACKAGE_ACCESS.length());
-                return project.getDefinedPackage(pkg) != null
-                       && ClassLoader.getSystemClassLoader().getDefinedPackage(pkg) == null;
-            }
-            return false;
-        }
-
-        static final String PACKAGE_ACCESS = "accessClassInPackage.";
-
-        static final Set<String> RUNTIME_PERMISSIONS = Set.of(
-                "modifyThread", "modifyThreadGroup", "stopThread", "setIO", "shutdownHooks",
-                "readFileDescriptor", "writeFileDescriptor", "accessDeclaredMembers",
-                "setDefaultUncaughtExceptionHandler", "preferences", "getStackTrace",
-                "manageProcess", "getFileSystemAttributes", "localeServiceProvider",
-                "charsetProvider", "accessUserInformation");
-
-        /** The permissions the main code holds. */
-        static boolean allowed(Permission permission) {
-            String name = permission.getName();
-            if (permission instanceof RuntimePermission) {
-                return RUNTIME_PERMISSIONS.contains(name) || name.startsWith("exitVM")
-                       || name.startsWith("getenv.");
-            }
-            return permission instanceof java.io.FilePermission
-                   || permission instanceof java.util.PropertyPermission
-                   || permission instanceof java.net.SocketPermission
-                   || permission instanceof java.util.logging.LoggingPermission
-                   || permission instanceof java.lang.reflect.ReflectPermission
-                      && name.startsWith("newProxyInPackage.");
-        }
-    }
-
-    /**
-     * The test JVM's security manager. The permissions MainCodePolicy withholds are checked
-     * over the whole stack as the JDK checks them (every frame's domain must hold it, up to a
-     * `doPrivileged`); every other check passes at once, as with no manager, and a package
-     * that is not the JDK's is checked as the JDK checks its own internal ones, so the main
-     * code reflects on its own classes and the JDK's alone. Native libraries are the JDK's
-     * alone: a library loaded for a project class (any readable .so: the test runtime's own
-     * not yet loaded, or another JDK's in the image) binds the native methods of classes it
-     * defines to the JDK's C functions, which take raw file descriptors and addresses (libnio's
-     * setfdVal and write0 let a hostile review, stop 32, swap the runner's stdout and read the
-     * nonce from memory). So `System.load`/`loadLibrary` is refused unless the class asking,
-     * as the JDK finds it (the first frame below them that is not reflection or method-handle
-     * machinery), is the JDK's own, and the manager cannot be replaced.
-     */
-    static final class TestJvmSecurity extends SecurityManager {
-        static final StackWalker FRAMES = StackWalker.getInstance(Set.of(
-                StackWalker.Option.RETAIN_CLASS_REFERENCE, StackWalker.Option.SHOW_HIDDEN_FRAMES));
-        static final Set<String> JDK_PACKAGES = ModuleLayer.boot().modules().stream()
-                .flatMap(module -> module.getPackages().stream())
-                .collect(java.util.stream.Collectors.toUnmodifiableSet());
-
-        @Override
-        public void checkLink(String library) {
-            Class<?> asking = FRAMES.walk(frames -> frames.map(StackWalker.StackFrame::getDeclaringClass)
-                    .dropWhile(c -> c != Runtime.class)   // this manager's own frames
-                    .filter(c -> !callMachinery(c)).findFirst()).orElse(null);
-            if (asking == null || !jdk(asking)) {
-                throw new SecurityException("native libraries are the JDK's alone: " + library);
-            }
-        }
-
-        final ClassLoader project;
-
-        TestJvmSecurity(ClassLoader project) {
-            this.project = project;
-        }
-
-        @Override
-        public void checkPackageAccess(String pkg) {
-            if (JDK_PACKAGES.contains(pkg)) {
-                super.checkPackageAccess(pkg);   // the JDK's internal ones
-                return;
-            }
-            try {
-                checkPermission(new RuntimePermission(MainCodePolicy.PACKAGE_ACCESS + pkg));
-            } catch (SecurityException refused) {
-                if (linkedFrom().map(this::project).orElse(true)) {
-                    throw refused;
-                }
-            }
-        }
-
-        boolean project(Class<?> c) {
-            return java.security.AccessController.doPrivileged(
-                    (java.security.PrivilegedAction<Boolean>) () -> c.getClassLoader() == project);
-        }
-
-        /** When the JVM asks (ClassLoader's private checkPackageAccess, with the protection
-         *  domain of the class that links or looks up a class of another loader), the first
-         *  class below that is not the JDK's: the project's are checked (a class the main code
-         *  defines from bytes links to any class the project's loader sees, and Lookup's
-         *  defineClass and defineHiddenClass check nothing; a lookup by Class.forName would
-         *  let it link unchecked later), others are not (Mockito's mocks of the main classes,
-         *  defined by Byte Buddy's loaders with the main code's domain, link to Mockito's). */
-        static Optional<Class<?>> linkedFrom() {
-            // privileged: the JVM asks in the linking class's domain, which may not hold
-            // getClassLoader
-            return java.security.AccessController.doPrivileged(
-                    (java.security.PrivilegedAction<Optional<Class<?>>>) () -> FRAMES.walk(frames -> {
-                java.util.Iterator<StackWalker.StackFrame> up = frames
-                        .dropWhile(frame -> frame.getDeclaringClass() != TestJvmSecurity.class
-                                            || !frame.getMethodName().equals("checkPackageAccess"))
-                        .iterator();
-                // this frame, ClassLoader$1's two and doPrivileged's, then checkPackageAccess
-                for (int depth = 0; depth < 8 && up.hasNext(); depth++) {
-                    StackWalker.StackFrame frame = up.next();
-                    if (frame.getDeclaringClass() == ClassLoader.class
-                            && frame.getMethodName().equals("checkPackageAccess")) {
-                        while (up.hasNext()) {
-                            Class<?> below = up.next().getDeclaringClass();
-                            if (!jdk(below)) {
-                                return Optional.of(below);
-                            }
-                        }
-                        return Optional.of(Object.class);   // the JDK's own
-                    }
-                }
-                return Optional.empty();
-            }));
-        }
-
-        @Override
-        public void checkPermission(Permission permission) {
-            if (permission instanceof RuntimePermission
-                    && permission.getName().equals("setSecurityManager")) {
-                throw new SecurityException("the test runner's security manager stays");
-            }
-            if (!MainCodePolicy.allowed(permission)) {
-                java.security.AccessController.checkPermission(permission);
-            }
-        }
-
-        @Override
-        public void checkPermission(Permission permission, Object context) {
-            if (!(context instanceof java.security.AccessControlContext)) {
-                throw new SecurityException("not an access control context: " + context);
-            }
-            if (!MainCodePolicy.allowed(permission)) {
-                ((java.security.AccessControlContext) context).checkPermission(permission);
-            }
-        }
-
-        static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
-
-        static boolean jdk(Class<?> c) {
-            ClassLoader loader = c.getClassLoader();
-            return loader == null || loader == PLATFORM;
-        }
-
-        /** Frames between a load and the class asking for it: Runtime's and System's, and the
-         *  JDK's reflection and method-handle frames (a method handle's caller is a class of
-         *  its lookup's loader, which is not the JDK's unless the lookup was). */
-        static boolean callMachinery(Class<?> c) {
-            if (!jdk(c)) {
-                return false;
-            }
-            String pkg = c.getPackageName();
-            return c == Runtime.class || c == System.class || c.isHidden()
-                   || pkg.equals("java.lang.invoke") || pkg.equals("java.lang.reflect")
-                   || pkg.equals("jdk.internal.reflect");
         }
     }
 

@@ -94,8 +94,9 @@ MOCKITO_PROJECTS = ("PA22",)
 # The official class-wise metrics (name@k) and the field of `sample_outcome` each counts.
 OWN_METRICS = {"completion": "completed", "compilation": "compiled", "fractional_pass": "pass_ratio"}
 DRIVER = (Path(__file__).with_name("javabench_driver.py")).read_text(encoding="utf-8")
-SERVER, TESTS = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
-                 for name in ("javabench_server.java", "JavaBenchTests.java"))
+SERVER, TESTS, SECURITY = ((Path(__file__).with_name(name)).read_text(encoding="utf-8")
+                           for name in ("javabench_server.java", "JavaBenchTests.java",
+                                        "JavaBenchSecurity.java"))
 # The test JVMs' flags (in every spec, for the driver): C1 only, with one compiler thread (a
 # short run spends less on compiling), and the serial collector, and
 # no attach listener: through it a program's code could load an agent into its own test JVM
@@ -131,7 +132,8 @@ SERVICE = json.dumps({
              "{files}/javabench_server.java", "{socket}", "{files}",
              ",".join(f"{home}={':'.join(RUNNER_JARS[mockito])}"
                       for mockito, home in TEST_RUNTIMES.items()), *TEST_JVM_FLAGS],
-    "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS}})
+    "files": {"javabench_server.java": SERVER, "JavaBenchTests.java": TESTS,
+              "JavaBenchSecurity.java": SECURITY}})
 # Two compiles in the slot's compile server and one test JVM (1-2 s on an idle core; the old
 # three JVMs per program took 40 s on this shared machine under load), plus up to Gradle's 60 s
 # for the test run.

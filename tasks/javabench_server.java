@@ -4,12 +4,14 @@
 // compiles: javac runs no code of the program (annotation processing is off, no plugin is
 // named), so nothing a program's code does can reach this JVM or a later program. The tests run
 // afterwards in a fresh JVM per program, started by the driver as the program's own uid
-// (JavaBenchTests.java, which this server compiles once when it starts).
+// (JavaBenchTests.java with JavaBenchSecurity.java, which this server compiles once when it
+// starts).
 //
 // Started as `java -cp <JUnit console jar> javabench_server.java SOCKET FILES_DIR RUNTIMES
 // FLAGS...` (RUNTIMES: the test JVMs' Java homes, each as HOME=JARS, the jars its test JVMs add
 // to their class path, ':'-separated, ','-separated; FLAGS: their flags), it
-// compiles FILES_DIR/JavaBenchTests.java into `classes/JavaBenchTests.jar` beside the socket (a
+// compiles FILES_DIR/JavaBenchTests.java and JavaBenchSecurity.java into `classes/JavaBenchTests.jar`
+// beside the socket (a
 // folder of this uid, which the programs' uid may read), archives the test JVMs' classes there
 // for each runtime (`archiveTestClasses`), binds the Unix socket
 // and prints "listening". The driver
@@ -54,7 +56,8 @@ public class JavaBenchServer {
         Path classes = Files.createDirectories(socket.resolveSibling("classes"));
         String junit = System.getProperty("java.class.path");
         Path runner = Files.createDirectories(Paths.get("runner"));
-        compileOrFail(junit, runner, Paths.get(args[1], "JavaBenchTests.java"));
+        compileOrFail(junit, runner, Paths.get(args[1], "JavaBenchTests.java"),
+                      Paths.get(args[1], "JavaBenchSecurity.java"));
         // a jar: a class-path folder that is not empty rules out a class archive
         Path jar = classes.resolve("JavaBenchTests.jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));

@@ -5,7 +5,7 @@ public `ThreadSafeMockingProgress.mockingProgress()` by reflection through the c
 loader and set a verification strategy under which every `verify` passes: PA22's
 AbstractSokobanGame without its `checkpoint()` call passed 70 of 70 instead of 68.
 
-The runner's policy (MainCodePolicy in tasks/JavaBenchTests.java) now gives build/main's code
+The runner's policy (MainCodePolicy in tasks/JavaBenchSecurity.java) now gives build/main's code
 no reflection on JUnit's and Mockito's packages, no access checks suppressed, no class defined
 from bytes that links to theirs, and no class loader of its own. Each way in below passed the
 wrong class 70 of 70 on the previous runner (checked, stop 33) and now changes nothing: the

@@ -7,7 +7,7 @@ its kept stdout live there, beside the code under test, so any way in forges a v
   `System.load`: its native methods are then the JDK's C functions on raw file descriptors and
   addresses. A hostile review (stop 32) swapped the runner's stdout for a pipe into `sed` with
   `setfdVal`, and read the nonce out of memory with `write0`: a wrong class passed, 70 of 70.
-  The runner's security manager (TestJvmSecurity in tasks/JavaBenchTests.java) now lets only
+  The runner's security manager (TestJvmSecurity in tasks/JavaBenchSecurity.java) now lets only
   the JDK's own classes load libraries.
 - Classes defined first (every project): JUnit's, Mockito's, the runner's and the tests' classes
   share unnamed modules, which are open, so the tests' code may define a class of their packages

@@ -38,6 +38,9 @@ def test_wheel_install_has_every_package(tmp_path):
     # the sandbox images' recipes (`codeeval images build` from a wheel)
     recipes = sorted(path.name for path in (REPO / "sandbox" / "images").iterdir())
     assert sorted(path.name for path in (site / "codeeval/sandbox/images").iterdir()) == recipes
+    # JavaBench's Java sources, which its task sends to the sandbox
+    java = sorted(path.name for path in (REPO / "tasks").glob("*.java"))
+    assert sorted(path.name for path in (site / "codeeval/tasks").glob("*.java")) == java
 
 
 def test_installed_package_imports_from_outside_the_checkout(tmp_path):

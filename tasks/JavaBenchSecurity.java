@@ -1,0 +1,246 @@
+// The defences of JavaBench's test JVM (JavaBenchTests) against the code under test, installed
+// before anything of the project's loads: a security manager (TestJvmSecurity) and a policy
+// (MainCodePolicy). The project's main classes (the program under test) share a class loader
+// with its tests, which use their package-private members (so they must share runtime
+// packages), and that loader sees JUnit's and Mockito's classes, whose public API is state
+// anyone can change; the policy keeps the main code from them. Native libraries are the JDK's
+// alone. tests/test_javabench_main_code.py and tests/test_javabench_memory.py hold the attacks
+// each defence closes.
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.file.Paths;
+import java.security.AccessControlContext;
+import java.security.AccessController;
+import java.security.Permission;
+import java.security.Policy;
+import java.security.PrivilegedAction;
+import java.security.ProtectionDomain;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+final class JavaBenchSecurity {
+    /** The policy and the security manager, for a project whose classes `project` loads. */
+    static void install(ClassLoader project) throws MalformedURLException {
+        PrintStream err = System.err;
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
+        try {   // without the JDK's deprecation warning
+            Policy.setPolicy(new MainCodePolicy(Paths.get("build/main").toUri().toURL(), project));
+            System.setSecurityManager(new TestJvmSecurity(project));
+        } catch (UnsupportedOperationException e) {
+            // a JDK without security managers (18+ unless allowed, 24+): a host's `java` in the
+            // process sandbox, which has none of the image's defences; the image's JDK is 17
+        } finally {
+            System.setErr(err);
+        }
+    }
+
+    /**
+     * What the project's main code may do. Its classes (build/main's code source; the classes
+     * it makes hidden, its lambdas, and Mockito's mocks of its types share their protection
+     * domain) hold every permission but those that reach the tests', JUnit's and Mockito's
+     * classes, which share their class loader: suppressing access checks (setAccessible,
+     * privateLookupIn), defining a class (its bytes could link to any of theirs), a class
+     * loader of its own, a package that is not the JDK's or its loader's (reflection on
+     * JUnit's and Mockito's classes), class references from a stack walk, and any security or
+     * management permission. A fourth hostile review (stop 32) reached Mockito's public
+     * `mockingProgress()` by reflection and set a verification strategy under which every
+     * `verify` passed. What a program did before stays allowed (files, properties, threads,
+     * System.exit, reflection on its own classes and the JDK's public API), so an honest
+     * program runs as it did.
+     */
+    static final class MainCodePolicy extends Policy {
+        final String mainClasses;
+        final ClassLoader project;
+
+        MainCodePolicy(URL mainClasses, ClassLoader project) {
+            this.mainClasses = mainClasses.toString();
+            this.project = project;
+        }
+
+        /** Whether a domain is the main code's, by the domain (one a code source). */
+        final Map<ProtectionDomain, Boolean> mainCode =
+                new ConcurrentHashMap<>();
+
+        @Override
+        public boolean implies(ProtectionDomain domain, Permission permission) {
+            if (domain == null || allowed(permission) || !mainCode.computeIfAbsent(domain, d ->
+                    d.getCodeSource() != null && d.getCodeSource().getLocation() != null
+                    && mainClasses.equals(d.getCodeSource().getLocation().toString()))) {
+                return true;
+            }
+            String name = permission.getName();
+            if (permission instanceof RuntimePermission && name.startsWith(PACKAGE_ACCESS)) {
+                // the project's packages (Mockito's mocks of its classes share their names),
+                // and none that a jar of the runner's has (a program names its packages)
+                String pkg = name.substring(PACKAGE_ACCESS.length());
+                return project.getDefinedPackage(pkg) != null
+                       && ClassLoader.getSystemClassLoader().getDefinedPackage(pkg) == null;
+            }
+            return false;
+        }
+
+        static final String PACKAGE_ACCESS = "accessClassInPackage.";
+
+        static final Set<String> RUNTIME_PERMISSIONS = Set.of(
+                "modifyThread", "modifyThreadGroup", "stopThread", "setIO", "shutdownHooks",
+                "readFileDescriptor", "writeFileDescriptor", "accessDeclaredMembers",
+                "setDefaultUncaughtExceptionHandler", "preferences", "getStackTrace",
+                "manageProcess", "getFileSystemAttributes", "localeServiceProvider",
+                "charsetProvider", "accessUserInformation");
+
+        /** The permissions the main code holds. */
+        static boolean allowed(Permission permission) {
+            String name = permission.getName();
+            if (permission instanceof RuntimePermission) {
+                return RUNTIME_PERMISSIONS.contains(name) || name.startsWith("exitVM")
+                       || name.startsWith("getenv.");
+            }
+            return permission instanceof java.io.FilePermission
+                   || permission instanceof java.util.PropertyPermission
+                   || permission instanceof java.net.SocketPermission
+                   || permission instanceof java.util.logging.LoggingPermission
+                   || permission instanceof java.lang.reflect.ReflectPermission
+                      && name.startsWith("newProxyInPackage.");
+        }
+    }
+
+    /**
+     * The test JVM's security manager. The permissions MainCodePolicy withholds are checked
+     * over the whole stack as the JDK checks them (every frame's domain must hold it, up to a
+     * `doPrivileged`); every other check passes at once, as with no manager, and a package
+     * that is not the JDK's is checked as the JDK checks its own internal ones, so the main
+     * code reflects on its own classes and the JDK's alone. Native libraries are the JDK's
+     * alone: a library loaded for a project class (any readable .so: the test runtime's own
+     * not yet loaded, or another JDK's in the image) binds the native methods of classes it
+     * defines to the JDK's C functions, which take raw file descriptors and addresses (libnio's
+     * setfdVal and write0 let a hostile review, stop 32, swap the runner's stdout and read the
+     * nonce from memory). So `System.load`/`loadLibrary` is refused unless the class asking,
+     * as the JDK finds it (the first frame below them that is not reflection or method-handle
+     * machinery), is the JDK's own, and the manager cannot be replaced.
+     */
+    static final class TestJvmSecurity extends SecurityManager {
+        static final StackWalker FRAMES = StackWalker.getInstance(Set.of(
+                StackWalker.Option.RETAIN_CLASS_REFERENCE, StackWalker.Option.SHOW_HIDDEN_FRAMES));
+        static final Set<String> JDK_PACKAGES = ModuleLayer.boot().modules().stream()
+                .flatMap(module -> module.getPackages().stream())
+                .collect(Collectors.toUnmodifiableSet());
+
+        @Override
+        public void checkLink(String library) {
+            Class<?> asking = FRAMES.walk(frames -> frames.map(StackWalker.StackFrame::getDeclaringClass)
+                    .dropWhile(c -> c != Runtime.class)   // this manager's own frames
+                    .filter(c -> !callMachinery(c)).findFirst()).orElse(null);
+            if (asking == null || !jdk(asking)) {
+                throw new SecurityException("native libraries are the JDK's alone: " + library);
+            }
+        }
+
+        final ClassLoader project;
+
+        TestJvmSecurity(ClassLoader project) {
+            this.project = project;
+        }
+
+        @Override
+        public void checkPackageAccess(String pkg) {
+            if (JDK_PACKAGES.contains(pkg)) {
+                super.checkPackageAccess(pkg);   // the JDK's internal ones
+                return;
+            }
+            try {
+                checkPermission(new RuntimePermission(MainCodePolicy.PACKAGE_ACCESS + pkg));
+            } catch (SecurityException refused) {
+                if (linkedFrom().map(this::project).orElse(true)) {
+                    throw refused;
+                }
+            }
+        }
+
+        boolean project(Class<?> c) {
+            return AccessController.doPrivileged(
+                    (PrivilegedAction<Boolean>) () -> c.getClassLoader() == project);
+        }
+
+        /** When the JVM asks (ClassLoader's private checkPackageAccess, with the protection
+         *  domain of the class that links or looks up a class of another loader), the first
+         *  class below that is not the JDK's: the project's are checked (a class the main code
+         *  defines from bytes links to any class the project's loader sees, and Lookup's
+         *  defineClass and defineHiddenClass check nothing; a lookup by Class.forName would
+         *  let it link unchecked later), others are not (Mockito's mocks of the main classes,
+         *  defined by Byte Buddy's loaders with the main code's domain, link to Mockito's). */
+        static Optional<Class<?>> linkedFrom() {
+            // privileged: the JVM asks in the linking class's domain, which may not hold
+            // getClassLoader
+            return AccessController.doPrivileged(
+                    (PrivilegedAction<Optional<Class<?>>>) () -> FRAMES.walk(frames -> {
+                Iterator<StackWalker.StackFrame> up = frames
+                        .dropWhile(frame -> frame.getDeclaringClass() != TestJvmSecurity.class
+                                            || !frame.getMethodName().equals("checkPackageAccess"))
+                        .iterator();
+                // this frame, ClassLoader$1's two and doPrivileged's, then checkPackageAccess
+                for (int depth = 0; depth < 8 && up.hasNext(); depth++) {
+                    StackWalker.StackFrame frame = up.next();
+                    if (frame.getDeclaringClass() == ClassLoader.class
+                            && frame.getMethodName().equals("checkPackageAccess")) {
+                        while (up.hasNext()) {
+                            Class<?> below = up.next().getDeclaringClass();
+                            if (!jdk(below)) {
+                                return Optional.of(below);
+                            }
+                        }
+                        return Optional.of(Object.class);   // the JDK's own
+                    }
+                }
+                return Optional.empty();
+            }));
+        }
+
+        @Override
+        public void checkPermission(Permission permission) {
+            if (permission instanceof RuntimePermission
+                    && permission.getName().equals("setSecurityManager")) {
+                throw new SecurityException("the test runner's security manager stays");
+            }
+            if (!MainCodePolicy.allowed(permission)) {
+                AccessController.checkPermission(permission);
+            }
+        }
+
+        @Override
+        public void checkPermission(Permission permission, Object context) {
+            if (!(context instanceof AccessControlContext)) {
+                throw new SecurityException("not an access control context: " + context);
+            }
+            if (!MainCodePolicy.allowed(permission)) {
+                ((AccessControlContext) context).checkPermission(permission);
+            }
+        }
+
+        static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
+
+        static boolean jdk(Class<?> c) {
+            ClassLoader loader = c.getClassLoader();
+            return loader == null || loader == PLATFORM;
+        }
+
+        /** Frames between a load and the class asking for it: Runtime's and System's, and the
+         *  JDK's reflection and method-handle frames (a method handle's caller is a class of
+         *  its lookup's loader, which is not the JDK's unless the lookup was). */
+        static boolean callMachinery(Class<?> c) {
+            if (!jdk(c)) {
+                return false;
+            }
+            String pkg = c.getPackageName();
+            return c == Runtime.class || c == System.class || c.isHidden()
+                   || pkg.equals("java.lang.invoke") || pkg.equals("java.lang.reflect")
+                   || pkg.equals("jdk.internal.reflect");
+        }
+    }
+}
