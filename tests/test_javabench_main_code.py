@@ -17,9 +17,7 @@ import pytest
 
 from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.sources import DataSource
-from test_javabench import java_sandbox
-from test_javabench_memory import compiled
-from test_javabench_server import program, the_tests_step
+from test_javabench_memory import assert_attacks_change_nothing, compiled
 
 MOCKITO = "org.mockito.internal.progress"
 
@@ -33,6 +31,18 @@ FORGE = r"""
     Object noop = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {mode}, nothing);
     Object forged = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {strategy},
         (p, m, a) -> m.getName().equals("maybeVerifyLazily") ? noop : nothing.invoke(p, m, a));
+"""
+
+# Defines Forger (below) in the class's package, from its bytes, and runs it
+DEFINE_FORGER = """
+    Class<?> forger;
+    try {   // defined by the first construction
+        forger = Class.forName("assignment.game.Forger");
+    } catch (ClassNotFoundException first) {
+        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
+            java.util.Base64.getDecoder().decode("@@FORGER@@"));
+    }
+    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
 """
 
 # Each attack: statements run on the test's thread (from the class's constructor) that end the
@@ -67,31 +77,14 @@ ATTACKS = {
     lookup.findVirtual(progressType, "setVerificationStrategy",
         java.lang.invoke.MethodType.methodType(void.class, strategy)).invoke(progress, forged);
 """,
-    "a class of its package that links to Mockito": """
-    Class<?> forger;
-    try {   // defined by the first construction
-        forger = Class.forName("assignment.game.Forger");
-    } catch (ClassNotFoundException first) {
-        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
-            java.util.Base64.getDecoder().decode("@@FORGER@@"));
-    }
-    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
-""",
+    "a class of its package that links to Mockito": DEFINE_FORGER,
     "a class that links to Mockito, after looking its classes up": """
     for (String name : new String[] {"%(m)s.ThreadSafeMockingProgress", "%(m)s.MockingProgress",
             "org.mockito.verification.VerificationMode", "org.mockito.verification.VerificationStrategy",
             "org.mockito.internal.verification.api.VerificationData"}) {
         try { Class.forName(name); } catch (Throwable refused) { }
     }
-    Class<?> forger;
-    try {
-        forger = Class.forName("assignment.game.Forger");
-    } catch (ClassNotFoundException first) {
-        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
-            java.util.Base64.getDecoder().decode("@@FORGER@@"));
-    }
-    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
-""",
+""" + DEFINE_FORGER,
     "a hidden class that links to Mockito": """
     byte[] bytes = java.util.Base64.getDecoder().decode("@@FORGER@@");
     java.lang.invoke.MethodHandles.Lookup hidden =
@@ -142,18 +135,8 @@ def test_main_code_cannot_reach_mockitos_state(game):
     [forger] = compiled({"assignment/game/Forger": FORGER},
                         classpath="/usr/share/java/mockito-core.jar").values()
     canonical = game.data["canonical"]
-    programs = [program(game, canonical, 0), program(game, without_checkpoint(canonical), 1)]
-    for index, statements in enumerate(ATTACKS.values()):
-        text = statements.replace("@@FORGER@@", forger) % {"m": MOCKITO, "forge": FORGE}
-        programs.append(program(game, without_checkpoint(attacked(canonical, text)), 2 + index))
-    with java_sandbox(parallel=2) as box:
-        executions = {e.key: e for e in box.run(programs)}
-    canonical_run, wrong_run, *attacks = (executions[p.key] for p in programs)
-    assert canonical_run.status == "passed", canonical_run.message
-    wrong_step = the_tests_step(wrong_run)
-    assert wrong_run.status == "failed" and 0 < wrong_step["successes"] < wrong_step["tests"]
-    for name, execution in zip(ATTACKS, attacks):
-        step = the_tests_step(execution)
-        assert execution.status == "failed", (name, execution.message)
-        assert (step["tests"], step["successes"]) == (wrong_step["tests"],
-                                                      wrong_step["successes"]), (name, step)
+    assert_attacks_change_nothing(
+        game, canonical, without_checkpoint(canonical),
+        {name: without_checkpoint(attacked(canonical, statements.replace("@@FORGER@@", forger)
+                                           % {"m": MOCKITO, "forge": FORGE}))
+         for name, statements in ATTACKS.items()})

@@ -382,24 +382,31 @@ def test_a_crash_report_gives_nothing_away(problems):
     assert executions[attacked.key].status == "failed", executions[attacked.key].message
 
 
-def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
-    canonical = engine.data["canonical"]
-    programs = [program(engine, canonical, 0), program(engine, wrong(canonical), 1)]
-    programs += [program(engine, wrong(with_static_block(canonical, statements)), 2 + index)
-                 for index, statements in enumerate(ATTACKS.values())]
+def assert_attacks_change_nothing(problem, canonical: str, wrong: str, attacked: dict[str, str]):
+    """The canonical class passes; the wrong one fails some of its tests and passes others;
+    each attacked wrong class (name -> source) fails with the wrong one's counts."""
+    programs = [program(problem, canonical, 0), program(problem, wrong, 1)]
+    programs += [program(problem, text, 2 + index) for index, text in enumerate(attacked.values())]
     with java_sandbox(parallel=2) as box:
         executions = {e.key: e for e in box.run(programs)}
-    canonical_run, wrong_run, *attacked = (executions[p.key] for p in programs)
-    # Mockito works in the runtime (the tests mock and spy GameState), and the wrong class
-    # fails some of its tests and passes others
+    canonical_run, wrong_run, *attacks = (executions[p.key] for p in programs)
     assert canonical_run.status == "passed", canonical_run.message
     wrong_step = the_tests_step(wrong_run)
     assert wrong_run.status == "failed" and 0 < wrong_step["successes"] < wrong_step["tests"]
-    for name, execution in zip(ATTACKS, attacked):
+    for name, execution in zip(attacked, attacks):
         step = the_tests_step(execution)
         assert execution.status == "failed", (name, execution.message)
         assert (step["tests"], step["successes"]) == (wrong_step["tests"],
                                                       wrong_step["successes"]), (name, step)
+
+
+def test_code_in_mockitos_test_jvm_cannot_forge_its_counts(engine):
+    # Mockito works in the runtime (the tests mock and spy GameState)
+    canonical = engine.data["canonical"]
+    assert_attacks_change_nothing(
+        engine, canonical, wrong(canonical),
+        {name: wrong(with_static_block(canonical, statements))
+         for name, statements in ATTACKS.items()})
 
 
 # What the runtime's ReflectionFactory makes (Objenesis's way in: its instantiator for HotSpot),
