@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.MalformedURLException;
 import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Paths;
 import java.security.AccessControlContext;
 import java.security.AccessController;
@@ -42,18 +43,50 @@ final class JavaBenchSecurity {
     }
 
     /**
+     * The project's class loader (its class path: the tests, the main classes, their resources
+     * and jars), which defines no class once the runner has loaded them all (`complete`): the
+     * program's uid may write to the project's folders, and a class file the main code wrote
+     * into build/test, then loaded, had the tests' protection domain and called Mockito's
+     * API directly (stop 33). It is not URLClassLoader.newInstance's, whose loadClass checks
+     * package access for the class asking: a mock of a main class, with the main code's
+     * domain, links to Mockito's classes through it.
+     */
+    static final class ProjectClasses extends URLClassLoader {
+        private volatile boolean complete;
+
+        ProjectClasses(URL[] urls, ClassLoader parent) {
+            super(urls, parent);
+        }
+
+        void complete() {
+            complete = true;
+        }
+
+        @Override
+        protected Class<?> findClass(String name) throws ClassNotFoundException {
+            if (complete) {
+                throw new ClassNotFoundException(name + " (not in the project when its tests began)");
+            }
+            return super.findClass(name);
+        }
+    }
+
+    /**
      * What the project's main code may do. Its classes (build/main's code source; the classes
      * it makes hidden, its lambdas, and Mockito's mocks of its types share their protection
      * domain) hold every permission but those that reach the tests', JUnit's and Mockito's
-     * classes, which share their class loader: suppressing access checks (setAccessible,
-     * privateLookupIn), defining a class (its bytes could link to any of theirs), a class
-     * loader of its own, a package that is not the JDK's or its loader's (reflection on
-     * JUnit's and Mockito's classes), class references from a stack walk, and any security or
-     * management permission. A fourth hostile review (stop 32) reached Mockito's public
-     * `mockingProgress()` by reflection and set a verification strategy under which every
-     * `verify` passed. What a program did before stays allowed (files, properties, threads,
-     * System.exit, reflection on its own classes and the JDK's public API), so an honest
-     * program runs as it did.
+     * classes, which share their class loader: a package of another loader that is neither the
+     * JDK's nor the project's (reflection and method handles on JUnit's and Mockito's
+     * classes; and TestJvmSecurity checks the JVM's links from project classes, so a class
+     * the main code defines from bytes cannot call them), suppressed access checks
+     * (setAccessible, privateLookupIn: the tests' private state), a class loader of its own
+     * (its classes would have domains of their own), another context class loader, and
+     * security and management permissions but reading security properties. A fourth hostile
+     * review (stop 32) reached Mockito's public `mockingProgress()` by reflection and set a
+     * verification strategy under which every `verify` passed. Everything else stays allowed
+     * (files, properties, threads, System.exit, class loaders and reflection on its own
+     * classes and the JDK's public API), so an honest program runs as it did unless it
+     * suppresses access checks.
      */
     static final class MainCodePolicy extends Policy {
         final String mainClasses;
@@ -93,7 +126,10 @@ final class JavaBenchSecurity {
                 "readFileDescriptor", "writeFileDescriptor", "accessDeclaredMembers",
                 "setDefaultUncaughtExceptionHandler", "preferences", "getStackTrace",
                 "manageProcess", "getFileSystemAttributes", "localeServiceProvider",
-                "charsetProvider", "accessUserInformation");
+                "charsetProvider", "accessUserInformation",
+                // what these give (loaders, domains, classes) reaches nothing unchecked: the
+                // package and link checks hold for any class the main code holds
+                "getClassLoader", "getProtectionDomain", "getStackWalkerWithClassReference");
 
         /** The permissions the main code holds. */
         static boolean allowed(Permission permission) {
@@ -107,7 +143,9 @@ final class JavaBenchSecurity {
                    || permission instanceof java.net.SocketPermission
                    || permission instanceof java.util.logging.LoggingPermission
                    || permission instanceof java.lang.reflect.ReflectPermission
-                      && name.startsWith("newProxyInPackage.");
+                      && name.startsWith("newProxyInPackage.")
+                   || permission instanceof java.security.SecurityPermission
+                      && name.startsWith("getProperty.");
         }
     }
 

@@ -35,7 +35,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,10 +68,8 @@ public class JavaBenchTests {
             }
         }
         Thread thread = Thread.currentThread();
-        // (not URLClassLoader.newInstance's, whose loadClass checks package access for the
-        // caller: a mock of a main class, with the main code's domain, links to Mockito's)
-        ClassLoader project = new URLClassLoader(urls.toArray(new URL[0]),
-                                                 thread.getContextClassLoader());
+        JavaBenchSecurity.ProjectClasses project = new JavaBenchSecurity.ProjectClasses(
+                urls.toArray(new URL[0]), thread.getContextClassLoader());
         JavaBenchSecurity.install(project);   // before any of the project's code
         String nonce = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                 .readLine();
@@ -96,6 +93,7 @@ public class JavaBenchTests {
         thread.setContextClassLoader(project);
         loadEveryClass(ClassLoader.getSystemClassLoader(), System.getProperty("java.class.path"));
         loadEveryClass(project, args[0]);
+        project.complete();
         Launcher launcher = LauncherFactory.create();
         Counts counts = new Counts();
         launcher.execute(request.build(), counts);

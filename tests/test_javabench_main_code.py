@@ -7,7 +7,9 @@ AbstractSokobanGame without its `checkpoint()` call passed 70 of 70 instead of 6
 
 The runner's policy (MainCodePolicy in tasks/JavaBenchSecurity.java) now gives build/main's code
 no reflection on JUnit's and Mockito's packages, no access checks suppressed, no class defined
-from bytes that links to theirs, and no class loader of its own. Each way in below passed the
+from bytes that links to theirs, and no class loader of its own; and the project's loader
+defines no class once the tests begin (a class file the main code writes into build/test would
+have the tests' domain). Each way in below passed the
 wrong class 70 of 70 on the previous runner (checked, stop 33) and now changes nothing: the
 wrong class fails as without it."""
 
@@ -17,7 +19,9 @@ import pytest
 
 from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.sources import DataSource
+from test_javabench import java_sandbox
 from test_javabench_memory import assert_attacks_change_nothing, compiled
+from test_javabench_server import program
 
 MOCKITO = "org.mockito.internal.progress"
 
@@ -85,6 +89,17 @@ ATTACKS = {
         try { Class.forName(name); } catch (Throwable refused) { }
     }
 """ + DEFINE_FORGER,
+    "a class file it writes into the tests' folder": """
+    Class<?> forger;
+    try {   // written by the first construction
+        forger = Class.forName("assignment.game.Forger");
+    } catch (ClassNotFoundException first) {
+        java.nio.file.Path file = java.nio.file.Paths.get("build/test/assignment/game/Forger.class");
+        java.nio.file.Files.write(file, java.util.Base64.getDecoder().decode("@@FORGER@@"));
+        forger = Class.forName("assignment.game.Forger");
+    }
+    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
+""",
     "a hidden class that links to Mockito": """
     byte[] bytes = java.util.Base64.getDecoder().decode("@@FORGER@@");
     java.lang.invoke.MethodHandles.Lookup hidden =
@@ -140,3 +155,39 @@ def test_main_code_cannot_reach_mockitos_state(game):
         {name: without_checkpoint(attacked(canonical, statements.replace("@@FORGER@@", forger)
                                            % {"m": MOCKITO, "forge": FORGE}))
          for name, statements in ATTACKS.items()})
+
+
+# What honest main code does with loaders, domains, frames and threads, from the constructor of
+# the canonical class (no exception swallowed: each must work for its tests to pass). A hostile
+# review (stop 33) found the first policy refused several (getClassLoader, getProtectionDomain,
+# class references from a stack walk, security properties, and the context class loader on a
+# common-pool thread, where a parallel stream may run).
+HONEST = """
+    java.net.URL own = AbstractSokobanGame.class.getResource("AbstractSokobanGame.class");
+    if (own == null || ClassLoader.getSystemClassLoader() == null
+            || AbstractSokobanGame.class.getClassLoader().getParent() == null
+            || AbstractSokobanGame.class.getProtectionDomain().getCodeSource().getLocation() == null
+            || Thread.currentThread().getContextClassLoader().getResource("map00.map") == null
+            || java.security.Security.getProperty("securerandom.source") == null) {
+        throw new IllegalStateException("a lookup found nothing");
+    }
+    Class<?> caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+        .getCallerClass();
+    long loaders = java.util.stream.IntStream.range(0, 64).parallel()
+        .mapToObj(i -> Thread.currentThread().getContextClassLoader()).distinct().count();
+    record Point(int x, int y) { }
+    if (caller == null || loaders == 0 || !new Point(1, 2).equals(new Point(1, 2))
+            || java.util.concurrent.TimeUnit.valueOf("SECONDS") == null) {
+        throw new IllegalStateException("unexpected");
+    }
+"""
+
+
+def test_honest_main_code_keeps_its_loaders_domains_and_threads(game):
+    canonical = game.data["canonical"]
+    honest = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)",
+                    lambda m: m.group(1) + HONEST, canonical)
+    assert honest != canonical
+    with java_sandbox(parallel=1) as box:
+        [execution] = box.run([program(game, honest, 0)])
+    assert execution.status == "passed", execution.message
