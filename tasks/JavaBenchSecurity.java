@@ -7,6 +7,7 @@
 // alone. tests/test_javabench_main_code.py and tests/test_javabench_memory.py hold the attacks
 // each defence closes.
 
+import java.io.ObjectInputFilter;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.MalformedURLException;
@@ -27,8 +28,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 final class JavaBenchSecurity {
-    /** The policy and the security manager, for a project whose classes `project` loads. */
+    /** Classes no program deserializes: JUnit's, Mockito's and their libraries' (a program's
+     *  own stream resolves them through the project's loader, with no package check, and
+     *  their objects could be built field by field), and XSLT's compiled stylesheets (which
+     *  carry bytecode of their own to define). A stream's own filter needs a permission the
+     *  main code does not hold. */
+    static final String SERIAL_FILTER = "!org.junit.**;!org.opentest4j.**;!org.apiguardian.**;"
+            + "!org.mockito.**;!net.bytebuddy.**;!org.objenesis.**;!com.sun.org.apache.xalan.**";
+
+    /** The policy, the security manager and the serial filter, for a project whose classes
+     *  `project` loads. */
     static void install(ClassLoader project) throws MalformedURLException {
+        ObjectInputFilter.Config.setSerialFilter(ObjectInputFilter.Config.createFilter(SERIAL_FILTER));
         PrintStream err = System.err;
         System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         try {   // without the JDK's deprecation warning
@@ -89,23 +100,20 @@ final class JavaBenchSecurity {
      * suppresses access checks.
      */
     static final class MainCodePolicy extends Policy {
+        static final ClassLoader SYSTEM = ClassLoader.getSystemClassLoader();
         final String mainClasses;
         final ClassLoader project;
+        /** Whether a domain is held as the main code's, by domain (one a code source). */
+        final Map<ProtectionDomain, Boolean> held = new ConcurrentHashMap<>();
 
         MainCodePolicy(URL mainClasses, ClassLoader project) {
             this.mainClasses = mainClasses.toString();
             this.project = project;
         }
 
-        /** Whether a domain is the main code's, by the domain (one a code source). */
-        final Map<ProtectionDomain, Boolean> mainCode =
-                new ConcurrentHashMap<>();
-
         @Override
         public boolean implies(ProtectionDomain domain, Permission permission) {
-            if (domain == null || allowed(permission) || !mainCode.computeIfAbsent(domain, d ->
-                    d.getCodeSource() != null && d.getCodeSource().getLocation() != null
-                    && mainClasses.equals(d.getCodeSource().getLocation().toString()))) {
+            if (domain == null || allowed(permission) || !held.computeIfAbsent(domain, this::held)) {
                 return true;
             }
             String name = permission.getName();
@@ -113,10 +121,24 @@ final class JavaBenchSecurity {
                 // the project's packages (Mockito's mocks of its classes share their names),
                 // and none that a jar of the runner's has (a program names its packages)
                 String pkg = name.substring(PACKAGE_ACCESS.length());
-                return project.getDefinedPackage(pkg) != null
-                       && ClassLoader.getSystemClassLoader().getDefinedPackage(pkg) == null;
+                return project.getDefinedPackage(pkg) != null && SYSTEM.getDefinedPackage(pkg) == null;
             }
             return false;
+        }
+
+        /** The JDK's domains, the runner's class path's and the project loader's are trusted
+         *  but build/main's; any other is held as the main code's: a loader the JDK makes for
+         *  it (URLClassLoader.newInstance, in the JDK's own doPrivileged, RMI's, XSLT's for
+         *  translets) defines its classes in domains of their own, and a review (stop 33)
+         *  forged a pass with a class of URLClassLoader.newInstance's. */
+        boolean held(ProtectionDomain domain) {
+            ClassLoader loader = domain.getClassLoader();
+            if (loader == null || loader == SYSTEM || loader == TestJvmSecurity.PLATFORM) {
+                return false;
+            }
+            java.security.CodeSource source = domain.getCodeSource();
+            return loader != project || source == null || source.getLocation() == null
+                   || mainClasses.equals(source.getLocation().toString());
         }
 
         static final String PACKAGE_ACCESS = "accessClassInPackage.";
@@ -195,24 +217,31 @@ final class JavaBenchSecurity {
             try {
                 checkPermission(new RuntimePermission(MainCodePolicy.PACKAGE_ACCESS + pkg));
             } catch (SecurityException refused) {
-                if (linkedFrom().map(this::project).orElse(true)) {
+                if (!linkedFrom().map(this::mockito).orElse(false)) {
                     throw refused;
                 }
             }
         }
 
-        boolean project(Class<?> c) {
-            return AccessController.doPrivileged(
-                    (PrivilegedAction<Boolean>) () -> c.getClassLoader() == project);
+        /** Whether a class is Mockito's (Byte Buddy's): of the runner's class path (defining
+         *  a mock), or of a loader a class of it made (a mock), not the project's or the JDK's
+         *  (URLClassLoader.newInstance's). */
+        boolean mockito(Class<?> c) {
+            return AccessController.doPrivileged((PrivilegedAction<Boolean>) () -> {
+                ClassLoader loader = c.getClassLoader();
+                return loader == MainCodePolicy.SYSTEM || loader != null && loader != project
+                       && loader.getClass().getClassLoader() == MainCodePolicy.SYSTEM;
+            });
         }
 
         /** When the JVM asks (ClassLoader's private checkPackageAccess, with the protection
          *  domain of the class that links or looks up a class of another loader), the first
-         *  class below that is not the JDK's: the project's are checked (a class the main code
-         *  defines from bytes links to any class the project's loader sees, and Lookup's
-         *  defineClass and defineHiddenClass check nothing; a lookup by Class.forName would
-         *  let it link unchecked later), others are not (Mockito's mocks of the main classes,
-         *  defined by Byte Buddy's loaders with the main code's domain, link to Mockito's). */
+         *  class below that is not the JDK's. Its check holds for every class but Mockito's
+         *  mocks (Byte Buddy's loaders define the mocks of the main classes with the main
+         *  code's domain, and they link to Mockito's): a class the main code defines from bytes
+         *  links to any class the project's loader sees (Lookup's defineClass and
+         *  defineHiddenClass check nothing for a full-privilege lookup), and a lookup by
+         *  Class.forName would let it link unchecked later. */
         static Optional<Class<?>> linkedFrom() {
             // privileged: the JVM asks in the linking class's domain, which may not hold
             // getClassLoader

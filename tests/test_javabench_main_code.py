@@ -7,12 +7,15 @@ AbstractSokobanGame without its `checkpoint()` call passed 70 of 70 instead of 6
 
 The runner's policy (MainCodePolicy in tasks/JavaBenchSecurity.java) now gives build/main's code
 no reflection on JUnit's and Mockito's packages, no access checks suppressed, no class defined
-from bytes that links to theirs, and no class loader of its own; and the project's loader
-defines no class once the tests begin (a class file the main code writes into build/test would
-have the tests' domain). Each way in below passed the
+from bytes that links to theirs, and no class loader of its own; any domain but the JDK's, the
+runner class path's and the project's other code sources is held as the main code's (a class
+of URLClassLoader.newInstance's, a loader the JDK makes in its own doPrivileged, forged a pass);
+and the project's loader defines no class once the tests begin (a class file the main code
+writes into the class path would have the tests' domain). Each way in below passed the
 wrong class 70 of 70 on the previous runner (checked, stop 33) and now changes nothing: the
 wrong class fails as without it."""
 
+import base64
 import re
 
 import pytest
@@ -20,7 +23,7 @@ import pytest
 from codeeval.tasks.javabench import JavaBench
 from codeeval.tasks.sources import DataSource
 from test_javabench import java_sandbox
-from test_javabench_memory import assert_attacks_change_nothing, compiled
+from test_javabench_memory import assert_attacks_change_nothing, compiled, in_java_image
 from test_javabench_server import program
 
 MOCKITO = "org.mockito.internal.progress"
@@ -127,6 +130,14 @@ ATTACKS = {
     }
     ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
 """,
+    "a class of a loader the JDK makes for it (URLClassLoader.newInstance)": """
+    java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("classes");
+    java.nio.file.Files.write(folder.resolve("PrivilegedForger.class"),
+        java.util.Base64.getDecoder().decode("@@PRIVILEGED_FORGER@@"));
+    ClassLoader own = java.net.URLClassLoader.newInstance(new java.net.URL[] {folder.toUri().toURL()},
+        AbstractSokobanGame.class.getClassLoader());
+    ((Runnable) own.loadClass("PrivilegedForger").getConstructor().newInstance()).run();
+""",
     "a hidden class that links to Mockito": """
     byte[] bytes = java.util.Base64.getDecoder().decode("@@FORGER@@");
     java.lang.invoke.MethodHandles.Lookup hidden =
@@ -149,6 +160,29 @@ public class Forger implements Runnable, VerificationStrategy, VerificationMode 
     public VerificationMode description(String text) { return this; }
 }
 """
+
+
+# A class of its own loader's (the JDK makes the loader in its own doPrivileged, and its classes
+# have a code source of their own): the first reflective forge, in a doPrivileged of its own,
+# which takes the main code's frames below it out of the checks
+PRIVILEGED_FORGER = """
+public class PrivilegedForger implements Runnable {
+    public void run() {
+        java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Void>) () -> {
+            try {
+                ClassLoader loader = PrivilegedForger.class.getClassLoader();
+                Object progress = Class.forName("%(m)s.ThreadSafeMockingProgress", true, loader)
+                    .getMethod("mockingProgress").invoke(null);
+                %(forge)s
+                progress.getClass().getMethod("setVerificationStrategy", strategy).invoke(progress, forged);
+            } catch (Throwable refused) {
+                throw new RuntimeException(refused);
+            }
+            return null;
+        });
+    }
+}
+""" % {"m": MOCKITO, "forge": FORGE}
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +208,17 @@ def attacked(source: str, statements: str) -> str:
 
 
 def test_main_code_cannot_reach_mockitos_state(game):
-    [forger] = compiled({"assignment/game/Forger": FORGER},
-                        classpath="/usr/share/java/mockito-core.jar").values()
+    classes = compiled({"assignment/game/Forger": FORGER, "PrivilegedForger": PRIVILEGED_FORGER},
+                       classpath="/usr/share/java/mockito-core.jar")
     canonical = game.data["canonical"]
-    assert_attacks_change_nothing(
-        game, canonical, without_checkpoint(canonical),
-        {name: without_checkpoint(attacked(canonical, statements.replace("@@FORGER@@", forger)
-                                           % {"m": MOCKITO, "forge": FORGE}))
-         for name, statements in ATTACKS.items()})
+
+    def text(statements: str) -> str:
+        statements = (statements.replace("@@FORGER@@", classes["assignment/game/Forger"])
+                      .replace("@@PRIVILEGED_FORGER@@", classes["PrivilegedForger"]))
+        return without_checkpoint(attacked(canonical, statements % {"m": MOCKITO, "forge": FORGE}))
+
+    assert_attacks_change_nothing(game, canonical, without_checkpoint(canonical),
+                                  {name: text(statements) for name, statements in ATTACKS.items()})
 
 
 # What honest main code does with loaders, domains, frames and threads, from the constructor of
@@ -217,4 +254,57 @@ def test_honest_main_code_keeps_its_loaders_domains_and_threads(game):
     assert honest != canonical
     with java_sandbox(parallel=1) as box:
         [execution] = box.run([program(game, honest, 0)])
+    assert execution.status == "passed", execution.message
+
+
+# JUnit's and Mockito's classes are not deserialized in a test JVM (the runner's serial filter):
+# a program's own stream resolves them through the project's loader without a package check.
+# From the canonical class's constructor: one of opentest4j's exceptions (serialized in the java
+# image) is refused, a list of the JDK's still round-trips
+DESERIALIZE = """
+    try {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(new java.util.ArrayList<>(java.util.List.of("own")));
+        }
+        Object own = new java.io.ObjectInputStream(
+            new java.io.ByteArrayInputStream(bytes.toByteArray())).readObject();
+        if (!own.equals(java.util.List.of("own"))) {
+            throw new IllegalStateException("no round trip");
+        }
+        try {
+            new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(
+                java.util.Base64.getDecoder().decode("@@SERIALIZED@@"))).readObject();
+            throw new IllegalStateException("opentest4j's class deserialized");
+        } catch (java.io.InvalidClassException refused) { }
+    } catch (java.io.IOException | ClassNotFoundException unexpected) {
+        throw new IllegalStateException(unexpected);
+    }
+"""
+
+SERIALIZER = """
+public class Serialize {
+    public static void main(String[] args) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(new org.opentest4j.AssertionFailedError("forged"));
+        }
+        System.out.println(java.util.Base64.getEncoder().encodeToString(bytes.toByteArray()));
+        System.out.flush();
+    }
+}
+"""
+
+
+def test_main_code_cannot_deserialize_junits_classes(game):
+    source = base64.b64encode(SERIALIZER.encode()).decode()
+    serialized = in_java_image(f"cd /tmp && echo {source} | base64 -d > Serialize.java && "
+                               "java -cp /usr/share/java/opentest4j.jar Serialize.java")
+    assert serialized.strip(), "the java image printed no serialized exception"
+    canonical = game.data["canonical"]
+    checked = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)",
+                     lambda m: m.group(1) + DESERIALIZE.replace("@@SERIALIZED@@", serialized.strip()),
+                     canonical)
+    with java_sandbox(parallel=1) as box:
+        [execution] = box.run([program(game, checked, 0)])
     assert execution.status == "passed", execution.message
