@@ -7,9 +7,10 @@
 #       lengths; empty segments), an 8-layer random Llama's greedy tokens vs `generate` on the
 #       GPU (tests/test_kernels.py, tests/test_prefix_generation.py), then
 #       benchmarks/kernels.py (shared-prefix decode attention vs SDPA and its flash backend)
-#   benchmarks/gpu_check.sh generation OUT MODEL DATA_DIR
+#   benchmarks/gpu_check.sh generation OUT MODEL DATA_DIR [SAMPLES]
 #       benchmarks/generation.py on the real model: HumanEval Pro, 164 problems, greedy n=1
-#       (tokens compared across engines) then n=20 at T=0.8, top-p 0.95, 512 new tokens, fp32
+#       (tokens compared across engines) then n=SAMPLES (10, issue 14's item 5) at T=0.8,
+#       top-p 0.95, 512 new tokens, fp32
 set -uo pipefail
 cd "$(dirname "$0")/.."
 part=$1 out=$2
@@ -24,12 +25,12 @@ triton.__version__)"
     python3 benchmarks/kernels.py --repeats 30 2>&1 | tee "$out/kernels.md"
     ;;
 generation)
-    python3 benchmarks/generation.py --real 164 --samples 20 --new-tokens 512 --model "$3" \
+    python3 benchmarks/generation.py --real 164 --samples "${5:-10}" --new-tokens 512 --model "$3" \
         --data-dir "$4" --model-args dtype=float32 --generate-problems 16 \
         2>&1 | tee "$out/generation.md"
     ;;
 *)
-    echo "usage: benchmarks/gpu_check.sh kernels|generation OUT [MODEL DATA_DIR]" >&2
+    echo "usage: benchmarks/gpu_check.sh kernels|generation OUT [MODEL DATA_DIR [SAMPLES]]" >&2
     exit 2
     ;;
 esac
