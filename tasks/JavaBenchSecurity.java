@@ -1,11 +1,12 @@
 // The defences of JavaBench's test JVM (JavaBenchTests) against the code under test, installed
-// before anything of the project's loads: a security manager (TestJvmSecurity) and a policy
-// (MainCodePolicy). The project's main classes (the program under test) share a class loader
-// with its tests, which use their package-private members (so they must share runtime
-// packages), and that loader sees JUnit's and Mockito's classes, whose public API is state
-// anyone can change; the policy keeps the main code from them. Native libraries are the JDK's
-// alone. tests/test_javabench_main_code.py and tests/test_javabench_memory.py hold the attacks
-// each defence closes.
+// before anything of the project's loads: a security manager (TestJvmSecurity), a policy
+// (MainCodePolicy), a serial filter, and the project's class loader (ProjectClasses), which
+// defines nothing once the tests begin. The project's main classes (the program under test)
+// share that loader with its tests, which use their package-private members (so they must
+// share runtime packages), and it sees JUnit's and Mockito's classes, whose public API is
+// state anyone can change; the policy keeps the main code from them. Native libraries are the
+// JDK's alone. tests/test_javabench_main_code.py and tests/test_javabench_memory.py hold the
+// attacks each defence closes.
 
 import java.io.ObjectInputFilter;
 import java.io.OutputStream;
@@ -39,7 +40,8 @@ final class JavaBenchSecurity {
     /** The policy, the security manager and the serial filter, for a project whose classes
      *  `project` loads. */
     static void install(ClassLoader project) throws MalformedURLException {
-        ObjectInputFilter.Config.setSerialFilter(ObjectInputFilter.Config.createFilter(SERIAL_FILTER));
+        ObjectInputFilter.Config.setSerialFilter(
+                ObjectInputFilter.Config.createFilter(SERIAL_FILTER));
         PrintStream err = System.err;
         System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         try {   // without the JDK's deprecation warning
@@ -76,7 +78,8 @@ final class JavaBenchSecurity {
         @Override
         protected Class<?> findClass(String name) throws ClassNotFoundException {
             if (complete) {
-                throw new ClassNotFoundException(name + " (not in the project when its tests began)");
+                throw new ClassNotFoundException(
+                        name + " (not in the project when its tests began)");
             }
             return super.findClass(name);
         }
@@ -113,7 +116,8 @@ final class JavaBenchSecurity {
 
         @Override
         public boolean implies(ProtectionDomain domain, Permission permission) {
-            if (domain == null || allowed(permission) || !held.computeIfAbsent(domain, this::held)) {
+            if (domain == null || allowed(permission)
+                    || !held.computeIfAbsent(domain, this::held)) {
                 return true;
             }
             String name = permission.getName();
@@ -121,7 +125,8 @@ final class JavaBenchSecurity {
                 // the project's packages (Mockito's mocks of its classes share their names),
                 // and none that a jar of the runner's has (a program names its packages)
                 String pkg = name.substring(PACKAGE_ACCESS.length());
-                return project.getDefinedPackage(pkg) != null && SYSTEM.getDefinedPackage(pkg) == null;
+                return project.getDefinedPackage(pkg) != null
+                       && SYSTEM.getDefinedPackage(pkg) == null;
             }
             return false;
         }
@@ -237,9 +242,9 @@ final class JavaBenchSecurity {
         /** When the JVM asks (ClassLoader's private checkPackageAccess, with the protection
          *  domain of the class that links or looks up a class of another loader), the first
          *  class below that is not the JDK's. Its check holds for every class but Mockito's
-         *  mocks (Byte Buddy's loaders define the mocks of the main classes with the main
-         *  code's domain, and they link to Mockito's): a class the main code defines from bytes
-         *  links to any class the project's loader sees (Lookup's defineClass and
+         *  (Byte Buddy defines the mocks of the main classes with the main code's domain, in
+         *  loaders of its own, and they link to Mockito's): a class the main code defines
+         *  from bytes links to any class the project's loader sees (Lookup's defineClass and
          *  defineHiddenClass check nothing for a full-privilege lookup), and a lookup by
          *  Class.forName would let it link unchecked later. */
         static Optional<Class<?>> linkedFrom() {
