@@ -29,6 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 final class JavaBenchSecurity {
+    /** The runner's class path's loader (JUnit's, Mockito's, the runner's) and the JDK's. */
+    static final ClassLoader SYSTEM = ClassLoader.getSystemClassLoader();
+    static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
+
     /** Classes no program deserializes: JUnit's, Mockito's and their libraries' (a program's
      *  own stream resolves them through the project's loader, with no package check, and
      *  their objects could be built field by field), and XSLT's compiled stylesheets (which
@@ -103,7 +107,6 @@ final class JavaBenchSecurity {
      * suppresses access checks.
      */
     static final class MainCodePolicy extends Policy {
-        static final ClassLoader SYSTEM = ClassLoader.getSystemClassLoader();
         final String mainClasses;
         final ClassLoader project;
         /** Whether a domain is held as the main code's, by domain (one a code source). */
@@ -138,7 +141,7 @@ final class JavaBenchSecurity {
          *  forged a pass with a class of URLClassLoader.newInstance's. */
         boolean held(ProtectionDomain domain) {
             ClassLoader loader = domain.getClassLoader();
-            if (loader == null || loader == SYSTEM || loader == TestJvmSecurity.PLATFORM) {
+            if (loader == null || loader == SYSTEM || loader == PLATFORM) {
                 return false;
             }
             java.security.CodeSource source = domain.getCodeSource();
@@ -234,8 +237,8 @@ final class JavaBenchSecurity {
         boolean mockito(Class<?> c) {
             return AccessController.doPrivileged((PrivilegedAction<Boolean>) () -> {
                 ClassLoader loader = c.getClassLoader();
-                return loader == MainCodePolicy.SYSTEM || loader != null && loader != project
-                       && loader.getClass().getClassLoader() == MainCodePolicy.SYSTEM;
+                return loader == SYSTEM || loader != null && loader != project
+                       && loader.getClass().getClassLoader() == SYSTEM;
             });
         }
 
@@ -294,8 +297,6 @@ final class JavaBenchSecurity {
                 ((AccessControlContext) context).checkPermission(permission);
             }
         }
-
-        static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
 
         static boolean jdk(Class<?> c) {
             ClassLoader loader = c.getClassLoader();

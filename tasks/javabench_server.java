@@ -10,11 +10,10 @@
 // Started as `java -cp <JUnit console jar> javabench_server.java SOCKET FILES_DIR RUNTIMES
 // FLAGS...` (RUNTIMES: the test JVMs' Java homes, each as HOME=JARS, the jars its test JVMs add
 // to their class path, ':'-separated, ','-separated; FLAGS: their flags), it
-// compiles FILES_DIR/JavaBenchTests.java and JavaBenchSecurity.java into `classes/JavaBenchTests.jar`
-// beside the socket (a
-// folder of this uid, which the programs' uid may read), archives the test JVMs' classes there
-// for each runtime (`archiveTestClasses`), binds the Unix socket
-// and prints "listening". The driver
+// compiles FILES_DIR/JavaBenchTests.java and JavaBenchSecurity.java into
+// `classes/JavaBenchTests.jar` beside the socket (a folder of this uid, which the programs' uid
+// may read), archives the test JVMs' classes there for each runtime (`archiveTestClasses`),
+// binds the Unix socket and prints "listening". The driver
 // (javabench_driver.py) sends one job per connection; fields both ways are a 4-byte big-endian
 // length and its bytes. Job: PROJECT_DIR MAIN_CLASSPATH TEST_CLASSPATH (the project's sources in
 // PROJECT_DIR/src/{main,test}/java, the classes to PROJECT_DIR/build/{main,test}, folders the

@@ -40,17 +40,26 @@ FORGE = r"""
         (p, m, a) -> m.getName().equals("maybeVerifyLazily") ? noop : nothing.invoke(p, m, a));
 """
 
-# Defines Forger (below) in the class's package, from its bytes, and runs it
-DEFINE_FORGER = """
+
+def running_forger(defining: str) -> str:
+    """Statements that run Forger (below), which the first construction defines by `defining`
+    (statements that set `forger`); later ones find it by name."""
+    return """
     Class<?> forger;
-    try {   // defined by the first construction
+    try {
         forger = Class.forName("assignment.game.Forger");
     } catch (ClassNotFoundException first) {
-        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
-            java.util.Base64.getDecoder().decode("@@FORGER@@"));
+""" + defining + """
     }
     ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
 """
+
+
+# Defines Forger in the class's package, from its bytes, with the class's own lookup
+DEFINE_FORGER = running_forger("""
+        forger = java.lang.invoke.MethodHandles.lookup().defineClass(
+            java.util.Base64.getDecoder().decode("@@FORGER@@"));
+""")
 
 # Each attack: statements run on the test's thread (from the class's constructor) that end the
 # same way, `progress.setVerificationStrategy(forged)`; any exception is swallowed
@@ -92,11 +101,8 @@ ATTACKS = {
         try { Class.forName(name); } catch (Throwable refused) { }
     }
 """ + DEFINE_FORGER,
-    "a class file it writes into the class path": """
-    Class<?> forger;
-    try {   // written by the first construction, in the first folder it may write to
-        forger = Class.forName("assignment.game.Forger");
-    } catch (ClassNotFoundException first) {
+    "a class file it writes into the class path": running_forger("""
+        // in the first class-path folder it may write to
         for (String root : new String[] {"build/test", "src/test/resources", "src/main/resources"}) {
             try {
                 java.nio.file.Path file = java.nio.file.Paths.get(root, "assignment/game/Forger.class");
@@ -106,16 +112,10 @@ ATTACKS = {
             } catch (java.io.IOException notThere) { }
         }
         forger = Class.forName("assignment.game.Forger");
-    }
-    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
-""",
-    "a class defined through a lookup in the test's subclass": """
-    // the constructor runs for a subclass of the tests' (SokobanGameForTesting), in this
-    // package: a lookup in it keeps package access, and a class it defines gets its domain
-    Class<?> forger;
-    try {
-        forger = Class.forName("assignment.game.Forger");
-    } catch (ClassNotFoundException first) {
+"""),
+    # the constructor runs for a subclass of the tests' (SokobanGameForTesting), in this
+    # package: a lookup in it keeps package access, and a class it defines gets its domain
+    "a class defined through a lookup in the test's subclass": running_forger("""
         Class<?> test = java.lang.invoke.MethodHandles.lookup().lookupClass();
         for (StackWalker.StackFrame frame : StackWalker.getInstance(
                 StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(f -> f.collect(
@@ -127,9 +127,7 @@ ATTACKS = {
         }
         forger = java.lang.invoke.MethodHandles.lookup().in(test).defineClass(
             java.util.Base64.getDecoder().decode("@@FORGER@@"));
-    }
-    ((Runnable) forger.getDeclaredConstructor().newInstance()).run();
-""",
+"""),
     "a class of a loader the JDK makes for it (URLClassLoader.newInstance)": """
     java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("classes");
     java.nio.file.Files.write(folder.resolve("PrivilegedForger.class"),
@@ -198,9 +196,17 @@ def without_checkpoint(source: str) -> str:
     return broken
 
 
+def in_constructor(source: str, statements: str) -> str:
+    """AbstractSokobanGame with `statements` first in its constructor."""
+    changed = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)",
+                     lambda head: head.group(1) + statements, source)
+    assert changed != source
+    return changed
+
+
 def attacked(source: str, statements: str) -> str:
     """The class with `statements` run from its constructor, exceptions swallowed."""
-    source = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)", r"\1 attack();", source)
+    source = in_constructor(source, " attack();")
     head = re.search(r"public abstract class AbstractSokobanGame\b[^{]*\{", source)
     method = ("\n    static void attack() {\n    try {" + statements
               + "    } catch (Throwable swallowed) { }\n    }\n")
@@ -249,9 +255,7 @@ HONEST = """
 
 def test_honest_main_code_keeps_its_loaders_domains_and_threads(game):
     canonical = game.data["canonical"]
-    honest = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)",
-                    lambda m: m.group(1) + HONEST, canonical)
-    assert honest != canonical
+    honest = in_constructor(canonical, HONEST)
     with java_sandbox(parallel=1) as box:
         [execution] = box.run([program(game, honest, 0)])
     assert execution.status == "passed", execution.message
@@ -302,9 +306,7 @@ def test_main_code_cannot_deserialize_junits_classes(game):
                                "java -cp /usr/share/java/opentest4j.jar Serialize.java")
     assert serialized.strip(), "the java image printed no serialized exception"
     canonical = game.data["canonical"]
-    checked = re.sub(r"(protected AbstractSokobanGame\([^)]*\)\s*\{)",
-                     lambda m: m.group(1) + DESERIALIZE.replace("@@SERIALIZED@@", serialized.strip()),
-                     canonical)
+    checked = in_constructor(canonical, DESERIALIZE.replace("@@SERIALIZED@@", serialized.strip()))
     with java_sandbox(parallel=1) as box:
         [execution] = box.run([program(game, checked, 0)])
     assert execution.status == "passed", execution.message
